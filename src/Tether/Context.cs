@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Tether.Internal;
+
+namespace Tether;
+
+/// <summary>
+/// What a handler can do: its output channels (<see cref="Send{T}"/>, <see cref="Request{TResponse}"/>,
+/// <see cref="Publish{T}"/>), creating and ending instances, and timers. Valid for the target it was given to;
+/// use it only from that target's handlers and turns.
+/// </summary>
+public readonly struct Context
+{
+    private readonly TargetCell _cell;
+    private readonly Envelope? _envelope;
+
+    internal Context(TargetCell cell, Envelope? envelope)
+    {
+        _cell = cell;
+        _envelope = envelope;
+    }
+
+    /// <summary>This target's address.</summary>
+    public Address Self => _cell.Address;
+
+    /// <summary>Who sent the message being handled (<see cref="Address.None"/> from outside any target or in a hook).</summary>
+    public Address Sender => _envelope?.Sender ?? default;
+
+    /// <summary>The owner this target is tethered to, or <see cref="Address.None"/>.</summary>
+    public Address Owner => _cell.Owner;
+
+    /// <summary>The node hosting this target.</summary>
+    public Node Node => _cell.Node;
+
+    /// <summary>Sends a message, fire and forget (at most once).</summary>
+    public void Send<T>(Address to, T message)
+        where T : notnull
+        => _cell.Node.Deliver(_cell.Address, to, message, Category.Send, null, CurrentTrace());
+
+    /// <summary>
+    /// Sends a request; the task completes with the answer or fails with a <see cref="TetherException"/>
+    /// (for example <see cref="ErrorCodes.Timeout"/> after <paramref name="timeout"/>, by default the node's).
+    /// Awaited inside a handler, the code after the await runs as a later turn of this target.
+    /// </summary>
+    public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null)
+        => _cell.Node.SendRequest(_cell.Address, to, request, timeout);
+
+    /// <summary>Publishes an event on a topic; every subscriber gets it once.</summary>
+    public void Publish<T>(string topic, T @event)
+        where T : notnull
+        => _cell.Node.Topics.Publish(_cell.Address, topic, @event, CurrentTrace());
+
+    /// <summary>Subscribes this target to a topic; its events arrive at the matching input channel.</summary>
+    public void Subscribe(string topic) => _cell.Node.Topics.Subscribe(_cell, topic);
+
+    /// <summary>Ends this target's subscription to a topic.</summary>
+    public void Unsubscribe(string topic) => _cell.Node.Topics.Unsubscribe(_cell, topic);
+
+    /// <summary>
+    /// Spawns a target tethered to this one (by default it ends when this target ends).
+    /// <paramref name="create"/> is called again for a fresh instance when the supervision policy restarts it.
+    /// </summary>
+    public Address Spawn<T>(Func<T> create, SpawnOptions? options = null)
+        where T : Target, ITarget<T>
+        => _cell.Node.SpawnCell(create, options ?? SpawnOptions.Default, _cell).Address;
+
+    /// <summary>
+    /// Asks the factory registered under <paramref name="service"/> for a new instance owned by this target,
+    /// tethered by <paramref name="tether"/> (default <see cref="TetherPolicy.WithOwner"/>); completes with its address.
+    /// </summary>
+    public ValueTask<Address> Create(string service, object? argument = null, TetherPolicy? tether = null, TimeSpan? timeout = null)
+        => _cell.Node.CreateInstance(_cell.Address, service, argument, tether ?? TetherPolicy.WithOwner, timeout);
+
+    /// <summary>Ends an instance this target owns (or this target itself), in order after the messages sent to it before.</summary>
+    public void End(Address instance) => _cell.Node.End(_cell.Address, instance, "ended by its owner");
+
+    /// <summary>Ends this target after the current turn; its tethered instances end with it.</summary>
+    public void EndSelf() => _cell.PostSystem(new EndSignal("ended itself", _cell.Address));
+
+    /// <summary>Renews the lease of an instance this target owns (see <see cref="TetherPolicy.Leased(TimeSpan)"/>).</summary>
+    public void Renew(Address instance) => _cell.Node.Renew(_cell.Address, instance);
+
+    /// <summary>Sends <paramref name="message"/> to this target once after <paramref name="delay"/>. Dispose the result to cancel; it is cancelled when the target ends.</summary>
+    public IDisposable Schedule<T>(TimeSpan delay, T message)
+        where T : notnull
+        => _cell.AddTimer(delay, Timeout.InfiniteTimeSpan, message);
+
+    /// <summary>Sends <paramref name="message"/> to this target every <paramref name="period"/>. Dispose the result to cancel; it is cancelled when the target ends.</summary>
+    public IDisposable ScheduleEvery<T>(TimeSpan period, T message)
+        where T : notnull
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
+        return _cell.AddTimer(period, period, message);
+    }
+
+    private static ActivityContext CurrentTrace() => Activity.Current?.Context ?? default;
+}

@@ -1,0 +1,89 @@
+namespace Tether.Internal;
+
+/// <summary>One input channel of one target type: a typed handler behind a single virtual call.</summary>
+internal abstract class ChannelHandler
+{
+    protected ChannelHandler(Type messageType, bool isRequest, bool isAsync)
+    {
+        MessageType = messageType;
+        IsRequest = isRequest;
+        IsAsync = isAsync;
+    }
+
+    public Type MessageType { get; }
+
+    /// <summary>True when the channel answers requests (its result goes to the request's reply sink).</summary>
+    public bool IsRequest { get; }
+
+    /// <summary>True when the handler may suspend; it then runs with the target's turn context installed.</summary>
+    public bool IsAsync { get; }
+
+    /// <summary>Runs the handler. A handler that throws synchronously throws from here; the mailbox handles it.</summary>
+    public abstract ValueTask Invoke(Target target, Envelope envelope, in Context context);
+}
+
+internal sealed class SendHandler<TSelf, TMessage>(Action<TSelf, TMessage, Context> handler)
+    : ChannelHandler(typeof(TMessage), isRequest: false, isAsync: false)
+    where TSelf : Target
+{
+    public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
+    {
+        handler((TSelf)target, (TMessage)envelope.Payload, context);
+        return default;
+    }
+}
+
+internal sealed class AsyncSendHandler<TSelf, TMessage>(Func<TSelf, TMessage, Context, ValueTask> handler)
+    : ChannelHandler(typeof(TMessage), isRequest: false, isAsync: true)
+    where TSelf : Target
+{
+    public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
+        => handler((TSelf)target, (TMessage)envelope.Payload, context);
+}
+
+internal sealed class RequestHandler<TSelf, TRequest, TResponse>(Func<TSelf, TRequest, Context, TResponse> handler)
+    : ChannelHandler(typeof(TRequest), isRequest: true, isAsync: false)
+    where TSelf : Target
+{
+    public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
+    {
+        TResponse response = handler((TSelf)target, (TRequest)envelope.Payload, context);
+        envelope.Reply?.TryComplete(response);
+        return default;
+    }
+}
+
+internal sealed class AsyncRequestHandler<TSelf, TRequest, TResponse>(Func<TSelf, TRequest, Context, ValueTask<TResponse>> handler)
+    : ChannelHandler(typeof(TRequest), isRequest: true, isAsync: true)
+    where TSelf : Target
+{
+    public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
+    {
+        ValueTask<TResponse> pending = handler((TSelf)target, (TRequest)envelope.Payload, context);
+        if (pending.IsCompletedSuccessfully)
+        {
+            envelope.Reply?.TryComplete(pending.Result);
+            return default;
+        }
+
+        return AwaitAndReply(pending, envelope.Reply);
+
+        static async ValueTask AwaitAndReply(ValueTask<TResponse> pending, ReplySink? reply)
+        {
+            TResponse response = await pending;
+            reply?.TryComplete(response);
+        }
+    }
+}
+
+internal sealed class DeferredHandler<TSelf, TRequest, TResponse>(Action<TSelf, TRequest, ReplyToken<TResponse>, Context> handler)
+    : ChannelHandler(typeof(TRequest), isRequest: true, isAsync: false)
+    where TSelf : Target
+{
+    public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
+    {
+        var token = new ReplyToken<TResponse>(envelope.Reply ?? DiscardSink.Instance, envelope.Sender);
+        handler((TSelf)target, (TRequest)envelope.Payload, token, context);
+        return default;
+    }
+}

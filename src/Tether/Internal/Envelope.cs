@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace Tether.Internal;
+
+internal enum Category : byte
+{
+    Send,
+    Request,
+    Event,
+    System,
+}
+
+/// <summary>
+/// What travels between targets. Inside one process the payload passes by reference, never copied.
+/// <see cref="Next"/> links envelopes inside a mailbox, so queuing allocates nothing beyond the envelope.
+/// </summary>
+internal sealed class Envelope
+{
+    public Envelope? Next;
+    public Address Sender;
+    public object Payload;
+    public ReplySink? Reply;
+    public ActivityContext Trace;
+    public Category Category;
+
+    public Envelope(Category category, Address sender, object payload, ReplySink? reply)
+    {
+        Category = category;
+        Sender = sender;
+        Payload = payload;
+        Reply = reply;
+    }
+
+    public bool IsUser => Category != Category.System;
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Threading.Tasks.Sources;
+
+namespace Tether.Internal;
+
+/// <summary>
+/// A request awaiting its outcome. Registered with the node's deadline sweeper until it completes.
+/// Continuations always run asynchronously: on the requesting target's mailbox when awaited inside a handler,
+/// on the thread pool otherwise, never on the responder's thread.
+/// </summary>
+internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, DeadlineSweeper.IExpiring
+{
+    private readonly Node _node;
+    private readonly Type _requestType;
+    private readonly Address _to;
+    private readonly TimeSpan _timeout;
+    private readonly long _startTimestamp;
+    private ManualResetValueTaskSourceCore<T> _core;
+    private Activity? _activity;
+
+    public PendingRequest(Node node, Type requestType, Address to, TimeSpan timeout)
+    {
+        _node = node;
+        _requestType = requestType;
+        _to = to;
+        _timeout = timeout;
+        _core.RunContinuationsAsynchronously = true;
+        _startTimestamp = Stopwatch.GetTimestamp();
+        Deadline = node.TimeProvider.GetTimestamp() + (long)(timeout.TotalSeconds * node.TimeProvider.TimestampFrequency);
+    }
+
+    public long Id { get; set; }
+
+    public long Deadline { get; }
+
+    public Activity? Activity
+    {
+        set => _activity = value;
+    }
+
+    public ValueTask<T> Task => new(this, _core.Version);
+
+    public override string Describe() => $"{_requestType.Name} to {_to}";
+
+    public void Expire()
+        => TryFail(new TetherException(ErrorCodes.Timeout, $"Request {Describe()} got no answer within {_timeout.TotalMilliseconds:0} ms."));
+
+    protected override void OnResponse(object? value)
+    {
+        Finish();
+        if (value is T typed)
+        {
+            _core.SetResult(typed);
+        }
+        else if (value is null && default(T) is null)
+        {
+            _core.SetResult(default!);
+        }
+        else
+        {
+            _activity?.SetStatus(ActivityStatusCode.Error, ErrorCodes.WrongResponseType);
+            _core.SetException(new TetherException(
+                ErrorCodes.WrongResponseType,
+                $"Request {Describe()} expected a {typeof(T).Name} but the answer was a {value?.GetType().Name ?? "null"}."));
+        }
+
+        _activity?.Dispose();
+    }
+
+    protected override void OnError(TetherException error)
+    {
+        Finish();
+        if (_activity is not null)
+        {
+            _activity.SetStatus(ActivityStatusCode.Error, error.Code);
+            _activity.Dispose();
+        }
+
+        _core.SetException(error);
+    }
+
+    private void Finish()
+    {
+        _node.Deadlines.Remove(Id);
+        Telemetry.RecordRequest(_startTimestamp);
+    }
+
+    T IValueTaskSource<T>.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<T>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<T>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,57 @@
+namespace Tether.Internal;
+
+/// <summary>
+/// The one place a request's outcome goes. The first of response, error or timeout wins; every later
+/// attempt returns false and is reported to whoever tried it, never to the requester.
+/// </summary>
+internal abstract class ReplySink
+{
+    private int _done;
+
+    public bool IsCompleted => Volatile.Read(ref _done) != 0;
+
+    /// <summary>Names the request in error texts: "GetCount to node/12".</summary>
+    public abstract string Describe();
+
+    public bool TryComplete(object? value)
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0)
+        {
+            return false;
+        }
+
+        OnResponse(value);
+        return true;
+    }
+
+    public bool TryFail(TetherException error)
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0)
+        {
+            return false;
+        }
+
+        OnError(error);
+        return true;
+    }
+
+    protected abstract void OnResponse(object? value);
+
+    protected abstract void OnError(TetherException error);
+}
+
+/// <summary>A sink that wants no answer: the target of a plain send that reached a request channel.</summary>
+internal sealed class DiscardSink : ReplySink
+{
+    public static readonly DiscardSink Instance = new();
+
+    public override string Describe() => "a message that wanted no answer";
+
+    protected override void OnResponse(object? value)
+    {
+    }
+
+    protected override void OnError(TetherException error)
+    {
+    }
+}

@@ -1,0 +1,558 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Tether.Internal;
+
+internal enum PostResult
+{
+    Accepted,
+    Full,
+    Ended,
+}
+
+/// <summary>
+/// The runtime side of a target: its mailbox, its scheduling, supervision and tethers. The user's
+/// <see cref="Target"/> object holds only user state; the cell outlives it across restarts.
+/// </summary>
+/// <remarks>
+/// The mailbox is a lock-free multi-producer stack that the single consumer takes whole and reverses
+/// (FIFO per producer and overall). The cell is its own thread-pool work item: <see cref="_status"/> goes
+/// Idle → Busy by CAS for exactly one producer, which schedules it; only the running consumer sets it back.
+/// </remarks>
+internal sealed class TargetCell : IThreadPoolWorkItem
+{
+    private const int Idle = 0;
+    private const int Busy = 1;
+    private const int Alive = 0;
+    private const int Ended = 1;
+
+    private readonly Func<Target> _create;
+    private readonly int _capacity;
+    private readonly Supervision _supervision;
+    private Envelope? _inbox;
+    private Envelope? _batch;
+    private int _status = Busy; // Busy until the spawn has run OnStarted.
+    private int _state;
+    private int _count;
+    private CellExtras? _extras;
+
+    public TargetCell(Node node, long id, Target target, DispatchTable table, Func<Target> create, int capacity, Supervision supervision)
+    {
+        Node = node;
+        Id = id;
+        Target = target;
+        Table = table;
+        _create = create;
+        _capacity = capacity;
+        _supervision = supervision;
+    }
+
+    public Node Node { get; }
+
+    public long Id { get; }
+
+    public Target Target { get; private set; }
+
+    public DispatchTable Table { get; }
+
+    public Address Address => new(Node.Name, Id, this);
+
+    public Address Owner => _extras?.Owner ?? default;
+
+    public bool IsAlive => Volatile.Read(ref _state) == Alive;
+
+    /// <summary>User messages waiting in the mailbox.</summary>
+    public int Depth => Volatile.Read(ref _count);
+
+    private CellExtras Extras => _extras ??= new CellExtras();
+
+    internal TetherPolicy? TetherPolicy => _extras?.Tether;
+
+    public PostResult Post(Envelope envelope)
+    {
+        if (Volatile.Read(ref _state) != Alive)
+        {
+            return PostResult.Ended;
+        }
+
+        if (Interlocked.Increment(ref _count) > _capacity)
+        {
+            Interlocked.Decrement(ref _count);
+            return PostResult.Full;
+        }
+
+        Push(envelope);
+        return PostResult.Accepted;
+    }
+
+    public void PostSystem(object payload) => Push(new Envelope(Category.System, default, payload, null));
+
+    private void Push(Envelope envelope)
+    {
+        Envelope? head;
+        do
+        {
+            head = Volatile.Read(ref _inbox);
+            envelope.Next = head;
+        }
+        while (Interlocked.CompareExchange(ref _inbox, envelope, head) != head);
+
+        if (Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Called by the spawner once set-up is done: opens the mailbox for scheduling.</summary>
+    public void Open() => Release();
+
+    public void Execute()
+    {
+        int budget = Node.Throughput;
+        while (true)
+        {
+            Envelope? envelope = _batch;
+            if (envelope is null)
+            {
+                Envelope? stack = Interlocked.Exchange(ref _inbox, null);
+                if (stack is null)
+                {
+                    Release();
+                    return;
+                }
+
+                envelope = Reverse(stack);
+            }
+
+            _batch = envelope.Next;
+            envelope.Next = null;
+            Process(envelope);
+
+            if (--budget == 0)
+            {
+                if (_batch is not null || Volatile.Read(ref _inbox) is not null)
+                {
+                    // Yield the thread to other targets; stay Busy so no producer schedules a second run.
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    return;
+                }
+
+                budget = Node.Throughput;
+            }
+        }
+    }
+
+    private void Release()
+    {
+        Volatile.Write(ref _status, Idle);
+
+        // A producer may have pushed after our last look but seen Busy: take the run back if so.
+        if ((_batch is not null || Volatile.Read(ref _inbox) is not null) && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    private static Envelope Reverse(Envelope stack)
+    {
+        Envelope? previous = null;
+        Envelope? current = stack;
+        while (current is not null)
+        {
+            Envelope? next = current.Next;
+            current.Next = previous;
+            previous = current;
+            current = next;
+        }
+
+        return previous!;
+    }
+
+    private void Process(Envelope envelope)
+    {
+        if (envelope.Category == Category.System)
+        {
+            HandleSystem(envelope);
+            return;
+        }
+
+        Interlocked.Decrement(ref _count);
+        if (Volatile.Read(ref _state) != Alive)
+        {
+            Node.RejectEnded(this, envelope);
+            return;
+        }
+
+        if (envelope.Reply is { IsCompleted: true })
+        {
+            return; // The requester already has its outcome (timed out): do not run work nobody waits for.
+        }
+
+        ChannelHandler? handler = Table.Find(envelope.Payload.GetType());
+        if (handler is null)
+        {
+            Node.NoHandler(this, envelope);
+            return;
+        }
+
+        if (envelope.Reply is not null && !handler.IsRequest)
+        {
+            envelope.Reply.TryFail(new TetherException(
+                ErrorCodes.NoHandler,
+                $"{Table.TargetTypeName} at {Address} takes {envelope.Payload.GetType().Name} as a send or event, not as a request."));
+            return;
+        }
+
+        Run(handler, envelope);
+    }
+
+    private void Run(ChannelHandler handler, Envelope envelope)
+    {
+        Activity? activity = envelope.Trace != default && Telemetry.Source.HasListeners()
+            ? Telemetry.StartHandle(envelope, Table.TargetTypeName, Address)
+            : null;
+        Node.CountHandled();
+
+        if (!handler.IsAsync)
+        {
+            try
+            {
+                handler.Invoke(Target, envelope, new Context(this, envelope));
+            }
+#pragma warning disable CA1031 // a handler's failure goes to the requester and to supervision, never up the thread pool
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                HandlerFailed(envelope, ex);
+            }
+
+            activity?.Dispose();
+            return;
+        }
+
+        SynchronizationContext? previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(Extras.Turn ??= new TurnContext(this));
+        try
+        {
+            ValueTask pending = handler.Invoke(Target, envelope, new Context(this, envelope));
+            if (pending.IsCompletedSuccessfully)
+            {
+                pending.GetAwaiter().GetResult();
+                activity?.Dispose();
+            }
+            else
+            {
+                (Extras.InFlight ??= []).Add(envelope);
+                _ = AwaitHandler(pending, envelope, activity);
+            }
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            activity?.Dispose();
+            HandlerFailed(envelope, ex);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    // Started while the turn context is installed, so its own continuation is a turn of this target too.
+    private async Task AwaitHandler(ValueTask pending, Envelope envelope, Activity? activity)
+    {
+        try
+        {
+            await pending;
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (IsAlive)
+            {
+                HandlerFailed(envelope, ex);
+            }
+        }
+        finally
+        {
+            _extras?.InFlight?.Remove(envelope);
+            activity?.Dispose();
+        }
+    }
+
+    private void HandlerFailed(Envelope envelope, Exception ex)
+    {
+        string messageType = envelope.Payload.GetType().Name;
+        if (ex is TetherException answer)
+        {
+            // A deliberate error answer: it goes to the requester; supervision is for faults, not for answers.
+            if (envelope.Reply is null || !envelope.Reply.TryFail(answer))
+            {
+                Log.ErrorAnswerLost(Node.Logger, Table.TargetTypeName, Address, messageType, answer.Code, answer.Message);
+            }
+
+            return;
+        }
+
+        envelope.Reply?.TryFail(new TetherException(
+            ErrorCodes.HandlerFailed,
+            $"{Table.TargetTypeName} at {Address} failed handling {messageType}: {ex.GetType().Name}: {ex.Message}",
+            ex));
+        Node.CountFailure();
+        Log.HandlerFailed(Node.Logger, ex, Table.TargetTypeName, Address, messageType, _supervision);
+        switch (_supervision)
+        {
+            case Supervision.Restart:
+                Restart();
+                break;
+            case Supervision.Stop:
+                EndNow($"stopped by supervision after {ex.GetType().Name} in {messageType}");
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void Restart()
+    {
+        Target fresh;
+        try
+        {
+            fresh = _create();
+            fresh.Cell = this;
+            Target = fresh;
+            fresh.OnStarted(new Context(this, null));
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RestartFailed(Node.Logger, ex, Table.TargetTypeName, Address);
+            EndNow($"restart failed: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private void HandleSystem(Envelope envelope)
+    {
+        switch (envelope.Payload)
+        {
+            case Continuation continuation:
+                if (IsAlive)
+                {
+                    RunTurn(continuation);
+                }
+
+                break;
+            case EndSignal end:
+                if (end.Trusted || end.RequestedBy.IsNone || end.RequestedBy == Owner || end.RequestedBy == Address)
+                {
+                    EndNow(end.Reason);
+                }
+                else
+                {
+                    Log.EndRefused(Node.Logger, Address, end.RequestedBy, Owner);
+                }
+
+                break;
+            case ChildAdded added:
+                if (IsAlive)
+                {
+                    (Extras.Children ??= []).Add(added.Child);
+                }
+                else if (added.Child.TetherPolicy is { EndWhenOwnerEnds: true })
+                {
+                    added.Child.PostSystem(new EndSignal("owner ended", Address, Trusted: true));
+                }
+
+                break;
+            case ChildEnded ended:
+                _extras?.Children?.Remove(ended.Child);
+                if (IsAlive && Table.Find(typeof(TargetEnded)) is { } onEnded)
+                {
+                    Run(onEnded, new Envelope(Category.Send, ended.Child.Address, new TargetEnded(ended.Child.Address, ended.Reason), null));
+                }
+
+                break;
+            case LeaseRenewal:
+                if (IsAlive && _extras?.Tether?.Lease is { } lease)
+                {
+                    _extras.LeaseExpiry = Node.TimeProvider.GetTimestamp() + ToTicks(lease);
+                }
+
+                break;
+            case LeaseCheck:
+                CheckLease();
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void RunTurn(Continuation continuation)
+    {
+        SynchronizationContext? previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(Extras.Turn ??= new TurnContext(this));
+        try
+        {
+            continuation.Callback(continuation.State);
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.TurnFailed(Node.Logger, ex, Table.TargetTypeName, Address);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    /// <summary>Sets the owner and tether; called by the spawner before the cell is published.</summary>
+    public void Tether(Address owner, TargetCell? ownerCell, TetherPolicy policy)
+    {
+        CellExtras extras = Extras;
+        extras.Owner = owner;
+        extras.OwnerCell = ownerCell;
+        extras.Tether = policy;
+        if (policy.Lease is { } lease)
+        {
+            extras.LeaseExpiry = Node.TimeProvider.GetTimestamp() + ToTicks(lease);
+            extras.LeaseTimer = Node.TimeProvider.CreateTimer(static s => ((TargetCell)s!).PostSystem(LeaseCheck.Instance), this, lease, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Adds a tethered instance; only from this cell's own turn.</summary>
+    public void AddChild(TargetCell child) => (Extras.Children ??= []).Add(child);
+
+    private void CheckLease()
+    {
+        if (!IsAlive || _extras?.Tether?.Lease is null)
+        {
+            return;
+        }
+
+        long remaining = _extras.LeaseExpiry - Node.TimeProvider.GetTimestamp();
+        if (remaining <= 0)
+        {
+            EndNow("lease expired");
+            return;
+        }
+
+        _extras.LeaseTimer?.Change(TimeSpan.FromSeconds((double)remaining / Node.TimeProvider.TimestampFrequency), Timeout.InfiniteTimeSpan);
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Node.TimeProvider.TimestampFrequency);
+
+    public TimerHandle AddTimer(TimeSpan due, TimeSpan period, object message)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(due, TimeSpan.Zero);
+        var handle = new TimerHandle(this, message, due, period);
+        CellExtras extras = Extras;
+        lock (extras)
+        {
+            if (IsAlive)
+            {
+                (extras.Timers ??= []).Add(handle);
+                return handle;
+            }
+        }
+
+        handle.Dispose();
+        return handle;
+    }
+
+    public void RemoveTimer(TimerHandle handle)
+    {
+        CellExtras? extras = _extras;
+        if (extras is null)
+        {
+            return;
+        }
+
+        lock (extras)
+        {
+            extras.Timers?.Remove(handle);
+        }
+    }
+
+    public void AddTopic(string topic) => (Extras.Topics ??= []).Add(topic);
+
+    public void RemoveTopic(string topic) => _extras?.Topics?.Remove(topic);
+
+    /// <summary>
+    /// Ends the target, on its own turn: frees the address, stops timers and subscriptions, fails requests it
+    /// was still working on, ends tethered instances, runs OnEnded and tells the owner. Messages still queued
+    /// are rejected as the mailbox drains.
+    /// </summary>
+    public void EndNow(string reason)
+    {
+        if (Interlocked.Exchange(ref _state, Ended) == Ended)
+        {
+            return;
+        }
+
+        Node.Unregister(this);
+        CellExtras? extras = _extras;
+        if (extras is not null)
+        {
+            List<TimerHandle>? timers;
+            lock (extras)
+            {
+                timers = extras.Timers;
+                extras.Timers = null;
+            }
+
+            timers?.ForEach(static t => t.Dispose());
+            extras.LeaseTimer?.Dispose();
+            if (extras.Topics is { } topics)
+            {
+                foreach (string topic in topics.ToArray())
+                {
+                    Node.Topics.Unsubscribe(this, topic);
+                }
+            }
+
+            if (extras.InFlight is { } inFlight)
+            {
+                foreach (Envelope pending in inFlight)
+                {
+                    pending.Reply?.TryFail(new TetherException(
+                        ErrorCodes.TargetEnded,
+                        $"{Table.TargetTypeName} at {Address} ended ({reason}) before answering {pending.Payload.GetType().Name}."));
+                }
+
+                inFlight.Clear();
+            }
+
+            if (extras.Children is { } children)
+            {
+                foreach (TargetCell child in children)
+                {
+                    if (child.TetherPolicy is { EndWhenOwnerEnds: true })
+                    {
+                        child.PostSystem(new EndSignal("owner ended", Address, Trusted: true));
+                    }
+                }
+
+                children.Clear();
+            }
+        }
+
+        try
+        {
+            Target.OnEnded(new Context(this, null), reason);
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.OnEndedFailed(Node.Logger, ex, Table.TargetTypeName, Address);
+        }
+
+        Log.TargetEnded(Node.Logger, Table.TargetTypeName, Address, reason);
+        extras?.OwnerCell?.PostSystem(new ChildEnded(this, reason));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Tether.Internal;
+
+/// <summary>
+/// The runtime's OpenTelemetry-compatible sources: traces on <see cref="ActivitySourceName"/> and metrics on
+/// the meter of the same name. Both cost a flag check when nobody listens.
+/// </summary>
+internal static class Telemetry
+{
+    public const string ActivitySourceName = "Tether";
+
+    public static readonly ActivitySource Source = new(ActivitySourceName, "1.0");
+
+    private static readonly Meter s_meter = new(ActivitySourceName, "1.0");
+
+    public static readonly Histogram<double> RequestDuration = s_meter.CreateHistogram<double>(
+        "tether.request.duration", "ms", "Time from sending a request to its outcome.");
+
+    public static Meter Meter => s_meter;
+
+    public static void RecordRequest(long startTimestamp)
+    {
+        if (RequestDuration.Enabled)
+        {
+            RequestDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
+        }
+    }
+
+    public static Activity? StartRequest(Type requestType, Address to)
+    {
+        Activity? activity = Source.StartActivity("tether.request", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.DisplayName = $"request {requestType.Name}";
+            activity.SetTag("tether.message_type", requestType.Name);
+            activity.SetTag("tether.to", to.ToString());
+        }
+
+        return activity;
+    }
+
+    public static Activity? StartHandle(Envelope envelope, string targetType, Address self)
+    {
+        Activity? activity = Source.StartActivity("tether.handle", ActivityKind.Server, envelope.Trace);
+        if (activity is not null)
+        {
+            activity.DisplayName = $"{targetType} handles {envelope.Payload.GetType().Name}";
+            activity.SetTag("tether.message_type", envelope.Payload.GetType().Name);
+            activity.SetTag("tether.target", self.ToString());
+            activity.SetTag("tether.sender", envelope.Sender.ToString());
+        }
+
+        return activity;
+    }
+}

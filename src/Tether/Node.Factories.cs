@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Tether.Internal;
+
+namespace Tether;
+
+public sealed partial class Node
+{
+    private readonly ConcurrentDictionary<string, Address> _factories = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers a factory: a service that creates an instance of <typeparamref name="T"/> for each owner that asks
+    /// (<see cref="Context.Create"/>). <paramref name="create"/> receives the creator's argument; instances use <paramref name="options"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A factory is already registered under <paramref name="service"/>.</exception>
+    public void RegisterFactory<T>(string service, Func<object?, T> create, SpawnOptions? options = null)
+        where T : Target, ITarget<T>
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(service);
+        ArgumentNullException.ThrowIfNull(create);
+        SpawnOptions instanceOptions = options ?? SpawnOptions.Default;
+        Address factory = Spawn(() => new FactoryTarget((node, request) =>
+        {
+            TargetCell? ownerCell = node.FindLocal(request.Owner);
+            if (!request.Owner.IsNone && ownerCell is null && string.Equals(request.Owner.Node, node.Name, StringComparison.Ordinal))
+            {
+                throw new TetherException(ErrorCodes.NoSuchTarget, $"The owner {request.Owner} has ended; no instance of {service} was created.");
+            }
+
+            return node.SpawnCell(() => create(request.Argument), instanceOptions, ownerCell, request.Owner, request.Tether, onOwnerTurn: false).Address;
+        }));
+
+        if (!_factories.TryAdd(service, factory))
+        {
+            End(factory);
+            throw new InvalidOperationException($"A factory is already registered under \"{service}\" on node {Name}.");
+        }
+    }
+
+    /// <summary>Creates an instance from outside any target; it has no owner, so nothing ends it but an explicit <see cref="End(Address)"/> or itself.</summary>
+    public ValueTask<Address> Create(string service, object? argument = null, TimeSpan? timeout = null)
+        => CreateInstance(default, service, argument, TetherPolicy.Detached, timeout);
+
+    internal ValueTask<Address> CreateInstance(Address owner, string service, object? argument, TetherPolicy tether, TimeSpan? timeout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(service);
+        ArgumentNullException.ThrowIfNull(tether);
+        if (!_factories.TryGetValue(service, out Address factory))
+        {
+            return ValueTask.FromException<Address>(new TetherException(ErrorCodes.NoSuchService, $"No factory is registered under \"{service}\" on node {Name}."));
+        }
+
+        return SendRequest(owner, factory, new CreateInstance(owner, tether, argument), timeout);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Tether.Internal;
+
+namespace Tether;
+
+public sealed partial class Node
+{
+    /// <summary>Sends a message from outside any target (the sender is <see cref="Address.None"/>), fire and forget.</summary>
+    public void Send<T>(Address to, T message)
+        where T : notnull
+        => Deliver(default, to, message, Category.Send, null, Activity.Current?.Context ?? default);
+
+    /// <summary>
+    /// Sends a request from outside any target. The task completes with the answer or fails with a
+    /// <see cref="TetherException"/>; it always ends, at the latest at its deadline (<paramref name="timeout"/>, or the node's default).
+    /// </summary>
+    public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null)
+        => SendRequest(default, to, request, timeout);
+
+    /// <summary>Publishes an event on a topic from outside any target; returns how many subscribers it reached.</summary>
+    public int Publish<T>(string topic, T @event)
+        where T : notnull
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        return Topics.Publish(default, topic, @event, Activity.Current?.Context ?? default);
+    }
+
+    internal ValueTask<TResponse> SendRequest<TResponse>(Address sender, Address to, IRequest<TResponse> request, TimeSpan? timeout)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        TimeSpan deadline = timeout ?? Options.DefaultRequestTimeout;
+        if (deadline <= TimeSpan.Zero || deadline == Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A request's timeout must be finite and positive.");
+        }
+
+        var pending = new PendingRequest<TResponse>(this, request.GetType(), to, deadline);
+        pending.Id = Deadlines.Add(pending);
+        ActivityContext trace = Activity.Current?.Context ?? default;
+        if (Telemetry.Source.HasListeners())
+        {
+            Activity? parent = Activity.Current;
+            Activity? activity = Telemetry.StartRequest(request.GetType(), to);
+            if (activity is not null)
+            {
+                pending.Activity = activity;
+                trace = activity.Context;
+                Activity.Current = parent; // The request span stays open until the outcome; the caller's span goes on.
+            }
+        }
+
+        Deliver(sender, to, request, Category.Request, pending, trace);
+        return pending.Task;
+    }
+
+    internal void Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        TargetCell? cell = to.Cell;
+        if (cell is null)
+        {
+            if (to.IsNone)
+            {
+                Undeliverable(sender, to, message, reply, ErrorCodes.NoSuchTarget, "the address is Address.None");
+                return;
+            }
+
+            if (!string.Equals(to.Node, Name, StringComparison.Ordinal))
+            {
+                Undeliverable(sender, to, message, reply, ErrorCodes.NoSuchTarget, $"node {to.Node} is not this node ({Name}) and no broker proxy is attached");
+                return;
+            }
+
+            if (!_cells.TryGetValue(to.Id, out cell))
+            {
+                Undeliverable(sender, to, message, reply, ErrorCodes.NoSuchTarget, "no live target has this address");
+                return;
+            }
+        }
+
+        DeliverTo(cell, sender, message, category, reply, trace);
+    }
+
+    internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace)
+    {
+        var envelope = new Envelope(category, sender, message, reply) { Trace = trace };
+        switch (cell.Post(envelope))
+        {
+            case PostResult.Accepted:
+                if (_sent.Enabled)
+                {
+                    _sent.Add(1);
+                }
+
+                return;
+            case PostResult.Full:
+                if (reply is not null)
+                {
+                    reply.TryFail(new TetherException(
+                        ErrorCodes.MailboxFull,
+                        $"The mailbox of {cell.Table.TargetTypeName} at {cell.Address} is full; {message.GetType().Name} was rejected."));
+                    return;
+                }
+
+                long dropped = Interlocked.Increment(ref _dropped);
+                _droppedCounter.Add(1);
+                if ((dropped & (dropped - 1)) == 0)
+                {
+                    // Logged at 1, 2, 4, 8, ... drops: visible, but never a flood.
+                    Log.Dropped(Logger, cell.Table.TargetTypeName, cell.Address, cell.Depth, message.GetType().Name, dropped);
+                }
+
+                return;
+            default:
+                Undeliverable(sender, cell.Address, message, reply, ErrorCodes.NoSuchTarget, "the target has ended");
+                return;
+        }
+    }
+
+    internal void RejectEnded(TargetCell cell, Envelope envelope)
+    {
+        if (envelope.Reply is not null)
+        {
+            envelope.Reply.TryFail(new TetherException(
+                ErrorCodes.TargetEnded,
+                $"{cell.Table.TargetTypeName} at {cell.Address} ended before it handled {envelope.Payload.GetType().Name}."));
+            return;
+        }
+
+        CountDeadLetter(envelope.Payload, envelope.Sender, cell.Address, "the target ended first");
+    }
+
+    internal void NoHandler(TargetCell cell, Envelope envelope)
+    {
+        string text = $"{cell.Table.TargetTypeName} at {cell.Address} has no input channel for {envelope.Payload.GetType().Name}.";
+        if (envelope.Reply is not null)
+        {
+            envelope.Reply.TryFail(new TetherException(ErrorCodes.NoHandler, text));
+            return;
+        }
+
+        if (envelope.Category != Category.Event)
+        {
+            CountDeadLetter(envelope.Payload, envelope.Sender, cell.Address, text);
+        }
+    }
+
+    private void Undeliverable(Address sender, Address to, object message, ReplySink? reply, string code, string why)
+    {
+        if (reply is not null)
+        {
+            reply.TryFail(new TetherException(code, $"{message.GetType().Name} could not be delivered to {to}: {why}."));
+            return;
+        }
+
+        CountDeadLetter(message, sender, to, why);
+    }
+
+    private void CountDeadLetter(object message, Address sender, Address to, string why)
+    {
+        Interlocked.Increment(ref _deadLetters);
+        _deadLetterCounter.Add(1);
+        Log.DeadLetter(Logger, message.GetType().Name, sender, to, why);
+    }
+}

@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Tether.Internal;
+
+namespace Tether;
+
+/// <summary>
+/// One process hosting targets: the embedded runtime. Create one with <see cref="Create(NodeOptions?)"/>,
+/// spawn targets, talk to them from outside with <see cref="Send{T}"/> and <see cref="Request{TResponse}"/>,
+/// and stop it with <see cref="StopAsync(TimeSpan?)"/> or <see cref="DisposeAsync"/>.
+/// </summary>
+public sealed partial class Node : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<long, TargetCell> _cells = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Meter _meter;
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _handled;
+    private readonly Counter<long> _droppedCounter;
+    private readonly Counter<long> _deadLetterCounter;
+    private long _nextId;
+    private long _dropped;
+    private long _deadLetters;
+    private long _failures;
+    private int _stopping;
+
+    private Node(NodeOptions options)
+    {
+        Options = options;
+        Name = options.Name ?? $"node-{Guid.NewGuid():N}"[..13];
+        TimeProvider = options.TimeProvider;
+        Throughput = options.Throughput;
+        Logger = options.LoggerFactory.CreateLogger("Tether.Node");
+        Deadlines = new DeadlineSweeper(TimeProvider, options.DeadlineSweepInterval);
+        Topics = new TopicRegistry(this);
+        _meter = new Meter(new MeterOptions(Telemetry.ActivitySourceName) { Version = "1.0", Tags = [new("tether.node", Name)] });
+        _sent = _meter.CreateCounter<long>("tether.messages.sent", "{message}", "Messages sent (sends, requests, events).");
+        _handled = _meter.CreateCounter<long>("tether.messages.handled", "{message}", "Messages handed to an input channel.");
+        _droppedCounter = _meter.CreateCounter<long>("tether.messages.dropped", "{message}", "Sends and events dropped at a full mailbox.");
+        _deadLetterCounter = _meter.CreateCounter<long>("tether.messages.dead_letters", "{message}", "Messages that found no target or no input channel.");
+        _meter.CreateObservableGauge("tether.targets", () => _cells.Count, "{target}", "Live targets.");
+        _meter.CreateObservableGauge("tether.mailbox.depth", MailboxDepth, "{message}", "User messages waiting in all mailboxes.");
+        Log.NodeStarted(Logger, Name);
+    }
+
+    /// <summary>The node's name: the first part of every address it hosts.</summary>
+    public string Name { get; }
+
+    /// <summary>The options the node was created with.</summary>
+    public NodeOptions Options { get; }
+
+    /// <summary>A snapshot of the node's counters.</summary>
+    public NodeStatistics Statistics => new(
+        _cells.Count,
+        Interlocked.Read(ref _dropped),
+        Interlocked.Read(ref _deadLetters),
+        Interlocked.Read(ref _failures),
+        Deadlines.Count,
+        MailboxDepth());
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal int Throughput { get; }
+
+    internal ILogger Logger { get; }
+
+    internal DeadlineSweeper Deadlines { get; }
+
+    internal TopicRegistry Topics { get; }
+
+    /// <summary>Creates and starts a node.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public static Node Create(NodeOptions? options = null)
+    {
+        options ??= NodeOptions.Default;
+        options.Validate();
+        return new Node(options);
+    }
+
+    /// <summary>
+    /// Spawns a target with no owner. <paramref name="create"/> must return a new instance each call; it is called
+    /// again for a fresh instance when supervision restarts the target.
+    /// </summary>
+    public Address Spawn<T>(Func<T> create, SpawnOptions? options = null)
+        where T : Target, ITarget<T>
+        => SpawnCell(create, options ?? SpawnOptions.Default, owner: null).Address;
+
+    /// <summary>Ends a target from outside any target (honoured whoever owns it).</summary>
+    public void End(Address target) => End(default, target, "ended by the node");
+
+    /// <summary>Ends every target, fails every pending request with <see cref="ErrorCodes.NodeStopping"/>, and stops the node's timers.</summary>
+    /// <param name="timeout">How long to wait for targets to end (default 10 s).</param>
+    public async Task StopAsync(TimeSpan? timeout = null)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) == 1)
+        {
+            await _drained.Task.ConfigureAwait(false);
+            return;
+        }
+
+        int count = _cells.Count;
+        foreach (TargetCell cell in _cells.Values)
+        {
+            cell.PostSystem(new EndSignal("node stopping", default, Trusted: true));
+        }
+
+        if (_cells.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(10), TimeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Targets whose turns never ended are left behind; everything waiting on them fails below.
+        }
+
+        Deadlines.FailAll(new TetherException(ErrorCodes.NodeStopping, $"Node {Name} stopped before the request ended."));
+        Deadlines.Dispose();
+        _meter.Dispose();
+        Log.NodeStopped(Logger, Name, count);
+        _drained.TrySetResult();
+    }
+
+    /// <summary>Same as <see cref="StopAsync(TimeSpan?)"/> with the default timeout.</summary>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    internal TargetCell SpawnCell<T>(Func<T> create, SpawnOptions options, TargetCell? owner)
+        where T : Target, ITarget<T>
+        => SpawnCell(create, options, owner, owner?.Address ?? default, options.Tether, onOwnerTurn: true);
+
+    internal TargetCell SpawnCell<T>(Func<T> create, SpawnOptions options, TargetCell? ownerCell, Address owner, TetherPolicy tether, bool onOwnerTurn)
+        where T : Target, ITarget<T>
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        ArgumentNullException.ThrowIfNull(options);
+        if (Volatile.Read(ref _stopping) != 0)
+        {
+            throw new TetherException(ErrorCodes.NodeStopping, $"Node {Name} is stopping; it spawns no more targets.");
+        }
+
+        int capacity = options.MailboxCapacity ?? Options.DefaultMailboxCapacity;
+        if (capacity < 1)
+        {
+            throw new ArgumentException($"SpawnOptions.MailboxCapacity must be at least 1; it is {capacity}.", nameof(options));
+        }
+
+        DispatchTable table = DispatchTable<T>.Table;
+        T target = create() ?? throw new InvalidOperationException($"The creation function for {typeof(T).Name} returned null.");
+        if (target.Cell is not null)
+        {
+            throw new InvalidOperationException($"This {typeof(T).Name} instance is already spawned; the creation function must return a new instance each call.");
+        }
+
+        var cell = new TargetCell(this, Interlocked.Increment(ref _nextId), target, table, create, capacity, options.Supervision);
+        target.Cell = cell;
+        if (!owner.IsNone)
+        {
+            cell.Tether(owner, ownerCell, tether);
+        }
+
+        _cells[cell.Id] = cell;
+        try
+        {
+            target.OnStarted(new Context(cell, null));
+        }
+        catch (Exception ex)
+        {
+            cell.EndNow($"OnStarted threw {ex.GetType().Name}");
+            cell.Open();
+            throw new TetherException(ErrorCodes.HandlerFailed, $"Spawning {typeof(T).Name} failed: OnStarted threw {ex.GetType().Name}: {ex.Message}", ex);
+        }
+
+        if (ownerCell is not null)
+        {
+            if (onOwnerTurn)
+            {
+                ownerCell.AddChild(cell);
+            }
+            else
+            {
+                ownerCell.PostSystem(new ChildAdded(cell));
+            }
+        }
+
+        cell.Open();
+        return cell;
+    }
+
+    internal TargetCell? FindLocal(Address address)
+    {
+        if (address.Cell is { } cell)
+        {
+            return cell.IsAlive ? cell : null;
+        }
+
+        if (address.IsNone || !string.Equals(address.Node, Name, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return _cells.GetValueOrDefault(address.Id);
+    }
+
+    internal void Unregister(TargetCell cell)
+    {
+        _cells.TryRemove(cell.Id, out _);
+        if (Volatile.Read(ref _stopping) != 0 && _cells.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    internal void End(Address requestedBy, Address target, string reason)
+    {
+        if (FindLocal(target) is { } cell)
+        {
+            cell.PostSystem(new EndSignal(reason, requestedBy));
+        }
+    }
+
+    internal void Renew(Address requestedBy, Address instance)
+    {
+        if (FindLocal(instance) is { } cell && cell.Owner == requestedBy)
+        {
+            cell.PostSystem(LeaseRenewal.Instance);
+        }
+    }
+
+    internal void CountHandled()
+    {
+        if (_handled.Enabled)
+        {
+            _handled.Add(1);
+        }
+    }
+
+    internal void CountFailure() => Interlocked.Increment(ref _failures);
+
+    private long MailboxDepth()
+    {
+        long depth = 0;
+        foreach (TargetCell cell in _cells.Values)
+        {
+            depth += cell.Depth;
+        }
+
+        return depth;
+    }
+}

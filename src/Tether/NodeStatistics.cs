@@ -1,0 +1,10 @@
+namespace Tether;
+
+/// <summary>A snapshot of a node's counters.</summary>
+/// <param name="Targets">Live targets.</param>
+/// <param name="Dropped">Sends and events dropped because a mailbox was full.</param>
+/// <param name="DeadLetters">Sends and events that found no live target or no input channel.</param>
+/// <param name="HandlerFailures">Handlers that threw (not counting deliberate <see cref="TetherException"/> answers).</param>
+/// <param name="PendingRequests">Requests sent from this node still waiting for their outcome.</param>
+/// <param name="MailboxDepth">User messages waiting in all mailboxes together.</param>
+public sealed record NodeStatistics(int Targets, long Dropped, long DeadLetters, long HandlerFailures, int PendingRequests, long MailboxDepth);
