@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test of the solution, installing what the tests need first.
+# Ends with one line "N passed, N failed" summed over all test projects; exits non-zero on any failure.
+# TETHER_STRESS=1 also runs the long stress tests (off by default).
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+
+if ! need dotnet; then
+  echo "test.sh: the .NET 10 SDK is missing (no 'dotnet' on PATH); install it from https://dot.net" >&2
+  exit 127
+fi
+
+# Debian packages the tests use: coreutils' sha256sum (reference output) and util-linux's setpriv (runs the CLI unprivileged).
+missing=()
+need sha256sum || missing+=(coreutils)
+need setpriv || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && need apt-get; then
+    echo "test.sh: installing ${missing[*]}" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: missing Debian packages: ${missing[*]} (install them with apt-get as root)" >&2
+    exit 127
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+dotnet build Tether.slnx -c Release -nologo -clp:ErrorsOnly 2>&1 | tee "$log"
+build=${PIPESTATUS[0]}
+if [ "$build" -ne 0 ]; then
+  echo "test.sh: the build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Tether.slnx -c Release --no-build -nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+passed=0
+failed=0
+while read -r f p; do
+  passed=$((passed + p))
+  failed=$((failed + f))
+done < <(sed -nE 's/^.*(Passed|Failed)! +- +Failed: +([0-9]+), +Passed: +([0-9]+),.*$/\2 \3/p' "$log")
+
+projects=$(find tests -name '*.Tests.csproj' | wc -l)
+reported=$(grep -cE '(Passed|Failed)! +- +Failed:' "$log")
+if [ "$reported" -lt "$projects" ]; then
+  echo "test.sh: only $reported of $projects test projects reported results (a test host crashed?)" >&2
+  failed=$((failed + projects - reported))
+  status=1
+fi
+
+echo "$passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  exit 1
+fi
+exit 0
