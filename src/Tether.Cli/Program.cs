@@ -9,6 +9,8 @@ internal static class Program
     {
         var root = new RootCommand("tether: the Tether runtime's command line.");
         root.Subcommands.Add(BuildHash());
+        root.Subcommands.Add(ContractsCommand.Build());
+        root.Subcommands.Add(NodeCommand.Build());
         ParseResult parse = root.Parse(args);
         return await parse.InvokeAsync();
     }

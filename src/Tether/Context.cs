@@ -4,7 +4,7 @@ using Tether.Internal;
 namespace Tether;
 
 /// <summary>
-/// What a handler can do: its output channels (<see cref="Send{T}"/>, <see cref="Request{TResponse}"/>,
+/// What a handler can do: its output channels (<see cref="Send{T}(Address, T)"/>, <see cref="Request{TResponse}(Address, IRequest{TResponse}, TimeSpan?)"/>,
 /// <see cref="Publish{T}"/>), creating and ending instances, and timers. Valid for the target it was given to;
 /// use it only from that target's handlers and turns.
 /// </summary>
@@ -32,22 +32,35 @@ public readonly struct Context
     public Node Node => _cell.Node;
 
     /// <summary>Sends a message, fire and forget (at most once).</summary>
+    /// <exception cref="ContractViolationException">The message breaks a postcondition of this target type's output channel; nothing was sent.</exception>
     public void Send<T>(Address to, T message)
         where T : notnull
-        => _cell.Node.Deliver(_cell.Address, to, message, Category.Send, null, CurrentTrace());
+        => _cell.Node.Deliver(_cell.Address, to, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace());
 
     /// <summary>
     /// Sends a request; the task completes with the answer or fails with a <see cref="TetherException"/>
     /// (for example <see cref="ErrorCodes.Timeout"/> after <paramref name="timeout"/>, by default the node's).
     /// Awaited inside a handler, the code after the await runs as a later turn of this target.
+    /// A request that breaks a postcondition of this target type's output channel is not sent; the task fails with
+    /// <see cref="ErrorCodes.ContractViolation"/>.
     /// </summary>
     public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null)
-        => _cell.Node.SendRequest(_cell.Address, to, request, timeout);
+        => _cell.HasAdapters ? AdaptedRequest(to, request, timeout) : _cell.Node.SendRequest(_cell.Address, to, request, timeout);
 
     /// <summary>Publishes an event on a topic; every subscriber gets it once.</summary>
+    /// <exception cref="ContractViolationException">The event breaks a postcondition of this target type's output channel; nothing was published.</exception>
     public void Publish<T>(string topic, T @event)
         where T : notnull
-        => _cell.Node.Topics.Publish(_cell.Address, topic, @event, CurrentTrace());
+        => _cell.Node.Topics.Publish(_cell.Address, topic, _cell.AdaptOutbound(@event)!, CurrentTrace());
+
+    /// <summary>Sends a message to one instance of a service (see <see cref="Node.RegisterService"/>), fire and forget.</summary>
+    public void Send<T>(string service, T message)
+        where T : notnull
+        => _cell.Node.DeliverToService(_cell.Address, service, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace(), localOnly: false);
+
+    /// <summary>Sends a request to one instance of a service: a local instance when there is one, else the fastest known on another node.</summary>
+    public ValueTask<TResponse> Request<TResponse>(string service, IRequest<TResponse> request, TimeSpan? timeout = null)
+        => _cell.Node.SendServiceRequest(_cell.Address, service, (IRequest<TResponse>)_cell.AdaptOutbound(request)!, timeout);
 
     /// <summary>Subscribes this target to a topic; its events arrive at the matching input channel.</summary>
     public void Subscribe(string topic) => _cell.Node.Topics.Subscribe(_cell, topic);
@@ -91,6 +104,31 @@ public readonly struct Context
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(period, TimeSpan.Zero);
         return _cell.AddTimer(period, period, message);
     }
+
+    private ValueTask<TResponse> AdaptedRequest<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout)
+    {
+        object? adapted;
+        try
+        {
+            adapted = _cell.AdaptOutbound(request);
+        }
+        catch (TetherException ex)
+        {
+            return ValueTask.FromException<TResponse>(ex);
+        }
+
+        if (adapted is not null and not IRequest<TResponse>)
+        {
+            return ValueTask.FromException<TResponse>(new TetherException(
+                ErrorCodes.BadRequest,
+                $"The output adapters of {_cell.Table.TargetTypeName} turned the request {request.GetType().Name} into {adapted.GetType().Name}, which is not a request for {typeof(TResponse).Name}."));
+        }
+
+        return _cell.Node.SendRequest(_cell.Address, to, (IRequest<TResponse>)adapted!, timeout);
+    }
+
+    /// <summary>The cell this context belongs to (for replies, which answer through the receiving target's output channel).</summary>
+    internal TargetCell Cell => _cell;
 
     private static ActivityContext CurrentTrace() => Activity.Current?.Context ?? default;
 }

@@ -41,4 +41,10 @@ public static class ErrorCodes
 
     /// <summary>The argument or message was not acceptable.</summary>
     public const string BadRequest = "bad-request";
+
+    /// <summary>
+    /// A message broke a rule of its contract (an adapter's precondition or postcondition); the handler did not run.
+    /// The text names the message type, the field, the rule and the value (see <see cref="ContractViolationException"/>).
+    /// </summary>
+    public const string ContractViolation = "contract-violation";
 }

@@ -34,6 +34,22 @@ public sealed partial class Node
             End(factory);
             throw new InvalidOperationException($"A factory is already registered under \"{service}\" on node {Name}.");
         }
+
+        Remote?.FactoryRegistered(service);
+    }
+
+    /// <summary>The names of the factories registered on this node.</summary>
+    internal IEnumerable<string> FactoryNames => _factories.Keys;
+
+    /// <summary>Creates an instance from a local factory on behalf of an owner that may live on another node.</summary>
+    internal ValueTask<Address> CreateLocal(Address owner, string service, object? argument, TetherPolicy tether, TimeSpan? timeout)
+    {
+        if (!_factories.TryGetValue(service, out Address factory))
+        {
+            return ValueTask.FromException<Address>(new TetherException(ErrorCodes.NoSuchService, $"No factory is registered under \"{service}\" on node {Name}."));
+        }
+
+        return SendRequest(owner, factory, new CreateInstance(owner, tether, argument), timeout);
     }
 
     /// <summary>Creates an instance from outside any target; it has no owner, so nothing ends it but an explicit <see cref="End(Address)"/> or itself.</summary>
@@ -44,11 +60,23 @@ public sealed partial class Node
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(service);
         ArgumentNullException.ThrowIfNull(tether);
-        if (!_factories.TryGetValue(service, out Address factory))
+        if (!_factories.ContainsKey(service) && Remote is { } remote)
         {
-            return ValueTask.FromException<Address>(new TetherException(ErrorCodes.NoSuchService, $"No factory is registered under \"{service}\" on node {Name}."));
+            return CreateRemote(remote, owner, service, argument, tether, timeout ?? Options.DefaultRequestTimeout);
         }
 
-        return SendRequest(owner, factory, new CreateInstance(owner, tether, argument), timeout);
+        return CreateLocal(owner, service, argument, tether, timeout);
+    }
+
+    private async ValueTask<Address> CreateRemote(IRemoteTransport remote, Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout)
+    {
+        Address instance = await remote.Create(owner, service, argument, tether, timeout).ConfigureAwait(false);
+        if (FindLocal(owner) is { } ownerCell)
+        {
+            // The owner ends a remote instance when it ends itself: it must know it.
+            ownerCell.PostSystem(new RemoteChildAdded(instance));
+        }
+
+        return instance;
     }
 }

@@ -27,6 +27,14 @@ public sealed partial class Node
 
     internal ValueTask<TResponse> SendRequest<TResponse>(Address sender, Address to, IRequest<TResponse> request, TimeSpan? timeout)
     {
+        (PendingRequest<TResponse> pending, ActivityContext trace) = NewPending(request, to, timeout);
+        Deliver(sender, to, request, Category.Request, pending, trace);
+        return pending.Task;
+    }
+
+    /// <summary>A request awaiting its outcome, registered for its deadline, with its span started when someone listens.</summary>
+    private (PendingRequest<TResponse> Pending, ActivityContext Trace) NewPending<TResponse>(IRequest<TResponse> request, Address to, TimeSpan? timeout, string? service = null)
+    {
         ArgumentNullException.ThrowIfNull(request);
         TimeSpan deadline = timeout ?? Options.DefaultRequestTimeout;
         if (deadline <= TimeSpan.Zero || deadline == Timeout.InfiniteTimeSpan)
@@ -34,13 +42,13 @@ public sealed partial class Node
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A request's timeout must be finite and positive.");
         }
 
-        var pending = new PendingRequest<TResponse>(this, request.GetType(), to, deadline);
+        var pending = new PendingRequest<TResponse>(this, request.GetType(), to, deadline, service);
         pending.Id = Deadlines.Add(pending);
         ActivityContext trace = Activity.Current?.Context ?? default;
         if (Telemetry.Source.HasListeners())
         {
             Activity? parent = Activity.Current;
-            Activity? activity = Telemetry.StartRequest(request.GetType(), to);
+            Activity? activity = Telemetry.StartRequest(request.GetType(), to, service);
             if (activity is not null)
             {
                 pending.Activity = activity;
@@ -49,8 +57,7 @@ public sealed partial class Node
             }
         }
 
-        Deliver(sender, to, request, Category.Request, pending, trace);
-        return pending.Task;
+        return (pending, trace);
     }
 
     internal void Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace)
@@ -67,6 +74,12 @@ public sealed partial class Node
 
             if (!string.Equals(to.Node, Name, StringComparison.Ordinal))
             {
+                if (Remote is { } remote)
+                {
+                    remote.Deliver(sender, to, message, category, reply, trace);
+                    return;
+                }
+
                 Undeliverable(sender, to, message, reply, ErrorCodes.NoSuchTarget, $"node {to.Node} is not this node ({Name}) and no broker proxy is attached");
                 return;
             }
@@ -156,7 +169,7 @@ public sealed partial class Node
         CountDeadLetter(message, sender, to, why);
     }
 
-    private void CountDeadLetter(object message, Address sender, Address to, string why)
+    internal void CountDeadLetter(object message, Address sender, Address to, string why)
     {
         Interlocked.Increment(ref _deadLetters);
         _deadLetterCounter.Add(1);

@@ -7,7 +7,7 @@ namespace Tether;
 
 /// <summary>
 /// One process hosting targets: the embedded runtime. Create one with <see cref="Create(NodeOptions?)"/>,
-/// spawn targets, talk to them from outside with <see cref="Send{T}"/> and <see cref="Request{TResponse}"/>,
+/// spawn targets, talk to them from outside with <see cref="Send{T}(Address, T)"/> and <see cref="Request{TResponse}(Address, IRequest{TResponse}, TimeSpan?)"/>,
 /// and stop it with <see cref="StopAsync(TimeSpan?)"/> or <see cref="DisposeAsync"/>.
 /// </summary>
 public sealed partial class Node : IAsyncDisposable
@@ -39,10 +39,14 @@ public sealed partial class Node : IAsyncDisposable
         _handled = _meter.CreateCounter<long>("tether.messages.handled", "{message}", "Messages handed to an input channel.");
         _droppedCounter = _meter.CreateCounter<long>("tether.messages.dropped", "{message}", "Sends and events dropped at a full mailbox.");
         _deadLetterCounter = _meter.CreateCounter<long>("tether.messages.dead_letters", "{message}", "Messages that found no target or no input channel.");
+        _violationCounter = _meter.CreateCounter<long>("tether.messages.contract_violations", "{message}", "Messages an adapter's precondition stopped at a mailbox.");
         _meter.CreateObservableGauge("tether.targets", () => _cells.Count, "{target}", "Live targets.");
         _meter.CreateObservableGauge("tether.mailbox.depth", MailboxDepth, "{message}", "User messages waiting in all mailboxes.");
         Log.NodeStarted(Logger, Name);
     }
+
+    /// <summary>The name of the runtime's <see cref="System.Diagnostics.ActivitySource"/> and <see cref="Meter"/>s, for OpenTelemetry's AddSource and AddMeter.</summary>
+    public const string TelemetryName = Telemetry.ActivitySourceName;
 
     /// <summary>The node's name: the first part of every address it hosts.</summary>
     public string Name { get; }
@@ -57,7 +61,8 @@ public sealed partial class Node : IAsyncDisposable
         Interlocked.Read(ref _deadLetters),
         Interlocked.Read(ref _failures),
         Deadlines.Count,
-        MailboxDepth());
+        MailboxDepth(),
+        ContractViolations);
 
     internal TimeProvider TimeProvider { get; }
 
@@ -68,6 +73,9 @@ public sealed partial class Node : IAsyncDisposable
     internal DeadlineSweeper Deadlines { get; }
 
     internal TopicRegistry Topics { get; }
+
+    /// <summary>The broker proxy, once one is attached; null for an embedded node.</summary>
+    internal IRemoteTransport? Remote { get; set; }
 
     /// <summary>Creates and starts a node.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
@@ -150,13 +158,14 @@ public sealed partial class Node : IAsyncDisposable
         }
 
         DispatchTable table = DispatchTable<T>.Table;
+        PipeCache? pipes = PipesFor(typeof(T), table);
         T target = create() ?? throw new InvalidOperationException($"The creation function for {typeof(T).Name} returned null.");
         if (target.Cell is not null)
         {
             throw new InvalidOperationException($"This {typeof(T).Name} instance is already spawned; the creation function must return a new instance each call.");
         }
 
-        var cell = new TargetCell(this, Interlocked.Increment(ref _nextId), target, table, create, capacity, options.Supervision);
+        var cell = new TargetCell(this, Interlocked.Increment(ref _nextId), target, table, create, capacity, options.Supervision, pipes);
         target.Cell = cell;
         if (!owner.IsNone)
         {
@@ -221,14 +230,55 @@ public sealed partial class Node : IAsyncDisposable
         {
             cell.PostSystem(new EndSignal(reason, requestedBy));
         }
+        else if (IsRemote(target))
+        {
+            Remote!.End(requestedBy, target, reason, ownerEnded: false);
+        }
     }
 
     internal void Renew(Address requestedBy, Address instance)
     {
-        if (FindLocal(instance) is { } cell && cell.Owner == requestedBy)
+        if (FindLocal(instance) is { } cell)
         {
-            cell.PostSystem(LeaseRenewal.Instance);
+            if (cell.Owner == requestedBy)
+            {
+                cell.PostSystem(LeaseRenewal.Instance);
+            }
         }
+        else if (IsRemote(instance))
+        {
+            Remote!.Renew(requestedBy, instance);
+        }
+    }
+
+    /// <summary>The owner <paramref name="owner"/> (on another node) ended: end its instance here if the tether says so.</summary>
+    internal void RemoteOwnerEnded(Address owner, Address instance)
+    {
+        if (FindLocal(instance) is { } cell && cell.Owner == owner && cell.TetherPolicy is { EndWhenOwnerEnds: true })
+        {
+            cell.PostSystem(new EndSignal("owner ended", owner, Trusted: true));
+        }
+    }
+
+    internal bool IsRemote(Address address)
+        => Remote is not null && !address.IsNone && address.Cell is null && !string.Equals(address.Node, Name, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A peer node was declared unreachable: every local instance whose owner lives there and whose tether says so ends.
+    /// </summary>
+    internal int OwnerNodeLost(string node)
+    {
+        int ended = 0;
+        foreach (TargetCell cell in _cells.Values)
+        {
+            if (string.Equals(cell.Owner.Node, node, StringComparison.Ordinal) && cell.TetherPolicy is { EndWhenOwnerNodeUnreachable: true })
+            {
+                cell.PostSystem(new EndSignal($"owner's node {node} is unreachable", default, Trusted: true));
+                ended++;
+            }
+        }
+
+        return ended;
     }
 
     internal void CountHandled()

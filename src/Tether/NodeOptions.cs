@@ -30,6 +30,12 @@ public sealed record NodeOptions
     /// <summary>Where the node logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// The declarative adapters (message contracts) the mailboxes apply: preconditions before input channels,
+    /// postconditions after output channels. Null (the default) means none, at the cost of one null check per message.
+    /// </summary>
+    public IMessageAdapters? Adapters { get; init; }
+
     internal void Validate()
     {
         if (Name is not null && (Name.Length == 0 || Name.Contains('/', StringComparison.Ordinal) || Name.Any(char.IsWhiteSpace)))

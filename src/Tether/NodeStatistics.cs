@@ -7,4 +7,8 @@ namespace Tether;
 /// <param name="HandlerFailures">Handlers that threw (not counting deliberate <see cref="TetherException"/> answers).</param>
 /// <param name="PendingRequests">Requests sent from this node still waiting for their outcome.</param>
 /// <param name="MailboxDepth">User messages waiting in all mailboxes together.</param>
-public sealed record NodeStatistics(int Targets, long Dropped, long DeadLetters, long HandlerFailures, int PendingRequests, long MailboxDepth);
+/// <param name="ContractViolations">
+/// Messages an adapter's precondition stopped at a mailbox: sends and events dropped, requests answered with
+/// <see cref="ErrorCodes.ContractViolation"/>.
+/// </param>
+public sealed record NodeStatistics(int Targets, long Dropped, long DeadLetters, long HandlerFailures, int PendingRequests, long MailboxDepth, long ContractViolations = 0);

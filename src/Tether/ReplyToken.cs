@@ -11,12 +11,17 @@ namespace Tether;
 public sealed class ReplyToken<T>
 {
     private readonly ReplySink _sink;
+    private readonly TargetCell? _responder;
 
-    internal ReplyToken(ReplySink sink, Address requester)
+    internal ReplyToken(ReplySink sink, Address requester, TargetCell? responder = null)
     {
         _sink = sink;
         Requester = requester;
+        _responder = responder;
     }
+
+    /// <summary>Where the answer goes (for a broker proxy that carries the token to another node).</summary>
+    internal ReplySink Sink => _sink;
 
     /// <summary>Who asked (<see cref="Address.None"/> when the request came from outside any target).</summary>
     public Address Requester { get; }
@@ -25,10 +30,36 @@ public sealed class ReplyToken<T>
     public bool IsAnswered => _sink.IsCompleted;
 
     /// <summary>Answers the request. Returns false, and changes nothing, when the request already ended.</summary>
-    public bool TryReply(T value) => _sink.TryComplete(value);
+    /// <remarks>
+    /// The answer meets the postconditions of the output channel of the target type that took the request (even when
+    /// another target answers). An answer that breaks one is not delivered: the requester gets the
+    /// <see cref="ErrorCodes.ContractViolation"/> error instead, and it is thrown here too.
+    /// </remarks>
+    /// <exception cref="ContractViolationException">The answer breaks a postcondition; the request has ended with this error.</exception>
+    public bool TryReply(T value)
+    {
+        if (_responder is not { HasAdapters: true } responder)
+        {
+            return _sink.TryComplete(value);
+        }
+
+        object? adapted;
+        try
+        {
+            adapted = responder.AdaptOutbound(value);
+        }
+        catch (TetherException ex)
+        {
+            _sink.TryFail(ex);
+            throw;
+        }
+
+        return _sink.TryComplete(adapted);
+    }
 
     /// <summary>Answers the request.</summary>
-    /// <exception cref="TetherException">Code <see cref="ErrorCodes.AlreadyAnswered"/>: the request already ended (answered, failed or timed out).</exception>
+    /// <exception cref="TetherException">Code <see cref="ErrorCodes.AlreadyAnswered"/>: the request already ended (answered, failed or timed out);
+    /// or code <see cref="ErrorCodes.ContractViolation"/>: the answer breaks a postcondition (see <see cref="TryReply"/>).</exception>
     public void Reply(T value)
     {
         if (!TryReply(value))

@@ -7,9 +7,11 @@ internal sealed class CellExtras
     public TargetCell? OwnerCell;
     public TetherPolicy? Tether;
     public HashSet<TargetCell>? Children;
+    public HashSet<Address>? RemoteChildren;
     public List<TimerHandle>? Timers;
     public TurnContext? Turn;
     public List<string>? Topics;
+    public List<string>? Services;
     public HashSet<Envelope>? InFlight;
     public long LeaseExpiry;
     public ITimer? LeaseTimer;

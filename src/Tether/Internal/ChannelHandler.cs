@@ -48,7 +48,10 @@ internal sealed class RequestHandler<TSelf, TRequest, TResponse>(Func<TSelf, TRe
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
         TResponse response = handler((TSelf)target, (TRequest)envelope.Payload, context);
-        envelope.Reply?.TryComplete(response);
+
+        // The answer leaves through this target's output channel: a postcondition violation throws here and the
+        // mailbox sends it to the requester instead.
+        envelope.Reply?.TryComplete(context.Cell.AdaptOutbound(response));
         return default;
     }
 }
@@ -62,16 +65,16 @@ internal sealed class AsyncRequestHandler<TSelf, TRequest, TResponse>(Func<TSelf
         ValueTask<TResponse> pending = handler((TSelf)target, (TRequest)envelope.Payload, context);
         if (pending.IsCompletedSuccessfully)
         {
-            envelope.Reply?.TryComplete(pending.Result);
+            envelope.Reply?.TryComplete(context.Cell.AdaptOutbound(pending.Result));
             return default;
         }
 
-        return AwaitAndReply(pending, envelope.Reply);
+        return AwaitAndReply(pending, envelope.Reply, context.Cell);
 
-        static async ValueTask AwaitAndReply(ValueTask<TResponse> pending, ReplySink? reply)
+        static async ValueTask AwaitAndReply(ValueTask<TResponse> pending, ReplySink? reply, TargetCell cell)
         {
             TResponse response = await pending;
-            reply?.TryComplete(response);
+            reply?.TryComplete(cell.AdaptOutbound(response));
         }
     }
 }
@@ -82,7 +85,7 @@ internal sealed class DeferredHandler<TSelf, TRequest, TResponse>(Action<TSelf, 
 {
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
-        var token = new ReplyToken<TResponse>(envelope.Reply ?? DiscardSink.Instance, envelope.Sender);
+        var token = new ReplyToken<TResponse>(envelope.Reply ?? DiscardSink.Instance, envelope.Sender, context.Cell);
         handler((TSelf)target, (TRequest)envelope.Payload, token, context);
         return default;
     }

@@ -13,6 +13,7 @@ internal sealed class DispatchTable
     private readonly Type[] _types;
     private readonly ChannelHandler[] _handlers;
     private readonly FrozenDictionary<Type, ChannelHandler>? _map;
+    private readonly FrozenDictionary<Type, int>? _indexes;
 
     public DispatchTable(string targetTypeName, IReadOnlyList<ChannelHandler> handlers)
     {
@@ -22,6 +23,7 @@ internal sealed class DispatchTable
         if (_handlers.Length > LinearLimit)
         {
             _map = _handlers.ToFrozenDictionary(h => h.MessageType);
+            _indexes = Enumerable.Range(0, _types.Length).ToFrozenDictionary(i => _types[i]);
         }
     }
 
@@ -47,6 +49,31 @@ internal sealed class DispatchTable
     }
 
     public bool Handles(Type messageType) => Find(messageType) is not null;
+
+    /// <summary>The message types with an input channel, in wiring order; index i is <see cref="At"/>(i)'s type.</summary>
+    public IReadOnlyList<Type> MessageTypes => _types;
+
+    /// <summary>The position of <paramref name="messageType"/>'s channel, or -1. Used only when adapters are configured.</summary>
+    public int IndexOf(Type messageType)
+    {
+        if (_indexes is not null)
+        {
+            return _indexes.TryGetValue(messageType, out int index) ? index : -1;
+        }
+
+        Type[] types = _types;
+        for (int i = 0; i < types.Length; i++)
+        {
+            if (ReferenceEquals(types[i], messageType))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    public ChannelHandler At(int index) => _handlers[index];
 }
 
 /// <summary>The dispatch table of <typeparamref name="TSelf"/>, built on first use; a wiring error is kept and rethrown at every spawn.</summary>

@@ -18,8 +18,11 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
     private ManualResetValueTaskSourceCore<T> _core;
     private Activity? _activity;
 
-    public PendingRequest(Node node, Type requestType, Address to, TimeSpan timeout)
+    private readonly string? _service;
+
+    public PendingRequest(Node node, Type requestType, Address to, TimeSpan timeout, string? service = null)
     {
+        _service = service;
         _node = node;
         _requestType = requestType;
         _to = to;
@@ -40,7 +43,7 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
 
     public ValueTask<T> Task => new(this, _core.Version);
 
-    public override string Describe() => $"{_requestType.Name} to {_to}";
+    public override string Describe() => _service is null ? $"{_requestType.Name} to {_to}" : $"{_requestType.Name} to service {_service}";
 
     public void Expire()
         => TryFail(new TetherException(ErrorCodes.Timeout, $"Request {Describe()} got no answer within {_timeout.TotalMilliseconds:0} ms."));

@@ -32,3 +32,6 @@ internal sealed class LeaseCheck
 {
     public static readonly LeaseCheck Instance = new();
 }
+
+/// <summary>An instance on another node is tethered to this (owner) target.</summary>
+internal sealed record RemoteChildAdded(Address Child);

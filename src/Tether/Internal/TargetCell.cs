@@ -29,6 +29,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     private readonly Func<Target> _create;
     private readonly int _capacity;
     private readonly Supervision _supervision;
+    private readonly PipeCache? _pipes;
     private Envelope? _inbox;
     private Envelope? _batch;
     private int _status = Busy; // Busy until the spawn has run OnStarted.
@@ -36,7 +37,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     private int _count;
     private CellExtras? _extras;
 
-    public TargetCell(Node node, long id, Target target, DispatchTable table, Func<Target> create, int capacity, Supervision supervision)
+    public TargetCell(Node node, long id, Target target, DispatchTable table, Func<Target> create, int capacity, Supervision supervision, PipeCache? pipes = null)
     {
         Node = node;
         Id = id;
@@ -45,6 +46,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         _create = create;
         _capacity = capacity;
         _supervision = supervision;
+        _pipes = pipes;
     }
 
     public Node Node { get; }
@@ -188,7 +190,16 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return; // The requester already has its outcome (timed out): do not run work nobody waits for.
         }
 
-        ChannelHandler? handler = Table.Find(envelope.Payload.GetType());
+        ChannelHandler? handler;
+        if (_pipes is null)
+        {
+            handler = Table.Find(envelope.Payload.GetType()); // no adapters: this null check is all they cost
+        }
+        else if (!TryAdapt(_pipes, envelope, out handler))
+        {
+            return;
+        }
+
         if (handler is null)
         {
             Node.NoHandler(this, envelope);
@@ -206,11 +217,69 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         Run(handler, envelope);
     }
 
+    /// <summary>
+    /// Runs the inbound pipe (preconditions, transforms) and finds the handler for the result, which may be of another
+    /// type (v1 → v2, or a projection). False when the pipe refused the message; the node has answered or dropped it.
+    /// </summary>
+    private bool TryAdapt(PipeCache pipes, Envelope envelope, out ChannelHandler? handler)
+    {
+        Type type = envelope.Payload.GetType();
+        int index = Table.IndexOf(type);
+        MessagePipe? pipe;
+        try
+        {
+            pipe = index >= 0 ? pipes.InboundAt(index) : pipes.InboundUnhandled(type);
+            if (pipe is not null)
+            {
+                object adapted = pipe.Apply(envelope.Payload);
+                if (!ReferenceEquals(adapted, envelope.Payload))
+                {
+                    envelope.Payload = adapted;
+                    if (!ReferenceEquals(adapted.GetType(), type))
+                    {
+                        index = Table.IndexOf(adapted.GetType());
+                    }
+                }
+            }
+        }
+        catch (TetherException ex)
+        {
+            Node.InboundRejected(this, envelope, ex);
+            handler = null;
+            return false;
+        }
+#pragma warning disable CA1031 // a faulty adapter rejects the message; it never takes the mailbox down
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Node.InboundRejected(this, envelope, new TetherException(
+                ErrorCodes.HandlerFailed,
+                $"The adapters of {Table.TargetTypeName} failed on {type.Name}: {ex.GetType().Name}: {ex.Message}",
+                ex));
+            handler = null;
+            return false;
+        }
+
+        handler = index >= 0 ? Table.At(index) : null;
+        return true;
+    }
+
+    /// <summary>True when the node has adapters; their pipes for this target type are then cached here.</summary>
+    public bool HasAdapters => _pipes is not null;
+
+    /// <summary>Applies this target type's postconditions to an outgoing message (without adapters, one null check).</summary>
+    public object? AdaptOutbound(object? message) => _pipes is null ? message : _pipes.Outbound(message);
+
     private void Run(ChannelHandler handler, Envelope envelope)
     {
-        Activity? activity = envelope.Trace != default && Telemetry.Source.HasListeners()
-            ? Telemetry.StartHandle(envelope, Table.TargetTypeName, Address)
-            : null;
+        Activity? outer = null;
+        Activity? activity = null;
+        if (envelope.Trace != default && Telemetry.Source.HasListeners())
+        {
+            outer = Activity.Current;
+            activity = Telemetry.StartHandle(envelope, Table.TargetTypeName, Address);
+        }
+
         Node.CountHandled();
 
         if (!handler.IsAsync)
@@ -256,6 +325,11 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         finally
         {
             SynchronizationContext.SetSynchronizationContext(previous);
+            if (activity is not null)
+            {
+                // A suspended handler keeps its span (its awaits captured it); the next message in this run must not inherit it.
+                Activity.Current = outer;
+            }
         }
     }
 
@@ -364,6 +438,17 @@ internal sealed class TargetCell : IThreadPoolWorkItem
                 else if (added.Child.TetherPolicy is { EndWhenOwnerEnds: true })
                 {
                     added.Child.PostSystem(new EndSignal("owner ended", Address, Trusted: true));
+                }
+
+                break;
+            case RemoteChildAdded remote:
+                if (IsAlive)
+                {
+                    (Extras.RemoteChildren ??= []).Add(remote.Child);
+                }
+                else
+                {
+                    Node.Remote?.End(Address, remote.Child, "owner ended", ownerEnded: true);
                 }
 
                 break;
@@ -482,6 +567,27 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     public void RemoveTopic(string topic) => _extras?.Topics?.Remove(topic);
 
+    public void AddService(string service)
+    {
+        CellExtras extras = Extras;
+        lock (extras)
+        {
+            (extras.Services ??= []).Add(service);
+        }
+    }
+
+    public void RemoveService(string service)
+    {
+        CellExtras? extras = _extras;
+        if (extras is not null)
+        {
+            lock (extras)
+            {
+                extras.Services?.Remove(service);
+            }
+        }
+    }
+
     /// <summary>
     /// Ends the target, on its own turn: frees the address, stops timers and subscriptions, fails requests it
     /// was still working on, ends tethered instances, runs OnEnded and tells the owner. Messages still queued
@@ -507,6 +613,17 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
             timers?.ForEach(static t => t.Dispose());
             extras.LeaseTimer?.Dispose();
+            string[] services;
+            lock (extras)
+            {
+                services = extras.Services?.ToArray() ?? [];
+            }
+
+            foreach (string service in services)
+            {
+                Node.RemoveServiceInstance(service, this);
+            }
+
             if (extras.Topics is { } topics)
             {
                 foreach (string topic in topics.ToArray())
@@ -538,6 +655,16 @@ internal sealed class TargetCell : IThreadPoolWorkItem
                 }
 
                 children.Clear();
+            }
+
+            if (extras.RemoteChildren is { } remoteChildren)
+            {
+                foreach (Address child in remoteChildren)
+                {
+                    Node.Remote?.End(Address, child, "owner ended", ownerEnded: true);
+                }
+
+                remoteChildren.Clear();
             }
         }
 

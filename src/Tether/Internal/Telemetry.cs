@@ -28,14 +28,14 @@ internal static class Telemetry
         }
     }
 
-    public static Activity? StartRequest(Type requestType, Address to)
+    public static Activity? StartRequest(Type requestType, Address to, string? service)
     {
         Activity? activity = Source.StartActivity("tether.request", ActivityKind.Client);
         if (activity is not null)
         {
             activity.DisplayName = $"request {requestType.Name}";
             activity.SetTag("tether.message_type", requestType.Name);
-            activity.SetTag("tether.to", to.ToString());
+            activity.SetTag("tether.to", service is null ? to.ToString() : "service " + service);
         }
 
         return activity;

@@ -12,6 +12,7 @@ internal sealed class TopicRegistry(Node node)
     {
         ValidateName(topic);
         Subscribers subscribers = _topics.GetOrAdd(topic, static _ => new Subscribers());
+        bool first;
         lock (subscribers)
         {
             if (Array.IndexOf(subscribers.Cells, cell) >= 0)
@@ -19,11 +20,16 @@ internal sealed class TopicRegistry(Node node)
                 return;
             }
 
+            first = subscribers.Cells.Length == 0;
             subscribers.Cells = [.. subscribers.Cells, cell];
         }
 
         cell.AddTopic(topic);
+        node.Remote?.TopicSubscribed(topic, cell, first);
     }
+
+    /// <summary>The topics with at least one local subscriber.</summary>
+    public IEnumerable<string> Active => _topics.Where(t => t.Value.Cells.Length > 0).Select(t => t.Key);
 
     public void Unsubscribe(TargetCell cell, string topic)
     {
@@ -40,9 +46,17 @@ internal sealed class TopicRegistry(Node node)
         cell.RemoveTopic(topic);
     }
 
+    /// <summary>Publishes to local subscribers and, with a broker proxy, to every other node's.</summary>
     public int Publish(Address sender, string topic, object @event, ActivityContext trace)
     {
         ValidateName(topic);
+        node.Remote?.Publish(sender, topic, @event, trace);
+        return PublishLocal(sender, topic, @event, trace);
+    }
+
+    /// <summary>Publishes to this node's subscribers only (an event that came over the wire).</summary>
+    public int PublishLocal(Address sender, string topic, object @event, ActivityContext trace)
+    {
         if (!_topics.TryGetValue(topic, out Subscribers? subscribers))
         {
             return 0;

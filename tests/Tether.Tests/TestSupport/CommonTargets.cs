@@ -15,7 +15,9 @@ internal sealed record Note(int N);
 
 internal sealed record Never : IRequest<int>;
 
-/// <summary>A general-purpose target: answers <see cref="Ping"/>, counts <see cref="Note"/>s, blocks on <see cref="Block"/>, never answers <see cref="Never"/>.</summary>
+internal sealed record CountNotes : IRequest<int>;
+
+/// <summary>A general-purpose target: answers <see cref="Ping"/>, counts <see cref="Note"/>s (<see cref="CountNotes"/>), blocks on <see cref="Block"/>, never answers <see cref="Never"/>.</summary>
 internal sealed class Probe : Target, ITarget<Probe>
 {
     private readonly ConcurrentQueue<ReplyToken<int>> _unanswered = new();
@@ -30,6 +32,7 @@ internal sealed class Probe : Target, ITarget<Probe>
     public static void Wire(Channels<Probe> channels) => channels
         .Request<Ping, int>(static (self, m, ctx) => m.N)
         .On<Note>(static (self, m, ctx) => Interlocked.Increment(ref self._notes))
+        .Request<CountNotes, int>(static (self, m, ctx) => self.Notes)
         .On<Block>(static (self, m, ctx) =>
         {
             m.Entered.TrySetResult();

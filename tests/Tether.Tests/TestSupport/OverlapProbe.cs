@@ -27,7 +27,7 @@ internal sealed class OverlapProbe
         while (now > max && Interlocked.CompareExchange(ref _maxInside, now, max) != max);
 
         // Widen the window in which a second handler, if the runtime allowed one, would be caught inside.
-        Thread.SpinWait(20);
+        Thread.SpinWait(200);
     }
 
     public void Exit() => Interlocked.Decrement(ref _inside);

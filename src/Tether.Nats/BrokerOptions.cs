@@ -1,0 +1,112 @@
+namespace Tether.Nats;
+
+/// <summary>How a node's broker proxy reaches NATS and watches its peers. Checked by <see cref="BrokerProxy.AttachAsync"/>.</summary>
+public sealed record BrokerOptions
+{
+    /// <summary>The defaults: a local server, cluster "default", heartbeats every 0.5 s, a peer declared gone after 2 s.</summary>
+    public static BrokerOptions Default { get; } = new();
+
+    /// <summary>NATS server URLs, comma-separated (for example <c>nats://127.0.0.1:4222</c>).</summary>
+    public string Url { get; init; } = "nats://127.0.0.1:4222";
+
+    /// <summary>The Tether cluster name: the second token of every subject, so clusters can share a broker.</summary>
+    public string Cluster { get; init; } = "default";
+
+    /// <summary>User name for user/password authentication.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Password for user/password authentication.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>Token authentication.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Path of a NATS credentials file (JWT + nkey seed).</summary>
+    public string? CredsFile { get; init; }
+
+    /// <summary>Path of an nkey seed file.</summary>
+    public string? NKeyFile { get; init; }
+
+    /// <summary>Require TLS to the server.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>CA certificate file for TLS (PEM).</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>How often this node says it is alive.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A peer silent for this long is declared unreachable: its pending requests fail and the instances it owns here end.</summary>
+    public TimeSpan FailureTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The largest frame accepted from the wire; larger ones are rejected, counted and answered with an error.</summary>
+    public int MaxFrameBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>The share of service requests sent to a random instance instead of the fastest, so a recovered instance is found again (0 to 0.5).</summary>
+    public double Exploration { get; init; } = 0.1;
+
+    /// <summary>
+    /// Topics kept on JetStream: the latest event of each is stored, and a subscriber that joins later gets it first
+    /// (event-carried state transfer). Needs JetStream on the server; every node should name the same topics.
+    /// </summary>
+    public IReadOnlySet<string> DurableTopics { get; init; } = new HashSet<string>();
+
+    /// <summary>The message contracts this node may send and receive over the wire.</summary>
+    public ContractRegistry Contracts { get; init; } = new();
+
+    internal void Validate(string nodeName)
+    {
+        if (string.IsNullOrWhiteSpace(Url))
+        {
+            throw new ArgumentException("BrokerOptions.Url must name at least one NATS server.");
+        }
+
+        if (!IsToken(Cluster))
+        {
+            throw new ArgumentException($"BrokerOptions.Cluster \"{Cluster}\" is not valid: use letters, digits, '-' and '_' only.");
+        }
+
+        if (!IsToken(nodeName))
+        {
+            throw new ArgumentException($"The node name \"{nodeName}\" cannot be used over NATS: use letters, digits, '-' and '_' only (NodeOptions.Name).");
+        }
+
+        if (HeartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"BrokerOptions.HeartbeatInterval must be positive; it is {HeartbeatInterval}.");
+        }
+
+        if (FailureTimeout <= HeartbeatInterval)
+        {
+            throw new ArgumentException($"BrokerOptions.FailureTimeout ({FailureTimeout}) must be longer than HeartbeatInterval ({HeartbeatInterval}).");
+        }
+
+        if (MaxFrameBytes < 1024)
+        {
+            throw new ArgumentException($"BrokerOptions.MaxFrameBytes must be at least 1024; it is {MaxFrameBytes}.");
+        }
+
+        if (User is not null && Password is null)
+        {
+            throw new ArgumentException("BrokerOptions.User is set but Password is not.");
+        }
+
+        foreach (string? file in new[] { CredsFile, NKeyFile, TlsCaFile })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                throw new ArgumentException($"The file \"{file}\" named in BrokerOptions does not exist.");
+            }
+        }
+
+        if (Exploration is < 0 or > 0.5 || double.IsNaN(Exploration))
+        {
+            throw new ArgumentException($"BrokerOptions.Exploration must be between 0 and 0.5; it is {Exploration}.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Contracts, "BrokerOptions.Contracts");
+    }
+
+    internal static bool IsToken(string? text)
+        => !string.IsNullOrEmpty(text) && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}

@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using MessagePack;
+using NATS.Client.Core;
+using NATS.Client.Services;
+using Tether.Internal;
+using Tether.Nats.Internal;
+
+namespace Tether.Nats;
+
+public sealed partial class BrokerProxy
+{
+    void IRemoteTransport.Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace)
+    {
+        if (_lost.ContainsKey(to.Node))
+        {
+            reply?.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{message.GetType().Name} could not be delivered to {to}: node {to.Node} is unreachable."));
+            return;
+        }
+
+        SendMessage(sender, $"{_prefix}.node.{to.Node}", to.Id, message, category, reply, trace, pending => new PendingRemote(pending, $"node {to.Node}", null, default), to.Node);
+    }
+
+    void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace)
+    {
+        if (_router.Choose(service) is { } instance && !_lost.ContainsKey(instance.Node))
+        {
+            SendMessage(sender, $"{_prefix}.node.{instance.Node}", instance.Id, message, category, reply, trace, pending => new PendingRemote(pending, $"node {instance.Node}", service, instance), instance.Node);
+            return;
+        }
+
+        if (!BrokerOptions.IsToken(service))
+        {
+            reply?.TryFail(new TetherException(ErrorCodes.BadRequest, $"The service name \"{service}\" cannot be used over NATS: use letters, digits, '-' and '_' only."));
+            return;
+        }
+
+        // No instance known: any node serving it takes it through the service's queue group.
+        SendMessage(sender, $"{_prefix}.svc.{service}", 0, message, category, reply, trace, pending => new PendingRemote(pending, $"service {service}", service, default), null);
+    }
+
+    private void SendMessage(Address sender, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, Func<ReplySink, PendingRemote> track, string? node)
+    {
+        Type type = message.GetType();
+        if (!Options.Contracts.TryGetName(type, out string contract))
+        {
+            Refuse(reply, $"{type.Name} is not a registered contract (BrokerOptions.Contracts.Register<{type.Name}>(name)), so it cannot leave node {_node.Name}");
+            return;
+        }
+
+        Frame frame = new()
+        {
+            Kind = category switch
+            {
+                Category.Request => FrameKind.Request,
+                Category.Event => FrameKind.Event,
+                _ => FrameKind.Send,
+            },
+            SenderNode = sender.Node,
+            SenderId = sender.Id,
+            RecipientId = recipient,
+            Contract = contract,
+            TraceParent = trace == default ? null : FormatTrace(trace),
+        };
+        byte[] bytes = frame.Encode(type, message, _wire);
+        if (bytes.Length > Options.MaxFrameBytes)
+        {
+            Refuse(reply, $"{type.Name} takes {bytes.Length} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
+            return;
+        }
+
+        long correlation = 0;
+        string? replyTo = null;
+        if (reply is not null)
+        {
+            correlation = Interlocked.Increment(ref _nextCorrelation);
+            _pending[correlation] = track(reply);
+            replyTo = _replyPrefix + correlation;
+            if (node is not null && _lost.ContainsKey(node) && _pending.TryRemove(correlation, out _))
+            {
+                // Lost between the check and the registration: fail now rather than at the deadline.
+                reply.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{reply.Describe()}: node {node} is unreachable."));
+                return;
+            }
+        }
+
+        Publish(subject, bytes, replyTo, correlation);
+    }
+
+    private static void Refuse(ReplySink? reply, string why)
+    {
+        if (reply is null)
+        {
+            throw new TetherException(ErrorCodes.BadRequest, why + ".");
+        }
+
+        reply.TryFail(new TetherException(ErrorCodes.BadRequest, why + "."));
+    }
+
+    ValueTask<Address> IRemoteTransport.Create(Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout)
+    {
+        if (!BrokerOptions.IsToken(service))
+        {
+            return ValueTask.FromException<Address>(new TetherException(ErrorCodes.BadRequest, $"The service name \"{service}\" cannot be used over NATS: use letters, digits, '-' and '_' only."));
+        }
+
+        string? argumentContract = null;
+        if (argument is not null && !Options.Contracts.TryGetName(argument.GetType(), out argumentContract))
+        {
+            return ValueTask.FromException<Address>(new TetherException(ErrorCodes.BadRequest, $"The factory argument's type {argument.GetType().Name} is not a registered contract."));
+        }
+
+        var pending = new PendingRequest<Address>(_node, typeof(CreateRequest), new Address(_node.Name, long.MaxValue), timeout);
+        pending.Id = _node.Deadlines.Add(pending);
+        Frame frame = new()
+        {
+            Kind = FrameKind.Create,
+            SenderNode = owner.Node,
+            SenderId = owner.Id,
+            Contract = service,
+            ErrorText = argumentContract,
+            Flag = (tether.EndWhenOwnerEnds ? 1L : 0L) | (tether.EndWhenOwnerNodeUnreachable ? 2L : 0L) | ((long)(tether.Lease?.TotalMilliseconds ?? 0) << 2),
+        };
+        long correlation = Interlocked.Increment(ref _nextCorrelation);
+        _pending[correlation] = new PendingRemote(pending, $"service {service}", service, default);
+        Publish($"{_prefix}.svc.{service}", frame.Encode(argument?.GetType(), argument, _wire), _replyPrefix + correlation, correlation);
+        return pending.Task;
+    }
+
+    void IRemoteTransport.End(Address requestedBy, Address target, string reason, bool ownerEnded)
+    {
+        Frame frame = new()
+        {
+            Kind = FrameKind.End,
+            SenderNode = requestedBy.Node,
+            SenderId = requestedBy.Id,
+            RecipientId = target.Id,
+            ErrorText = reason,
+            Flag = ownerEnded ? 1 : 0,
+        };
+        Publish($"{_prefix}.node.{target.Node}", frame.Encode(null, null, _wire), null, 0);
+    }
+
+    void IRemoteTransport.Renew(Address requestedBy, Address instance)
+    {
+        Frame frame = new() { Kind = FrameKind.Renew, SenderNode = requestedBy.Node, SenderId = requestedBy.Id, RecipientId = instance.Id };
+        Publish($"{_prefix}.node.{instance.Node}", frame.Encode(null, null, _wire), null, 0);
+    }
+
+    void IRemoteTransport.FactoryRegistered(string service) => _ = ServeAsync(service);
+
+    void IRemoteTransport.ServicesChanged()
+    {
+        foreach (string service in _node.LocalServices().Keys)
+        {
+            _ = ServeAsync(service);
+        }
+
+        Beat(); // announce at once rather than at the next heartbeat
+    }
+
+    internal void SendResponse(string replyTo, object? value)
+    {
+        Type? type = value?.GetType();
+        string? contract = null;
+        if (type is not null && !Options.Contracts.TryGetName(type, out contract))
+        {
+            SendError(replyTo, ErrorCodes.BadRequest, $"The answer's type {type.Name} is not a registered contract on node {_node.Name}.");
+            return;
+        }
+
+        Frame frame = new() { Kind = FrameKind.Response, SenderNode = _node.Name, Contract = contract };
+        Publish(replyTo, frame.Encode(type, value, _wire), null, 0);
+    }
+
+    internal void SendError(string replyTo, string code, string text)
+    {
+        Frame frame = new() { Kind = FrameKind.Error, SenderNode = _node.Name, ErrorCode = code, ErrorText = text };
+        Publish(replyTo, frame.Encode(null, null, _wire), null, 0);
+    }
+
+    /// <summary>
+    /// Serves a service (a factory or registered instances) to other nodes: a NATS micro-service named after it, so
+    /// <c>$SRV.PING/INFO/STATS</c> see it, with one endpoint on <c>tether.{cluster}.svc.{service}</c> in a queue group.
+    /// </summary>
+    private Task ServeAsync(string service)
+    {
+        if (!BrokerOptions.IsToken(service) || _stopping.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        return _services.GetOrAdd(service, name => AddServiceAsync(name));
+    }
+
+    private async Task AddServiceAsync(string service)
+    {
+        try
+        {
+            INatsSvcServer server = await _svc.AddServiceAsync(
+                new NatsSvcConfig(service, "1.0.0") { Description = $"Tether service {service} on node {_node.Name}", Metadata = new Dictionary<string, string> { ["tether.node"] = _node.Name, ["tether.cluster"] = Options.Cluster } },
+                _stopping.Token).ConfigureAwait(false);
+            lock (_svcServers)
+            {
+                _svcServers.Add(server);
+            }
+
+            await server.AddEndpointAsync<byte[]>(
+                svcMsg =>
+                {
+                    var msg = new NatsMsg<byte[]>(svcMsg.Subject, svcMsg.ReplyTo, svcMsg.Data?.Length ?? 0, svcMsg.Headers, svcMsg.Data, _nats);
+                    Interlocked.Increment(ref _received);
+                    try
+                    {
+                        OnService(msg, service);
+                    }
+#pragma warning disable CA1031 // one bad message never stops the endpoint
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        BadFrame(msg, ex.Message);
+                    }
+
+                    return ValueTask.CompletedTask;
+                },
+                name: "tether",
+                subject: $"{_prefix}.svc.{service}",
+                queueGroup: $"{_prefix}.svc",
+                cancellationToken: _stopping.Token).ConfigureAwait(false);
+            await _nats.PingAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void OnService(NatsMsg<byte[]> msg, string service)
+    {
+        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        {
+            return;
+        }
+
+        switch (frame.Kind)
+        {
+            case FrameKind.Create:
+                OnCreate(msg, frame, ref reader);
+                break;
+            case FrameKind.Send or FrameKind.Request or FrameKind.Event:
+                DeliverLocally(msg, frame, ref reader, service);
+                break;
+            default:
+                BadFrame(msg, $"a {frame.Kind} frame does not belong on a service subject");
+                break;
+        }
+    }
+
+    private void OnCreate(NatsMsg<byte[]> msg, Frame frame, ref MessagePackReader reader)
+    {
+        if (frame.Contract is null || msg.ReplyTo is null)
+        {
+            BadFrame(msg, "a service subject takes create frames with a reply subject only");
+            return;
+        }
+
+        object? argument = null;
+        if (frame.ErrorText is { } argumentContract)
+        {
+            if (!Options.Contracts.TryGetType(argumentContract, out Type type))
+            {
+                BadFrame(msg, $"the factory argument's contract \"{argumentContract}\" is not registered on node {_node.Name}");
+                return;
+            }
+
+            argument = Frame.ReadPayload(ref reader, type, _wire);
+        }
+
+        long leaseMs = frame.Flag >> 2;
+        var tether = new TetherPolicy
+        {
+            EndWhenOwnerEnds = (frame.Flag & 1) != 0,
+            EndWhenOwnerNodeUnreachable = (frame.Flag & 2) != 0,
+            Lease = leaseMs > 0 ? TimeSpan.FromMilliseconds(leaseMs) : null,
+        };
+        _ = CreateForRemoteOwner(frame.Sender, frame.Contract, argument, tether, msg.ReplyTo);
+    }
+
+    private async Task CreateForRemoteOwner(Address owner, string service, object? argument, TetherPolicy tether, string replyTo)
+    {
+        try
+        {
+            Address instance = await _node.CreateLocal(owner, service, argument, tether, timeout: null).ConfigureAwait(false);
+            SendResponse(replyTo, instance);
+        }
+        catch (TetherException ex)
+        {
+            SendError(replyTo, ex.Code, ex.Message);
+        }
+    }
+
+    private void Beat()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var services = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach ((string name, Address[] instances) in _node.LocalServices())
+        {
+            services[name] = Array.ConvertAll(instances, a => a.Id);
+        }
+
+        Frame beat = new() { Kind = FrameKind.Heartbeat, SenderNode = _node.Name };
+        Publish($"{_prefix}.hb", beat.Encode(typeof(Dictionary<string, long[]>), services, _wire), null, 0);
+
+        long now = _node.TimeProvider.GetTimestamp();
+        foreach ((string peer, long seen) in _peers)
+        {
+            if (_node.TimeProvider.GetElapsedTime(seen, now) > Options.FailureTimeout)
+            {
+                PeerLost(peer);
+            }
+        }
+
+        // Requests that ended by their deadline leave their correlation behind: drop them.
+        foreach ((long correlation, PendingRemote pending) in _pending)
+        {
+            if (pending.Sink.IsCompleted)
+            {
+                _pending.TryRemove(correlation, out _);
+            }
+        }
+    }
+
+    private void OnHeartbeat(NatsMsg<byte[]> msg)
+    {
+        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader) || frame.SenderNode is not { } peer || peer == _node.Name)
+        {
+            return;
+        }
+
+        if (frame.Kind == FrameKind.Bye)
+        {
+            PeerLost(peer);
+            return;
+        }
+
+        if (Frame.ReadPayload(ref reader, typeof(Dictionary<string, long[]>), _wire) is Dictionary<string, long[]> services)
+        {
+            _router.Announce(peer, services);
+        }
+
+        bool known = _peers.ContainsKey(peer);
+        _peers[peer] = _node.TimeProvider.GetTimestamp();
+        if (!known)
+        {
+            _lost.TryRemove(peer, out _);
+            LogPeerJoined(_logger, peer);
+        }
+    }
+
+    private void PeerLost(string peer)
+    {
+        if (!_peers.TryRemove(peer, out _))
+        {
+            return;
+        }
+
+        _lost[peer] = 0;
+        Interlocked.Increment(ref _peersLost);
+        int failed = 0;
+        _router.Forget(peer);
+        string destination = $"node {peer}";
+        foreach ((long correlation, PendingRemote pending) in _pending)
+        {
+            if (pending.Destination == destination && _pending.TryRemove(correlation, out _))
+            {
+                failed += pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {peer} is unreachable (no heartbeat within {Options.FailureTimeout.TotalSeconds:0.#} s).")) ? 1 : 0;
+            }
+        }
+
+        int ended = _node.OwnerNodeLost(peer);
+        LogPeerLost(_logger, peer, failed, ended);
+    }
+
+    private static string FormatTrace(ActivityContext trace)
+        => $"00-{trace.TraceId.ToHexString()}-{trace.SpanId.ToHexString()}-{(trace.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";
+
+    /// <summary>Names a remote create in errors.</summary>
+    private sealed class CreateRequest;
+}

@@ -1,0 +1,465 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using MessagePack;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.Services;
+using Tether.Internal;
+using Tether.Nats.Internal;
+
+namespace Tether.Nats;
+
+/// <summary>
+/// A node's single connection to NATS. Attached to a <see cref="Node"/>, it carries traffic for addresses on other
+/// nodes (sends, requests, responses, errors, ends, lease renewals), serves the node's factories to other nodes,
+/// and watches peers with heartbeats: a peer silent for <see cref="BrokerOptions.FailureTimeout"/> is declared
+/// unreachable, its pending requests fail at once with <see cref="ErrorCodes.NodeUnreachable"/>, and instances it
+/// owns here end. Local traffic never reaches the proxy.
+/// </summary>
+/// <remarks>
+/// Subjects: <c>tether.{cluster}.node.{node}</c> (one inbox per node), <c>tether.{cluster}.reply.{node}.{id}</c>
+/// (one wildcard reply subscription per node; the correlation id is the last token),
+/// <c>tether.{cluster}.svc.{service}</c> (a queue group per factory), <c>tether.{cluster}.hb</c> (heartbeats).
+/// </remarks>
+public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
+{
+    private readonly Node _node;
+    private readonly NatsConnection _nats;
+    private readonly ILogger _logger;
+    private readonly string _prefix;
+    private readonly string _inbox;
+    private readonly string _replyPrefix;
+    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new();
+    private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _services = new(StringComparer.Ordinal);
+    private readonly ServiceRouter _router;
+    private readonly NatsSvcContext _svc;
+    private readonly List<INatsSvcServer> _svcServers = [];
+    private readonly List<INatsSub<byte[]>> _subs = []; // strong references: NATS.Net holds subscriptions weakly
+    private readonly List<Task> _loops = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly MessagePack.MessagePackSerializerOptions _wire;
+    private ITimer? _heartbeat;
+    private long _nextCorrelation;
+    private long _badFrames;
+    private long _sent;
+    private long _received;
+    private long _peersLost;
+
+    private BrokerProxy(Node node, BrokerOptions options, NatsConnection nats)
+    {
+        _node = node;
+        Options = options;
+        _nats = nats;
+        _logger = node.Options.LoggerFactory.CreateLogger("Tether.Nats.BrokerProxy");
+        _prefix = $"tether.{options.Cluster}";
+        _inbox = $"{_prefix}.node.{node.Name}";
+        _replyPrefix = $"{_prefix}.reply.{node.Name}.";
+        _router = new ServiceRouter(options.Exploration, smoothing: 0.3);
+        _svc = new NatsSvcContext(nats);
+        _wire = WireSerializer.For(this);
+    }
+
+    /// <summary>The reply subject for a reply obligation that leaves this node inside a message (a forwarded reply token).</summary>
+    internal string ReplySubjectFor(ReplySink sink)
+    {
+        if (sink is RemoteReplySink remote)
+        {
+            return remote.ReplyTo; // already answered over the wire: pass the requester's subject on
+        }
+
+        long correlation = Interlocked.Increment(ref _nextCorrelation);
+        _pending[correlation] = new PendingRemote(sink, "a forwarded reply token", null, default);
+        return _replyPrefix + correlation;
+    }
+
+    internal bool IsReplySubject(string subject)
+        => subject.StartsWith($"{_prefix}.reply.", StringComparison.Ordinal) && !subject.Contains('*', StringComparison.Ordinal) && !subject.Contains('>', StringComparison.Ordinal);
+
+    /// <summary>The options the proxy was attached with.</summary>
+    public BrokerOptions Options { get; }
+
+    /// <summary>True while the NATS connection is open (it reconnects by itself when not).</summary>
+    public bool IsConnected => _nats.ConnectionState == NatsConnectionState.Open;
+
+    /// <summary>The peers heard from within the failure timeout.</summary>
+    public IReadOnlyCollection<string> Peers => _peers.Keys.ToArray();
+
+    /// <summary>The moving latency (ms) of each known instance of <paramref name="service"/> on other nodes; -1 for one not measured yet.</summary>
+    public IReadOnlyDictionary<Address, double> Latencies(string service) => _router.Latencies(service);
+
+    /// <summary>A snapshot of the proxy's counters.</summary>
+    public BrokerStatistics Statistics => new(
+        Interlocked.Read(ref _sent),
+        Interlocked.Read(ref _received),
+        Interlocked.Read(ref _badFrames),
+        Interlocked.Read(ref _peersLost),
+        _pending.Count);
+
+    /// <summary>
+    /// Connects to NATS, subscribes the node's inbox, replies, heartbeats and factories, and attaches to the node.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is not valid; the message names it.</exception>
+    /// <exception cref="TetherException">Code <see cref="ErrorCodes.NodeUnreachable"/>: the NATS server could not be reached.</exception>
+    public static async Task<BrokerProxy> AttachAsync(Node node, BrokerOptions options, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(node.Name);
+        if (node.Remote is not null)
+        {
+            throw new InvalidOperationException($"Node {node.Name} already has a broker proxy.");
+        }
+
+        var nats = new NatsConnection(NatsOpts.Default with
+        {
+            Url = options.Url,
+            Name = $"tether-{node.Name}",
+            AuthOpts = NatsAuthOpts.Default with
+            {
+                Username = options.User,
+                Password = options.Password,
+                Token = options.Token,
+                CredsFile = options.CredsFile,
+                NKeyFile = options.NKeyFile,
+            },
+            TlsOpts = options.Tls ? NatsTlsOpts.Default with { Mode = TlsMode.Require, CaFile = options.TlsCaFile } : NatsTlsOpts.Default,
+            ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
+            ReconnectWaitMax = TimeSpan.FromSeconds(2),
+            MaxReconnectRetry = -1,
+            SubPendingChannelCapacity = 65_536,
+            LoggerFactory = node.Options.LoggerFactory,
+        });
+        try
+        {
+            await nats.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            await nats.DisposeAsync().ConfigureAwait(false);
+            throw new TetherException(ErrorCodes.NodeUnreachable, $"Node {node.Name} could not connect to NATS at {options.Url}: {ex.Message}", ex);
+        }
+
+        var proxy = new BrokerProxy(node, options, nats);
+        await proxy.StartAsync(cancellation).ConfigureAwait(false);
+        return proxy;
+    }
+
+    private async Task StartAsync(CancellationToken cancellation)
+    {
+        await SubscribeAsync(_inbox, null, OnInbox, cancellation).ConfigureAwait(false);
+        await SubscribeAsync(_replyPrefix + "*", null, OnReply, cancellation).ConfigureAwait(false);
+        await SubscribeAsync($"{_prefix}.hb", null, OnHeartbeat, cancellation).ConfigureAwait(false);
+        await StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
+        _node.Remote = this;
+        foreach (string topic in _node.Topics.Active)
+        {
+            await SubscribeTopicAsync(topic).ConfigureAwait(false);
+        }
+
+        foreach (string service in _node.FactoryNames.Concat(_node.LocalServices().Keys))
+        {
+            await ServeAsync(service).ConfigureAwait(false);
+        }
+
+        // A round trip to the server: every subscription above is in place before anyone is told we are here.
+        await _nats.PingAsync(cancellation).ConfigureAwait(false);
+        _heartbeat = _node.TimeProvider.CreateTimer(static s => ((BrokerProxy)s!).Beat(), this, TimeSpan.Zero, Options.HeartbeatInterval);
+        LogAttached(_logger, _node.Name, Options.Url, Options.Cluster);
+    }
+
+    private async Task<INatsSub<byte[]>> SubscribeAsync(string subject, string? queueGroup, Action<NatsMsg<byte[]>> handle, CancellationToken cancellation)
+    {
+        INatsSub<byte[]> sub = await _nats.SubscribeCoreAsync<byte[]>(subject, queueGroup, cancellationToken: cancellation).ConfigureAwait(false);
+        lock (_subs)
+        {
+            _subs.Add(sub);
+            _loops.Add(Task.Run(() => ReadLoop(sub, handle)));
+        }
+
+        return sub;
+    }
+
+    private async Task ReadLoop(INatsSub<byte[]> sub, Action<NatsMsg<byte[]>> handle)
+    {
+        try
+        {
+            await foreach (NatsMsg<byte[]> msg in sub.Msgs.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _received);
+                try
+                {
+                    handle(msg);
+                }
+#pragma warning disable CA1031 // one bad message never stops the loop
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    BadFrame(msg, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void OnInbox(NatsMsg<byte[]> msg)
+    {
+        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        {
+            return;
+        }
+
+        switch (frame.Kind)
+        {
+            case FrameKind.Send or FrameKind.Request or FrameKind.Event:
+                DeliverLocally(msg, frame, ref reader);
+                break;
+            case FrameKind.End:
+                Address target = new(_node.Name, frame.RecipientId);
+                if (frame.Flag != 0)
+                {
+                    _node.RemoteOwnerEnded(frame.Sender, target);
+                }
+                else
+                {
+                    _node.End(frame.Sender, target, frame.ErrorText ?? "ended remotely");
+                }
+
+                break;
+            case FrameKind.Renew:
+                _node.Renew(frame.Sender, new Address(_node.Name, frame.RecipientId));
+                break;
+            default:
+                BadFrame(msg, $"a {frame.Kind} frame does not belong on a node inbox");
+                break;
+        }
+    }
+
+    private void DeliverLocally(NatsMsg<byte[]> msg, Frame frame, ref MessagePackReader reader, string? service = null)
+    {
+        if (frame.Contract is null || !Options.Contracts.TryGetType(frame.Contract, out Type type))
+        {
+            BadFrame(msg, $"the contract \"{frame.Contract}\" is not registered on node {_node.Name}");
+            return;
+        }
+
+        object? payload = Frame.ReadPayload(ref reader, type, _wire);
+        if (payload is null || (service is null && frame.RecipientId <= 0))
+        {
+            BadFrame(msg, payload is null ? "the message is empty" : "the recipient id is not valid");
+            return;
+        }
+
+        ReplySink? sink = null;
+        if (frame.Kind == FrameKind.Request)
+        {
+            if (msg.ReplyTo is null)
+            {
+                BadFrame(msg, "a request without a reply subject");
+                return;
+            }
+
+            sink = new RemoteReplySink(this, msg.ReplyTo, $"{frame.Contract} from {frame.Sender}");
+        }
+
+        ActivityContext.TryParse(frame.TraceParent, null, out ActivityContext trace);
+        Category category = frame.Kind switch
+        {
+            FrameKind.Request => Category.Request,
+            FrameKind.Event => Category.Event,
+            _ => Category.Send,
+        };
+        if (service is not null)
+        {
+            _node.DeliverToService(frame.Sender, service, payload, category, sink, trace, localOnly: true);
+            return;
+        }
+
+        _node.Deliver(frame.Sender, new Address(_node.Name, frame.RecipientId), payload, category, sink, trace);
+    }
+
+    private void OnReply(NatsMsg<byte[]> msg)
+    {
+        if (!long.TryParse(msg.Subject.AsSpan(_replyPrefix.Length), out long correlation) || !_pending.TryRemove(correlation, out PendingRemote? pending))
+        {
+            return; // late (already timed out) or not ours: nobody waits for it
+        }
+
+        ReplySink sink = pending.Sink;
+        if (msg.HasNoResponders)
+        {
+            sink.TryFail(pending.Service is { } service && pending.Instance.IsNone
+                ? new TetherException(ErrorCodes.NoSuchService, $"{sink.Describe()}: no node serves \"{service}\" (no responders).")
+                : new TetherException(ErrorCodes.NodeUnreachable, $"{sink.Describe()}: nobody on the broker listens for {pending.Destination} (no responders)."));
+            return;
+        }
+
+        if (pending.Service is { } routed && !pending.Instance.IsNone)
+        {
+            _router.Record(routed, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds);
+        }
+
+        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        {
+            sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the reply was malformed."));
+            return;
+        }
+
+        if (frame.Kind == FrameKind.Error)
+        {
+            sink.TryFail(new TetherException(frame.ErrorCode ?? ErrorCodes.HandlerFailed, frame.ErrorText ?? "remote error"));
+            return;
+        }
+
+        object? value = null;
+        if (frame.Contract is not null)
+        {
+            if (!Options.Contracts.TryGetType(frame.Contract, out Type type))
+            {
+                sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the answer's contract \"{frame.Contract}\" is not registered on node {_node.Name}."));
+                return;
+            }
+
+            value = Frame.ReadPayload(ref reader, type, _wire);
+        }
+
+        sink.TryComplete(value);
+    }
+
+    private bool TryOpen(NatsMsg<byte[]> msg, out Frame frame, out MessagePackReader reader)
+    {
+        frame = default;
+        reader = default;
+        byte[]? data = msg.Data;
+        if (data is null || data.Length == 0)
+        {
+            BadFrame(msg, "the frame is empty");
+            return false;
+        }
+
+        if (data.Length > Options.MaxFrameBytes)
+        {
+            BadFrame(msg, $"the frame has {data.Length} bytes, more than the {Options.MaxFrameBytes} allowed");
+            return false;
+        }
+
+        reader = new MessagePackReader(data);
+        try
+        {
+            frame = Frame.DecodeHeader(ref reader);
+            return true;
+        }
+        catch (WireException ex)
+        {
+            BadFrame(msg, ex.Message);
+            return false;
+        }
+    }
+
+    private void BadFrame(NatsMsg<byte[]> msg, string why)
+    {
+        long count = Interlocked.Increment(ref _badFrames);
+        if ((count & (count - 1)) == 0)
+        {
+            LogBadFrame(_logger, msg.Subject, why, count);
+        }
+
+        // Answer the sender when it left a way to answer (and is not itself one of our reply subjects).
+        if (msg.ReplyTo is { } replyTo && !msg.Subject.StartsWith(_replyPrefix, StringComparison.Ordinal))
+        {
+            SendError(replyTo, ErrorCodes.BadRequest, $"Node {_node.Name} rejected a frame on {msg.Subject}: {why}.");
+        }
+    }
+
+    private void Publish(string subject, byte[] frame, string? replyTo, long correlation)
+    {
+        Interlocked.Increment(ref _sent);
+        ValueTask publishing = _nats.PublishAsync(subject, frame, replyTo: replyTo);
+        if (!publishing.IsCompletedSuccessfully)
+        {
+            _ = Observe(publishing, correlation);
+        }
+
+        async Task Observe(ValueTask publishing, long correlation)
+        {
+            try
+            {
+                await publishing.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                if (correlation != 0 && _pending.TryRemove(correlation, out PendingRemote? pending))
+                {
+                    pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: the broker connection failed: {ex.Message}", ex));
+                }
+            }
+        }
+    }
+
+    /// <summary>Detaches from the node (remote traffic then fails as for an embedded node), says goodbye to peers and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (ReferenceEquals(_node.Remote, this))
+        {
+            _node.Remote = null;
+        }
+
+        _heartbeat?.Dispose();
+        try
+        {
+            Frame bye = new() { Kind = FrameKind.Bye, SenderNode = _node.Name };
+            await _nats.PublishAsync($"{_prefix}.hb", bye.Encode(null, null, _wire)).ConfigureAwait(false);
+        }
+        catch (NatsException)
+        {
+            // Peers will find out by silence.
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach ((long correlation, PendingRemote pending) in _pending)
+        {
+            pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: the broker proxy of node {_node.Name} was closed."));
+            _pending.TryRemove(correlation, out _);
+        }
+
+        foreach (INatsSvcServer server in _svcServers.ToArray())
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _nats.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Drops the connection without a goodbye, as a crashed process would (for failure tests).</summary>
+    internal async Task VanishAsync()
+    {
+        _heartbeat?.Dispose();
+        _node.Remote = null;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _nats.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Node {Node} attached to NATS at {Url}, cluster {Cluster}")]
+    private static partial void LogAttached(ILogger logger, string node, string url, string cluster);
+
+    [LoggerMessage(2, LogLevel.Warning, "Rejected a frame on {Subject}: {Why} (bad frames so far: {Count})")]
+    private static partial void LogBadFrame(ILogger logger, string subject, string why, long count);
+
+    [LoggerMessage(3, LogLevel.Warning, "Node {Peer} is unreachable: {Failed} pending requests failed, {Ended} instances it owned here end")]
+    private static partial void LogPeerLost(ILogger logger, string peer, int failed, int ended);
+
+    [LoggerMessage(4, LogLevel.Information, "Node {Peer} joined")]
+    private static partial void LogPeerJoined(ILogger logger, string peer);
+}

@@ -1,0 +1,9 @@
+namespace Tether.Nats;
+
+/// <summary>A snapshot of a broker proxy's counters.</summary>
+/// <param name="FramesSent">Frames published.</param>
+/// <param name="FramesReceived">Frames received on any of the proxy's subscriptions.</param>
+/// <param name="BadFrames">Frames rejected: truncated, oversized, unknown kind or contract, malformed payload.</param>
+/// <param name="PeersLost">Peers declared unreachable so far.</param>
+/// <param name="PendingRemoteRequests">Requests sent to other nodes and not yet answered.</param>
+public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests);

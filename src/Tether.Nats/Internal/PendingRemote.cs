@@ -1,0 +1,20 @@
+using System.Diagnostics;
+
+namespace Tether.Nats.Internal;
+
+/// <summary>A request that left this node: where it went, and when, so the answer can be matched and timed.</summary>
+internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string destination, string? service, Address instance)
+{
+    public Tether.Internal.ReplySink Sink { get; } = sink;
+
+    /// <summary>The node it went to (or "service X" through the queue group).</summary>
+    public string Destination { get; } = destination;
+
+    /// <summary>The service the request was routed for, if any.</summary>
+    public string? Service { get; } = service;
+
+    /// <summary>The chosen instance; none when it went through the queue group.</summary>
+    public Address Instance { get; } = instance;
+
+    public long Start { get; } = Stopwatch.GetTimestamp();
+}

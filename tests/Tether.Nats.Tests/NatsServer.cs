@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Tether.Nats.Tests;
+
+/// <summary>
+/// A real nats-server process on 127.0.0.1 and a free port, started for a test and killed at the end.
+/// A missing nats-server fails the test with a clear message; it never skips.
+/// </summary>
+public sealed class NatsServer : IDisposable
+{
+    private readonly string _dir;
+    private Process? _process;
+
+    private readonly string? _config;
+
+    private NatsServer(int port, string? config)
+    {
+        Port = port;
+        _config = config;
+        _dir = Directory.CreateTempSubdirectory("tether-nats-").FullName;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"nats://127.0.0.1:{Port}";
+
+    public static string Executable
+    {
+        get
+        {
+            foreach (string candidate in new[] { "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server" })
+            {
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            throw new InvalidOperationException("nats-server is not installed: run `apt-get install nats-server` (scripts/test.sh does it) — these tests need a real broker.");
+        }
+    }
+
+    public static async Task<NatsServer> StartAsync(bool jetStream = false)
+    {
+        var server = new NatsServer(FreePort(), null) { JetStream = jetStream };
+        await server.RestartAsync();
+        return server;
+    }
+
+    public bool JetStream { get; private init; }
+
+    /// <summary>Starts a server with a configuration file; <paramref name="config"/> gets the client port and may add blocks (leafnodes, cluster).</summary>
+    public static async Task<NatsServer> StartWithConfigAsync(Func<int, string> config)
+    {
+        int port = FreePort();
+        var server = new NatsServer(port, config(port));
+        await server.RestartAsync();
+        return server;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts (again) on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            ArgumentList = { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-l", Path.Join(_dir, "server.log") },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (JetStream)
+        {
+            start.ArgumentList.Add("-js");
+            start.ArgumentList.Add("-sd");
+            start.ArgumentList.Add(Path.Join(_dir, "jetstream"));
+        }
+
+        if (_config is not null)
+        {
+            string file = Path.Join(_dir, "server.conf");
+            File.WriteAllText(file, _config);
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(file);
+        }
+        _process = Process.Start(start) ?? throw new InvalidOperationException("nats-server did not start");
+        long begin = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (Stopwatch.GetElapsedTime(begin) < TimeSpan.FromSeconds(10) && !_process.HasExited)
+            {
+                await Task.Delay(20); // polling for the port to open, with a deadline
+            }
+            catch (SocketException ex)
+            {
+                string log = File.Exists(Path.Join(_dir, "server.log")) ? File.ReadAllText(Path.Join(_dir, "server.log")) : "";
+                throw new InvalidOperationException($"nats-server did not open port {Port} within 10 s: {ex.Message}\n{log}", ex);
+            }
+        }
+    }
+
+    /// <summary>Kills the server (as a crash would).</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit(10_000);
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        Directory.Delete(_dir, recursive: true);
+    }
+}

@@ -1,0 +1,62 @@
+using Tether.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace Tether.Tests;
+
+/// <summary>Overload keeps memory bounded. Measures the whole heap, so it runs alone.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class MailboxMemoryTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Send_TenfoldOverloadOfABlockedTarget_DropsTheExcessAndMemoryStaysBounded()
+    {
+        const int capacity = 1_000;
+        const int sent = 10_000;
+        const int size = 10 * 1024;
+        await using Node node = Node.Create();
+        var sink = new BlobSink();
+        Address target = node.Spawn(() => sink, new SpawnOptions { MailboxCapacity = capacity });
+        using var gate = new ManualResetEventSlim();
+        await MailboxTests.Hold(node, target, gate);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+
+        for (int i = 0; i < sent; i++)
+        {
+            node.Send(target, new Blob(new byte[size]));
+        }
+
+        long during = GC.GetTotalMemory(forceFullCollection: true);
+        NodeStatistics stats = node.Statistics;
+        long growth = during - before;
+        output.WriteLine($"heap growth with the mailbox full: {growth / 1024.0 / 1024.0:0.0} MB (unbounded retention would be {sent * (double)size / 1024 / 1024:0} MB)");
+
+        Assert.Equal(sent - capacity, stats.Dropped);
+        Assert.Equal(capacity, stats.MailboxDepth);
+        Assert.True(growth < 40L * 1024 * 1024, $"the heap grew by {growth:N0} bytes; the queued {capacity} blobs need about {capacity * size:N0}");
+        Assert.True(growth > capacity * (long)size * 9 / 10, $"the heap grew by only {growth:N0} bytes: the measurement does not see the queued blobs");
+
+        gate.Set();
+        await Eventually.Until(() => sink.Count == capacity, "the queued blobs are handled once the gate opens");
+        Assert.Equal(0, node.Statistics.MailboxDepth);
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.True(after - before < capacity * (long)size / 2, $"after draining the heap is still {after - before:N0} bytes above the start");
+        Assert.Equal(sent - capacity, node.Statistics.Dropped);
+    }
+
+    private sealed record Blob(byte[] Data);
+
+    private sealed class BlobSink : Target, ITarget<BlobSink>
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public static void Wire(Channels<BlobSink> channels) => channels
+            .On<Blob>(static (self, m, ctx) => Interlocked.Increment(ref self._count))
+            .On<Block>(static (self, m, ctx) =>
+            {
+                m.Entered.TrySetResult();
+                m.Gate.Wait(TimeSpan.FromSeconds(60));
+            });
+    }
+}

@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Logging;
+using Tether.Tests.TestSupport;
+
+namespace Tether.Tests;
+
+/// <summary>Mailboxes are bounded: when full, requests are rejected with an error and sends and events are dropped and counted.</summary>
+public sealed class MailboxTests
+{
+    [Fact]
+    public async Task Request_FullMailbox_FailsMailboxFullAtOnce()
+    {
+        await using Node node = Node.Create();
+        var probe = new Probe();
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 2 });
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+        node.Send(target, new Note(1));
+        Task<int> queued = node.Request(target, new Ping(2)).AsTask();
+
+        ValueTask<int> rejected = node.Request(target, new Ping(3));
+
+        Assert.True(rejected.IsCompleted, "a request to a full mailbox must be rejected at once, not at its deadline");
+        TetherException error = await rejected.FailsWith(ErrorCodes.MailboxFull, "the request to the full mailbox");
+        Assert.Contains(target.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, node.Statistics.MailboxDepth);
+        Assert.Equal(0, node.Statistics.Dropped); // a rejected request is answered, not dropped
+
+        gate.Set();
+        Assert.Equal(2, await queued.Within("the queued request is answered after the gate opens"));
+        Assert.Equal(1, probe.Notes);
+    }
+
+    [Fact]
+    public async Task Send_FullMailbox_IsDroppedCountedAndLogged()
+    {
+        var logs = new RecordingLoggerProvider();
+        await using Node node = Node.Create(new NodeOptions { LoggerFactory = logs.CreateFactory() });
+        var probe = new Probe();
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 3 });
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+
+        for (int i = 0; i < 10; i++)
+        {
+            node.Send(target, new Note(i));
+        }
+
+        Assert.Equal(7, node.Statistics.Dropped);
+        Assert.Equal(3, node.Statistics.MailboxDepth);
+
+        // Drops are logged at 1, 2, 4 ... so an overload is visible without flooding the log.
+        Assert.Equal(3, logs.Entries.Count(e => e.EventId.Id == 8 && e.Level == LogLevel.Warning));
+
+        gate.Set();
+        await Eventually.Until(() => node.Statistics.MailboxDepth == 0, "the mailbox drains once the gate opens");
+        Assert.Equal(3, await node.Request(target, new CountNotes()).Within("the three queued notes were handled"));
+    }
+
+    [Fact]
+    public async Task Publish_SubscriberMailboxFull_EventIsDroppedAndCounted()
+    {
+        await using Node node = Node.Create();
+        var subscriber = new Listener("notes");
+        Address target = node.Spawn(() => subscriber, new SpawnOptions { MailboxCapacity = 1 });
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+
+        Assert.Equal(1, node.Publish("notes", new Note(1)));
+        Assert.Equal(1, node.Publish("notes", new Note(2)));
+        Assert.Equal(1, node.Publish("notes", new Note(3)));
+
+        Assert.Equal(2, node.Statistics.Dropped);
+        gate.Set();
+        await Eventually.Until(() => subscriber.Notes == 1, "the one queued event is handled");
+    }
+
+    [Fact]
+    public async Task Mailbox_NodeDefaultCapacity_AppliesWhenSpawnOptionsNameNone()
+    {
+        await using Node node = Node.Create(new NodeOptions { DefaultMailboxCapacity = 5 });
+        Address target = node.Spawn(() => new Probe());
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+
+        for (int i = 0; i < 8; i++)
+        {
+            node.Send(target, new Note(i));
+        }
+
+        Assert.Equal(3, node.Statistics.Dropped);
+        gate.Set();
+    }
+
+    [Fact]
+    public async Task Mailbox_AfterOverloadDrains_AcceptsAgain()
+    {
+        await using Node node = Node.Create();
+        var probe = new Probe();
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 4 });
+        for (int round = 1; round <= 5; round++)
+        {
+            using var gate = new ManualResetEventSlim();
+            await Hold(node, target, gate);
+            for (int i = 0; i < 10; i++)
+            {
+                node.Send(target, new Note(i));
+            }
+
+            gate.Set();
+            await Eventually.Until(() => node.Statistics.MailboxDepth == 0, $"round {round}: the mailbox drains");
+            Assert.Equal(4 * round, await node.Request(target, new CountNotes()).Within($"round {round}: the accepted notes are handled"));
+            Assert.Equal(6 * round, node.Statistics.Dropped);
+        }
+    }
+
+    [Fact]
+    public async Task Spawn_CapacityBelowOne_IsRejected()
+    {
+        await using Node node = Node.Create();
+
+        Assert.Throws<ArgumentException>(() => node.Spawn(() => new Probe(), new SpawnOptions { MailboxCapacity = 0 }));
+        Assert.Throws<ArgumentException>(() => Node.Create(new NodeOptions { DefaultMailboxCapacity = 0 }));
+    }
+
+    [Fact]
+    public async Task Mailbox_SystemMessagesBeyondCapacity_StillEndTheTarget()
+    {
+        await using Node node = Node.Create();
+        var probe = new Probe();
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 1 });
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+        node.Send(target, new Note(1)); // the mailbox is full now
+
+        node.End(target); // control messages are not user messages: a full mailbox must not refuse them
+        gate.Set();
+
+        Assert.Equal("ended by the node", await probe.Ended.Task.Within("the full target ends"));
+    }
+
+    /// <summary>Blocks the target's handler on <paramref name="gate"/> and returns once it is inside, with an empty mailbox.</summary>
+    internal static async Task Hold(Node node, Address target, ManualResetEventSlim gate)
+    {
+        TaskCompletionSource entered = Waits.NewSignal();
+        node.Send(target, new Block(gate, entered));
+        await entered.Task.Within("the target blocks in its handler");
+    }
+
+    private sealed class Listener(string topic) : Target, ITarget<Listener>
+    {
+        private int _notes;
+
+        public int Notes => Volatile.Read(ref _notes);
+
+        public static void Wire(Channels<Listener> channels) => channels
+            .On<Note>(static (self, m, ctx) => Interlocked.Increment(ref self._notes))
+            .On<Block>(static (self, m, ctx) =>
+            {
+                m.Entered.TrySetResult();
+                m.Gate.Wait(TimeSpan.FromSeconds(60));
+            });
+
+        protected internal override void OnStarted(Context context) => context.Subscribe(topic);
+    }
+}
