@@ -1,0 +1,61 @@
+using System.Runtime;
+
+namespace Tether.Benchmarks.Harness;
+
+/// <summary>Small statistics and heap helpers.</summary>
+internal static class Measure
+{
+    /// <summary>Collects fully (twice, with finalizers in between) so the next measurement starts from a quiet heap.</summary>
+    public static void Settle()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    }
+
+    /// <summary>The managed heap size after a full, forced collection (<see cref="GC.GetTotalMemory(bool)"/> with true).</summary>
+    /// <remarks>
+    /// A runtime shut down just before may still be freeing its targets in the background, so this measures until
+    /// two readings one second apart agree within 1 MB (at most 10 tries).
+    /// </remarks>
+    public static long HeapAfterFullGc()
+    {
+        Settle();
+        long last = GC.GetTotalMemory(forceFullCollection: true);
+        for (int i = 0; i < 10; i++)
+        {
+            Thread.Sleep(1000);
+            Settle();
+            long now = GC.GetTotalMemory(forceFullCollection: true);
+            if (Math.Abs(now - last) < 1_000_000)
+            {
+                return now;
+            }
+
+            last = now;
+        }
+
+        return last;
+    }
+
+    public static double Median(IReadOnlyList<double> values) => Percentile(values, 0.5);
+
+    /// <summary>Nearest-rank percentile of <paramref name="values"/> (need not be sorted).</summary>
+    public static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        double[] sorted = values.Order().ToArray();
+        if (p == 0.5 && sorted.Length % 2 == 0)
+        {
+            return (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+
+        int rank = (int)Math.Ceiling(p * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}

@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using Tether.Benchmarks.Frameworks;
+
+namespace Tether.Benchmarks.Harness;
+
+/// <summary>How many times to run a workload, and how big it is.</summary>
+internal sealed record Plan(int Warmup, int Iterations, bool Quick, TimeSpan? Timeout)
+{
+    /// <summary>
+    /// Warm-up goes on past <see cref="Warmup"/> iterations until this much time was spent warming up (at most 50
+    /// iterations), so that tiered JIT and dynamic PGO have settled even when one iteration is short.
+    /// </summary>
+    public TimeSpan MinWarmupTime { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>True while iteration <paramref name="i"/> (0-based) is still a warm-up, given the time warmed up so far.</summary>
+    public bool IsWarmup(int i, TimeSpan warmedUp) => i < Warmup || (i < 50 && warmedUp < MinWarmupTime);
+}
+
+/// <summary>What one framework produced for one workload.</summary>
+internal sealed record WorkloadResult(Dictionary<Scenario, List<double>> Samples, int Hangs);
+
+/// <summary>One measured (or warm-up) iteration: a value per scenario and a line for the log.</summary>
+internal sealed record Iteration(double[] Values, string Text);
+
+/// <summary>
+/// A piece of work that yields one or more scenarios' figures. It runs one framework at a time: warm-up iterations
+/// (discarded), then measured iterations; each iteration gives one sample per scenario.
+/// </summary>
+/// <remarks>
+/// An iteration that does not end within the timeout is a hang: it is logged and counted, the runtime is shut down
+/// and a fresh one set up, and the iteration is run again (at most <see cref="MaxHangs"/> times, then the framework
+/// fails the workload). The count goes into the table, so a hang is never hidden.
+/// </remarks>
+internal abstract class Workload
+{
+    private const int MaxHangs = 3;
+
+    public abstract IReadOnlyList<Scenario> Scenarios { get; }
+
+    /// <summary>What --quick changes beyond iteration counts and that a reader of the table must know, or null.</summary>
+    public virtual string? QuickNote => null;
+
+    /// <summary>The longest one iteration may take (unless --timeout says otherwise).</summary>
+    protected virtual TimeSpan DefaultTimeout => TimeSpan.FromSeconds(10);
+
+    /// <summary>True when every iteration needs a fresh runtime (spawn scenarios); otherwise one runtime serves all iterations.</summary>
+    protected virtual bool FreshRuntimePerIteration => false;
+
+    /// <summary>Warm-up and measured iteration counts when the user names none.</summary>
+    public virtual (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (1, 3) : (2, 5);
+
+    /// <summary>Prepares a fresh runtime (spawns what every iteration uses); the result is handed to each iteration.</summary>
+    protected virtual Task<object?> SetupAsync(IBenchSystem system, Plan plan) => Task.FromResult<object?>(null);
+
+    /// <summary>Runs one iteration; <paramref name="warm"/> tells a warm-up (which may be smaller).</summary>
+    protected abstract Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm);
+
+    public virtual async Task<WorkloadResult> RunAsync(Func<IBenchSystem> create, Plan plan, Action<string> log)
+    {
+        Dictionary<Scenario, List<double>> samples = Scenarios.ToDictionary(s => s, _ => new List<double>());
+        TimeSpan timeout = plan.Timeout ?? DefaultTimeout;
+        int hangs = 0;
+        IBenchSystem? system = null;
+        object? state = null;
+        try
+        {
+            TimeSpan warmedUp = TimeSpan.Zero;
+            int restartedAt = 0; // a restarted runtime warms up again, as a new one does
+            for (int i = 0, measured = 0; measured < plan.Iterations; i++)
+            {
+                bool warm = FreshRuntimePerIteration ? i < plan.Warmup : plan.IsWarmup(i - restartedAt, warmedUp);
+                if (system is null)
+                {
+                    system = create();
+                    state = await SetupAsync(system, plan);
+                }
+
+                long start = Stopwatch.GetTimestamp();
+                Iteration result;
+                try
+                {
+                    result = await IterateAsync(system, state, plan, warm).WaitAsync(timeout);
+                }
+                catch (TimeoutException)
+                {
+                    hangs++;
+                    log($"  HANG: iteration {i + 1} did not end within {timeout.TotalSeconds:0} s; restarting the runtime ({hangs} so far)");
+                    IBenchSystem hung = system;
+                    system = null;
+                    restartedAt = i + 1;
+                    warmedUp = TimeSpan.Zero;
+                    await DisposeQuietly(hung, log);
+                    if (hangs >= MaxHangs)
+                    {
+                        throw new TimeoutException($"{hangs} iterations hung (no end within {timeout.TotalSeconds:0} s each).");
+                    }
+
+                    continue;
+                }
+
+                log($"  {(warm ? "warm-up" : "iteration")} {i + 1}: {result.Text}");
+                if (warm)
+                {
+                    warmedUp += Stopwatch.GetElapsedTime(start);
+                }
+                else
+                {
+                    measured++;
+                    for (int s = 0; s < Scenarios.Count; s++)
+                    {
+                        samples[Scenarios[s]].Add(result.Values[s]);
+                    }
+                }
+
+                if (FreshRuntimePerIteration)
+                {
+                    IBenchSystem used = system;
+                    system = null;
+                    await DisposeQuietly(used, log);
+                }
+            }
+        }
+        finally
+        {
+            if (system is not null)
+            {
+                await DisposeQuietly(system, log);
+            }
+        }
+
+        return new WorkloadResult(samples, hangs);
+    }
+
+    protected static async Task DisposeQuietly(IBenchSystem system, Action<string> log)
+    {
+        try
+        {
+            await system.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (Exception ex)
+        {
+            log($"  (shutting the runtime down failed: {ex.GetType().Name}: {ex.Message})");
+        }
+    }
+
+    /// <summary>Starts counting what one iteration allocates and collects, for the log (not for the table).</summary>
+    protected static GcProbe Probe() => new(GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+}
+
+/// <summary>Allocations and collections since <see cref="Workload.Probe"/>: printed with each iteration as a cheap profile.</summary>
+internal readonly record struct GcProbe(long Allocated, int Gen0, int Gen1, int Gen2)
+{
+    public override string ToString()
+        => $"alloc {(GC.GetTotalAllocatedBytes(precise: false) - Allocated) / 1e6:0.0} MB, GCs {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}";
+}
+
+/// <summary>Ping-pong pairs, Proto.Actor's InprocessBenchmark shape: the pinger sends a batch, waits for all of it, sends the next.</summary>
+internal sealed class PingPongWorkload(int pairs, Scenario scenario) : Workload
+{
+    private const int InFlight = 100;
+
+    public override IReadOnlyList<Scenario> Scenarios => [scenario];
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        int roundTrips = (plan.Quick ? 200_000 : 1_000_000) / (pairs > 1 ? 2 : 1);
+        Func<Task> go = await system.PreparePingPongAsync(pairs, roundTrips, InFlight);
+        Measure.Settle();
+        GcProbe probe = Probe();
+        long start = Stopwatch.GetTimestamp();
+        await go();
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double rate = 2.0 * roundTrips * pairs / seconds;
+        return new Iteration([rate], $"{rate / 1e6:0.00} M msg/s ({seconds * 1000:0} ms; {probe})");
+    }
+}
+
+/// <summary>Bytes the whole process allocates per message during a 1-pair ping-pong run (the runtime's own cost: messages are reused).</summary>
+internal sealed class AllocationWorkload : Workload
+{
+    private const int InFlight = 100;
+
+    public override IReadOnlyList<Scenario> Scenarios => [Scenario.PingPongAlloc];
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        int roundTrips = plan.Quick ? 100_000 : 500_000;
+        Func<Task> go = await system.PreparePingPongAsync(1, roundTrips, InFlight);
+        Measure.Settle();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await go();
+        long after = GC.GetTotalAllocatedBytes(precise: true);
+        double perMessage = (after - before) / (2.0 * roundTrips);
+        return new Iteration([perMessage], $"{perMessage:0.0} B/msg");
+    }
+}
+
+/// <summary>Sequential requests from outside the runtime to one responder; each iteration gives a p50 and a p99.</summary>
+internal sealed class RequestWorkload : Workload
+{
+    public override IReadOnlyList<Scenario> Scenarios => [Scenario.RequestP50, Scenario.RequestP99];
+
+    protected override async Task<object?> SetupAsync(IBenchSystem system, Plan plan) => await system.PrepareRequestAsync();
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        var request = (Func<Task<int>>)state!;
+        double[] latencies = new double[plan.Quick ? 5_000 : 20_000];
+        Measure.Settle();
+        GcProbe probe = Probe();
+        for (int i = 0; i < latencies.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            int answer = await request();
+            latencies[i] = (Stopwatch.GetTimestamp() - start) * 1e6 / Stopwatch.Frequency; // raw ticks: TimeSpan would round to 0.1 µs
+            if (answer != 42)
+            {
+                throw new InvalidOperationException($"The responder answered {answer}, not 42.");
+            }
+        }
+
+        double p50 = Measure.Percentile(latencies, 0.50);
+        double p99 = Measure.Percentile(latencies, 0.99);
+        return new Iteration([p50, p99], $"p50 {p50:0.0} µs, p99 {p99:0.0} µs ({latencies.Length:N0} requests; {probe})");
+    }
+}
+
+/// <summary>Proto.Actor's SpawnBenchmark (skynet) with 1,000,000 leaves and 10 children per node, in a fresh runtime each iteration.</summary>
+internal sealed class SpawnTreeWorkload : Workload
+{
+    private const int Size = 1_000_000;
+    private const int Div = 10;
+
+    public override IReadOnlyList<Scenario> Scenarios => [Scenario.Spawn1MSeconds];
+
+    public override string QuickNote => "spawn-1m-seconds: --quick builds a 100,000-leaf tree (111,111 targets), not 1,000,000.";
+
+    protected override TimeSpan DefaultTimeout => TimeSpan.FromMinutes(5);
+
+    protected override bool FreshRuntimePerIteration => true;
+
+    public override (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (1, 2) : (1, 5);
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        int measured = plan.Quick ? Size / 10 : Size;
+        int size = warm ? measured / 10 : measured; // a smaller tree warms the code up without a second full-size run
+        Measure.Settle();
+        GcProbe probe = Probe();
+        long start = Stopwatch.GetTimestamp();
+        long sum = await system.SpawnTreeAsync(size, Div, plan.Timeout ?? DefaultTimeout);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        long expected = (long)size * (size - 1) / 2;
+        if (sum != expected)
+        {
+            throw new InvalidOperationException($"The tree summed to {sum}, not {expected}.");
+        }
+
+        return new Iteration([seconds], $"{seconds:0.000} s for {size:N0} leaves ({probe})");
+    }
+}
+
+/// <summary>Heap growth per idle target: 1,000,000 targets spawned from outside that receive nothing, references kept.</summary>
+internal sealed class SpawnIdleWorkload : Workload
+{
+    private const int Count = 1_000_000;
+
+    public override IReadOnlyList<Scenario> Scenarios => [Scenario.Spawn1MBytes];
+
+    public override string QuickNote => "spawn-1m-bytes-per-target: --quick spawns 100,000 idle targets, not 1,000,000.";
+
+    protected override TimeSpan DefaultTimeout => TimeSpan.FromMinutes(5);
+
+    protected override bool FreshRuntimePerIteration => true;
+
+    public override (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (1, 1) : (1, 5);
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        int count = warm ? 10_000 : plan.Quick ? Count / 10 : Count;
+        long start = Stopwatch.GetTimestamp();
+        (long before, long after) = await system.SpawnIdleAsync(count, Measure.HeapAfterFullGc);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double perTarget = (after - before) / (double)count;
+        return new Iteration(
+            [perTarget],
+            $"{perTarget:0} B/target for {count:N0} (heap {before / 1e6:0} MB -> {after / 1e6:0} MB; spawn and full GCs {seconds:0.00} s)");
+    }
+}
+
+/// <summary>One request from outside; a working target fans out to 10,000 workers and sums their answers.</summary>
+internal sealed class FanoutWorkload : Workload
+{
+    private const int Workers = 10_000;
+
+    public override IReadOnlyList<Scenario> Scenarios => [Scenario.Fanout10K];
+
+    public override (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (3, 5) : (5, 15);
+
+    protected override async Task<object?> SetupAsync(IBenchSystem system, Plan plan) => await system.PrepareFanoutAsync(Workers);
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        var fanout = (Func<Task<long>>)state!;
+        Measure.Settle();
+        GcProbe probe = Probe();
+        long start = Stopwatch.GetTimestamp();
+        long sum = await fanout();
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (sum != Workers)
+        {
+            throw new InvalidOperationException($"The aggregator summed {sum}, not {Workers}.");
+        }
+
+        return new Iteration([ms], $"{ms:0.00} ms ({probe})");
+    }
+}
+
+/// <summary>100,000 tiny jobs, each a target of its own, at most 2 x cores running at once.</summary>
+internal sealed class JobsWorkload : Workload
+{
+    private const int Jobs = 100_000;
+
+    public override IReadOnlyList<Scenario> Scenarios => [Scenario.Jobs100K];
+
+    protected override TimeSpan DefaultTimeout => TimeSpan.FromSeconds(60);
+
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        Measure.Settle();
+        GcProbe probe = Probe();
+        long start = Stopwatch.GetTimestamp();
+        await system.RunJobsAsync(Jobs, 2 * Environment.ProcessorCount);
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        return new Iteration([ms], $"{ms:0} ms ({probe})");
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using Tether.Benchmarks.Frameworks;
+using Tether.Benchmarks.Harness;
+
+namespace Tether.Benchmarks;
+
+internal static class Program
+{
+    private static readonly (string Name, Func<IBenchSystem> Create)[] s_frameworks =
+    [
+        ("tether", static () => new TetherBench()),
+        ("protoactor", static () => new ProtoActorBench()),
+        ("akka", static () => new AkkaBench()),
+    ];
+
+    private static readonly Workload[] s_workloads =
+    [
+        new PingPongWorkload(1, Scenario.PingPong1),
+        new ValidatedPingPongWorkload(),
+        new PingPongWorkload(4, Scenario.PingPong4),
+        new AllocationWorkload(),
+        new RequestWorkload(),
+        new SpawnTreeWorkload(),
+        new SpawnIdleWorkload(),
+        new FanoutWorkload(),
+        new JobsWorkload(),
+    ];
+
+    private static async Task<int> Main(string[] args)
+    {
+        CliOptions options;
+        try
+        {
+            options = CliOptions.Parse(args, Scenario.All.Select(s => s.Name).ToArray(), s_frameworks.Select(f => f.Name).ToArray());
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}\nRun with --help for the options.");
+            return 2;
+        }
+
+        if (options.Help)
+        {
+            Console.WriteLine(CliOptions.Usage);
+            return 0;
+        }
+
+        if (options.List)
+        {
+            foreach (Scenario s in Scenario.All)
+            {
+                Console.WriteLine($"{s.Name,-30} {s.Unit,-6} {(s.Better == Better.Higher ? "higher" : "lower"),-7} {s.Description}");
+            }
+
+            return 0;
+        }
+
+        if (IsDebugBuild(typeof(Node).Assembly) || IsDebugBuild(typeof(Program).Assembly))
+        {
+            await Console.Error.WriteLineAsync("error: this is a Debug build; benchmarks only mean something in Release: dotnet run -c Release --project benchmarks/Tether.Benchmarks");
+            return 2;
+        }
+
+        string[] frameworks = options.Frameworks.Count > 0 ? [.. options.Frameworks] : s_frameworks.Select(f => f.Name).ToArray();
+        HashSet<string> wanted = options.Scenarios.Count > 0 ? [.. options.Scenarios] : Scenario.All.Select(s => s.Name).ToHashSet();
+
+        Console.WriteLine(MachineLine(options.Quick));
+        Console.Out.Flush();
+        var results = new List<Result>();
+        var notes = new List<string>();
+        Stopwatch total = Stopwatch.StartNew();
+        foreach (Workload workload in s_workloads)
+        {
+            Scenario[] selected = workload.Scenarios.Where(s => wanted.Contains(s.Name)).ToArray();
+            if (selected.Length == 0)
+            {
+                continue;
+            }
+
+            if (options.Quick && workload.QuickNote is { } note)
+            {
+                notes.Add(note);
+            }
+
+            (int warmupDefault, int iterationsDefault) = workload.DefaultCounts(options.Quick);
+            var plan = new Plan(options.Warmup ?? warmupDefault, options.Iterations ?? iterationsDefault, options.Quick, options.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null);
+            foreach (string framework in frameworks)
+            {
+                Func<IBenchSystem> create = s_frameworks.Single(f => f.Name == framework).Create;
+                Log($"[{framework}] {string.Join(" + ", selected.Select(s => s.Name))} ({plan.Warmup} warm-up, {plan.Iterations} measured)");
+                Stopwatch watch = Stopwatch.StartNew();
+                try
+                {
+                    WorkloadResult outcome = await workload.RunAsync(create, plan, Log);
+                    results.AddRange(selected.Select(s => new Result(s, framework, outcome.Samples[s], null, outcome.Hangs)));
+                }
+                catch (Exception ex)
+                {
+                    Log($"  FAILED: {ex.GetType().Name}: {ex.Message}");
+                    results.AddRange(selected.Select(s => new Result(s, framework, [], $"{ex.GetType().Name}: {ex.Message}", 0)));
+                }
+
+                Log($"  ({watch.Elapsed.TotalSeconds:0.0} s)");
+                Measure.Settle();
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Medians (± is half the min–max range relative to the median); total {total.Elapsed.TotalSeconds:0} s.");
+        Console.WriteLine(Report.Table(results, frameworks));
+        notes.ForEach(n => Console.WriteLine($"Note: {n}"));
+        foreach (Result hung in results.Where(r => r.Hangs > 0).DistinctBy(r => (r.Framework, r.Samples)))
+        {
+            Console.WriteLine($"Note: {hung.Framework} hung {hung.Hangs} time(s) in {hung.Scenario.Name}: an iteration did not end within the timeout; the runtime was restarted and the iteration run again.");
+        }
+        if (options.JsonPath is { } path)
+        {
+            Report.WriteJson(path, results);
+            Console.WriteLine($"Wrote {path}.");
+        }
+
+        return results.Any(r => r.Error is not null) ? 1 : 0;
+    }
+
+    private static void Log(string line)
+    {
+        Console.Error.WriteLine(line);
+        Console.Error.Flush();
+    }
+
+    private static bool IsDebugBuild(Assembly assembly) => assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled ?? false;
+
+    private static string MachineLine(bool quick)
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return $"{(quick ? "quick" : "full")} run; {Environment.ProcessorCount} cores, {cpu}, {RuntimeInformation.FrameworkDescription}, " +
+            $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, {RuntimeInformation.OSDescription}";
+    }
+}
