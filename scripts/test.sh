@@ -67,6 +67,14 @@ if [ "$reported" -lt "$projects" ]; then
   status=1
 fi
 
+if grep -q "Test Run Aborted" "$log"; then
+  echo "test.sh: a test run was aborted (see above)" >&2
+  status=1
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the runner failed without naming a test (crash, abort): count it, never report a clean run
+fi
+
 echo "$passed passed, $failed failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
   exit 1

@@ -52,6 +52,9 @@ public sealed class MessageAdapters : IMessageAdapters
     /// <summary>The contracts in force, as written.</summary>
     public IReadOnlyList<ContractSpec> Specs { get; }
 
+    /// <summary>The compiled contract of a CLR type, or null (for tests and diagnostics).</summary>
+    internal CompiledContract? ContractFor(Type type) => _byType.GetValueOrDefault(type);
+
     /// <summary>Starts a builder.</summary>
     public static MessageAdaptersBuilder CreateBuilder() => new();
 

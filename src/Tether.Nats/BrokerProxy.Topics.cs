@@ -90,10 +90,20 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        // Live events from now on; each new subscriber gets the latest one on its own (HandLatestAsync).
-        INatsJSConsumer consumer = await _js.CreateOrderedConsumerAsync(
+        // Live events from now on; each new subscriber gets the latest one on its own (HandLatestAsync). The consumer
+        // is created on the server before this returns, so nothing published after a subscription is missed.
+        INatsJSConsumer consumer = await _js.CreateOrUpdateConsumerAsync(
             StreamName,
-            new NatsJSOrderedConsumerOpts { FilterSubjects = [$"{_prefix}.devt.{topic}"], DeliverPolicy = ConsumerConfigDeliverPolicy.New },
+            new ConsumerConfig
+            {
+                // nats-server 2.9 wants a named consumer when the filter has several tokens.
+                Name = $"tether_{_node.Name}_{topic.Replace('.', '_')}",
+                FilterSubject = $"{_prefix}.devt.{topic}",
+                DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+                AckPolicy = ConsumerConfigAckPolicy.None,
+                InactiveThreshold = TimeSpan.FromMinutes(1),
+                Description = $"Tether node {_node.Name}: live events of durable topic {topic}",
+            },
             _stopping.Token).ConfigureAwait(false);
         Task loop = Task.Run(async () =>
         {

@@ -49,9 +49,10 @@ public sealed class PropertyTests
             oneOf: [Gold]
         """;
 
-    private static readonly MessagePipe s_validate = Support
-        .FromYaml(Everything, b => b.AddPredicate<string>("has-at", s => s.IndexOf('@', StringComparison.Ordinal) > 0))
-        .Pipe<Order>();
+    private static readonly MessageAdapters s_everything = Support
+        .FromYaml(Everything, b => b.AddPredicate<string>("has-at", s => s.IndexOf('@', StringComparison.Ordinal) > 0));
+
+    private static readonly MessagePipe s_validate = s_everything.Pipe<Order>();
 
     private static readonly MessageAdapters s_roundTrip = Support.FromYaml("""
         message: Lab.ReadingText
@@ -99,6 +100,24 @@ public sealed class PropertyTests
             return violation.Code == ErrorCodes.ContractViolation && violation.MessageType.Length > 0 && violation.Rule.Length > 0
                 && (card is null || card.Length < 4 || !violation.Message.Contains(card, StringComparison.Ordinal) || !violation.Path.StartsWith("cardNumber", StringComparison.Ordinal));
         }
+    }
+
+    [Property(MaxTest = 500)]
+    public bool FastPath_AgreesWithTheRuleByRuleChecks(string? customer, int quantity, decimal? price, string? currency, int startSeconds, int endSeconds, string?[]? skus, int tier)
+    {
+        Tether.Adapters.Internal.CompiledContract contract = s_everything.ContractFor(typeof(Order))!;
+        var order = new Order(
+            customer,
+            quantity,
+            price,
+            currency,
+            DateTime.UnixEpoch.AddSeconds(startSeconds),
+            DateTime.UnixEpoch.AddSeconds(endSeconds),
+            skus?.Select((s, i) => new Item(s, i)).ToList(),
+            Email: "a@b",
+            Tier: (Tier)Math.Abs(tier % 3));
+
+        return contract.Passes(order) == (contract.Validate(order) is null);
     }
 
     [Property(MaxTest = 500)]

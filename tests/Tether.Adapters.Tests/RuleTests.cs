@@ -260,6 +260,17 @@ public sealed class RuleTests
     }
 
     [Fact]
+    public void Sensitive_CrossFieldCheck_ShowsNeitherValue()
+    {
+        MessagePipe pipe = OrderPipe("  - check: \"cardNumber != 'secret-4111'\"\n");
+
+        ContractViolationException error = pipe.Violation(new Order(CardNumber: "secret-4111"));
+
+        Assert.DoesNotContain("secret-4111\"", error.Message, StringComparison.Ordinal);
+        Assert.Equal("(masked: sensitive field)", error.Value);
+    }
+
+    [Fact]
     public void Hint_IsAddedToTheError()
     {
         MessagePipe pipe = OrderPipe("  - field: quantity\n    range: { max: 100 }\n    hint: split larger orders\n");

@@ -202,4 +202,19 @@ public sealed class SpecErrorTests
             Assert.True(rule.TryGetProperty(key, out _), $"the schema lacks the rule key {key}");
         }
     }
+
+    [Fact]
+    public void Schema_TopLevelKeys_MatchWhatTheReaderAccepts()
+    {
+        using Stream stream = typeof(MessageAdapters).Assembly.GetManifestResourceStream("Tether.Adapters.contract.schema.json")!;
+        using var schema = System.Text.Json.JsonDocument.Parse(stream);
+        string[] keys = [.. schema.RootElement.GetProperty("properties").EnumerateObject().Select(p => p.Name)];
+
+        Assert.Equal(["message", "description", "enforce", "sensitive", "defaults", "rules", "mapFrom"], keys);
+        foreach (string key in keys)
+        {
+            string yaml = key == "message" ? "message: A\n" : $"message: A\n{key}: x\n";
+            Assert.DoesNotContain(ContractSpecReader.Read(yaml, "s.yaml").Errors, e => e.Message.Contains("unknown", StringComparison.Ordinal));
+        }
+    }
 }

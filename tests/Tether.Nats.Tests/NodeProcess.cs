@@ -73,11 +73,9 @@ public sealed class NodeProcess : IDisposable
     {
         if (line is null)
         {
-            if (_process.HasExited)
-            {
-                _ready.TrySetException(new InvalidOperationException($"`tether node` exited with {_process.ExitCode}:\n{Output}"));
-            }
-
+            // End of output: the process exited (or was killed by the test). Never touch the Process object here:
+            // it may already be disposed, and this runs on a thread-pool thread where a throw kills the test host.
+            _ready.TrySetException(new InvalidOperationException($"`tether node` ended before it was ready:\n{Output}"));
             return;
         }
 

@@ -33,8 +33,26 @@ public sealed class TracingTests
             Assert.Equal("relayed echo x from gamma", await alpha.Request(relay, new Relay(echo, "x")).AsTask().WaitAsync(TimeSpan.FromSeconds(15)));
         }
 
-        tracing.ForceFlush();
-        Activity[] ours = spans.Where(s => s.TraceId == traceId).ToArray();
+        // A handler's span ends just after its answer leaves: wait (with a deadline) for all four to be exported.
+        long waiting = Stopwatch.GetTimestamp();
+        Activity[] ours;
+        while (true)
+        {
+            tracing.ForceFlush();
+            lock (spans)
+            {
+                ours = spans.Where(s => s.TraceId == traceId && s.Source.Name == Node.TelemetryName).ToArray();
+            }
+
+            if (ours.Length >= 4)
+            {
+                break;
+            }
+
+            Assert.True(Stopwatch.GetElapsedTime(waiting) < TimeSpan.FromSeconds(10), $"only {ours.Length} of 4 spans were exported");
+            await Task.Delay(10); // polling a condition with a deadline
+        }
+
         Activity alphaRequest = Assert.Single(ours, s => s.OperationName == "tether.request" && (string?)s.GetTagItem("tether.to") == relay.ToString());
         Activity betaHandle = Assert.Single(ours, s => s.OperationName == "tether.handle" && (string?)s.GetTagItem("tether.target") == relay.ToString());
         Activity betaRequest = Assert.Single(ours, s => s.OperationName == "tether.request" && (string?)s.GetTagItem("tether.to") == echo.ToString());

@@ -19,8 +19,27 @@ internal static class Measure
     /// A runtime shut down just before may still be freeing its targets in the background, so this measures until
     /// two readings one second apart agree within 1 MB (at most 10 tries).
     /// </remarks>
-    public static long HeapAfterFullGc()
+    public static long HeapAfterFullGc() => HeapAfterFullGc(long.MaxValue, TimeSpan.Zero);
+
+    /// <summary>
+    /// As <see cref="HeapAfterFullGc()"/>, but first waits (collecting once a second, at most <paramref name="patience"/>)
+    /// until the heap is at most <paramref name="ceiling"/>: a runtime shut down earlier may keep its targets reachable
+    /// for a while, and their release in the middle of a measurement would be subtracted from it.
+    /// </summary>
+    public static long HeapAfterFullGc(long ceiling, TimeSpan patience)
     {
+        long deadline = Environment.TickCount64 + (long)patience.TotalMilliseconds;
+        while (Environment.TickCount64 < deadline)
+        {
+            Settle();
+            if (GC.GetTotalMemory(forceFullCollection: true) <= ceiling)
+            {
+                break;
+            }
+
+            Thread.Sleep(1000);
+        }
+
         Settle();
         long last = GC.GetTotalMemory(forceFullCollection: true);
         for (int i = 0; i < 10; i++)

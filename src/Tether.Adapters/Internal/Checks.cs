@@ -325,7 +325,10 @@ internal sealed class CompareCheck<T>(RuleSpec spec, bool sensitive, CompareExpr
         }
 
         string path = expression.Left.Path ?? expression.Right.Path!;
-        return Fail(a, $"{expression.Left} is {ValueText.Of(a)} and {expression.Right} is {ValueText.Of(b)}", path);
+        string detail = Sensitive
+            ? $"{expression} does not hold"
+            : $"{expression.Left} is {ValueText.Of(a)} and {expression.Right} is {ValueText.Of(b)}";
+        return Fail(a, detail, path);
     }
 
     public override Expression? Inline(Expression root, List<ParameterExpression> variables)

@@ -30,9 +30,11 @@ internal abstract class Stage : MessagePipe
 
 internal sealed class ValidateStage(CompiledContract contract) : Stage
 {
+    private readonly Func<object, bool> _passes = contract.Passes;
+
     public override object Apply(object message)
     {
-        if (contract.Passes(message))
+        if (_passes(message))
         {
             return message; // the hot path: one compiled test, no allocation
         }
