@@ -96,7 +96,12 @@ public sealed partial class Node
 
     internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace)
     {
-        var envelope = new Envelope(category, sender, message, reply) { Trace = trace };
+        var envelope = new Envelope(category, sender, message, reply);
+        if (trace.TraceId != default)
+        {
+            envelope.Trace = trace;
+        }
+
         switch (cell.Post(envelope))
         {
             case PostResult.Accepted:

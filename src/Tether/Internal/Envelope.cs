@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Tether.Internal;
 
@@ -20,8 +21,16 @@ internal sealed class Envelope
     public Address Sender;
     public object Payload;
     public ReplySink? Reply;
-    public ActivityContext Trace;
     public Category Category;
+    private StrongBox<ActivityContext>? _trace; // boxed: most messages carry no trace, and an inline context is 40 bytes
+
+    public ActivityContext Trace
+    {
+        get => _trace?.Value ?? default;
+        set => _trace = value.TraceId == default ? null : new StrongBox<ActivityContext>(value);
+    }
+
+    public bool HasTrace => _trace is not null;
 
     public Envelope(Category category, Address sender, object payload, ReplySink? reply)
     {

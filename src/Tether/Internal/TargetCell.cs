@@ -146,7 +146,9 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     private void Release()
     {
-        Volatile.Write(ref _status, Idle);
+        // A full fence, not a release store: the read of _inbox below must not move before this write, or a producer
+        // that pushed meanwhile (and saw Busy) and this consumer (seeing no message) would both walk away: a lost wake-up.
+        Interlocked.Exchange(ref _status, Idle);
 
         // A producer may have pushed after our last look but seen Busy: take the run back if so.
         if ((_batch is not null || Volatile.Read(ref _inbox) is not null) && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
@@ -274,7 +276,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     {
         Activity? outer = null;
         Activity? activity = null;
-        if (envelope.Trace != default && Telemetry.Source.HasListeners())
+        if (envelope.HasTrace && Telemetry.Source.HasListeners())
         {
             outer = Activity.Current;
             activity = Telemetry.StartHandle(envelope, Table.TargetTypeName, Address);
