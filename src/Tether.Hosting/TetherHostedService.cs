@@ -42,6 +42,11 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
             module.Start(node);
         }
 
+        if (runtime.Broker is { } broker)
+        {
+            await broker.WhenServingAsync().WaitAsync(cancellationToken).ConfigureAwait(false); // "ready" means reachable
+        }
+
         runtime.IsStarted = true;
         LogReady(logger, node.Name, options.Nats.Url ?? "(embedded, no broker)", options.Nats.Cluster, string.Join(", ", all.Select(m => m.GetType().Name)), node.Statistics.Targets);
     }
@@ -49,12 +54,18 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         runtime.IsStarted = false;
-        if (runtime.Broker is { } broker)
+        try
         {
-            await broker.DisposeAsync().ConfigureAwait(false);
+            // The node first: ending its targets still tells their instances on other nodes, through the broker.
+            await runtime.Node.StopAsync().ConfigureAwait(false);
         }
-
-        await runtime.Node.StopAsync().ConfigureAwait(false);
+        finally
+        {
+            if (runtime.Broker is { } broker)
+            {
+                await broker.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     [LoggerMessage(1, LogLevel.Information, "Tether node {Node} ready: NATS {Url}, cluster {Cluster}, modules [{Modules}], {Targets} targets")]

@@ -80,7 +80,9 @@ public sealed partial class BrokerProxy
             return Task.CompletedTask;
         }
 
-        return _topics.GetOrAdd(topic, t => Options.DurableTopics.Contains(t) ? ConsumeDurableAsync(t) : SubscribeAsync($"{_prefix}.evt.{t}", null, msg => OnEvent(msg, t), _stopping.Token));
+        Task subscribing = _topics.GetOrAdd(topic, t => Options.DurableTopics.Contains(t) ? ConsumeDurableAsync(t) : SubscribeAsync($"{_prefix}.evt.{t}", null, msg => OnEvent(msg, t), _stopping.Token));
+        ForgetIfFailed(_topics, topic, subscribing);
+        return subscribing;
     }
 
     private async Task ConsumeDurableAsync(string topic)
@@ -126,6 +128,13 @@ public sealed partial class BrokerProxy
             }
             catch (OperationCanceledException)
             {
+            }
+#pragma warning disable CA1031 // a dead consumer is logged; the next subscription to the topic starts a new one
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogDurablePublishFailed(_logger, topic, "the durable topic's consumer stopped: " + ex.Message);
+                _topics.TryRemove(topic, out _);
             }
         });
         lock (_subs)
@@ -208,6 +217,14 @@ public sealed partial class BrokerProxy
         Address sender = frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default;
         _node.Topics.PublishLocal(sender, topic, payload, trace);
     }
+
+    /// <summary>A subscription that failed (a transient broker error) is not cached: the next attempt tries again.</summary>
+    private static void ForgetIfFailed(System.Collections.Concurrent.ConcurrentDictionary<string, Task> cache, string key, Task task)
+        => task.ContinueWith(
+            t => cache.TryRemove(KeyValuePair.Create(key, t)),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     private static bool IsSubjectSafe(string topic)
         => topic.Length > 0 && !topic.StartsWith('.') && !topic.EndsWith('.') && !topic.Contains("..", StringComparison.Ordinal)

@@ -121,7 +121,7 @@ public sealed partial class BrokerProxy
             Flag = (tether.EndWhenOwnerEnds ? 1L : 0L) | (tether.EndWhenOwnerNodeUnreachable ? 2L : 0L) | ((long)(tether.Lease?.TotalMilliseconds ?? 0) << 2),
         };
         long correlation = Interlocked.Increment(ref _nextCorrelation);
-        _pending[correlation] = new PendingRemote(pending, $"service {service}", service, default);
+        _pending[correlation] = new PendingRemote(pending, $"service {service}", service, default, isCreate: true);
         Publish($"{_prefix}.svc.{service}", frame.Encode(argument?.GetType(), argument, _wire), _replyPrefix + correlation, correlation);
         return pending.Task;
     }
@@ -155,8 +155,29 @@ public sealed partial class BrokerProxy
             _ = ServeAsync(service);
         }
 
-        Beat(); // announce at once rather than at the next heartbeat
+        // Announce at once; a burst of registrations right after is folded into one more announcement.
+        if (Interlocked.Exchange(ref _announcePending, 1) == 0)
+        {
+            Announce();
+            _ = Task.Delay(TimeSpan.FromMilliseconds(20), _stopping.Token).ContinueWith(
+                static (_, s) =>
+                {
+                    var proxy = (BrokerProxy)s!;
+                    Volatile.Write(ref proxy._announcePending, 0);
+                    if (!proxy._stopping.IsCancellationRequested)
+                    {
+                        proxy.Announce();
+                    }
+                },
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion,
+                TaskScheduler.Default);
+        }
     }
+
+    /// <summary>Completes when every service and factory of this node is served on the broker (their subscriptions are in place).</summary>
+    public Task WhenServingAsync() => Task.WhenAll(_services.Values);
 
     internal void SendResponse(string replyTo, object? value)
     {
@@ -168,8 +189,24 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        Frame frame = new() { Kind = FrameKind.Response, SenderNode = _node.Name, Contract = contract };
-        Publish(replyTo, frame.Encode(type, value, _wire), null, 0);
+        byte[] bytes;
+        try
+        {
+            bytes = new Frame { Kind = FrameKind.Response, SenderNode = _node.Name, Contract = contract }.Encode(type, value, _wire);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            SendError(replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) could not be serialized on node {_node.Name}: {ex.Message}");
+            return;
+        }
+
+        if (bytes.Length > Options.MaxFrameBytes)
+        {
+            SendError(replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) takes {bytes.Length} bytes, more than MaxFrameBytes ({Options.MaxFrameBytes}) on node {_node.Name}.");
+            return;
+        }
+
+        Publish(replyTo, bytes, null, 0);
     }
 
     internal void SendError(string replyTo, string code, string text)
@@ -189,7 +226,9 @@ public sealed partial class BrokerProxy
             return Task.CompletedTask;
         }
 
-        return _services.GetOrAdd(service, name => AddServiceAsync(name));
+        Task serving = _services.GetOrAdd(service, name => AddServiceAsync(name));
+        ForgetIfFailed(_services, service, serving);
+        return serving;
     }
 
     private async Task AddServiceAsync(string service)
@@ -297,6 +336,7 @@ public sealed partial class BrokerProxy
         }
     }
 
+    /// <summary>The periodic tick: announce ourselves, then look for silent peers and leftover correlations.</summary>
     private void Beat()
     {
         if (_stopping.IsCancellationRequested)
@@ -304,6 +344,40 @@ public sealed partial class BrokerProxy
             return;
         }
 
+        Announce();
+        long now = _node.TimeProvider.GetTimestamp();
+        long last = Interlocked.Exchange(ref _lastBeat, now);
+        if (last != 0 && _node.TimeProvider.GetElapsedTime(last, now) > Options.FailureTimeout / 2)
+        {
+            // This process itself stalled (a long GC pause, a starved thread pool): the peers' heartbeats may be
+            // waiting in our own buffers. Judge them at the next tick, not now.
+            return;
+        }
+
+        foreach ((string peer, long seen) in _peers)
+        {
+            if (_node.TimeProvider.GetElapsedTime(seen, now) > Options.FailureTimeout)
+            {
+                PeerLost(peer, seen);
+            }
+        }
+
+        // Requests that ended by their deadline leave their correlation behind: drop them, and count a timed-out
+        // service request against the instance that did not answer.
+        foreach ((long correlation, PendingRemote pending) in _pending)
+        {
+            if (pending.Sink.IsCompleted && _pending.TryRemove(correlation, out _) && pending.Service is { } service && !pending.Instance.IsNone)
+            {
+                _router.Record(service, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds * ErrorPenalty);
+            }
+        }
+    }
+
+    /// <summary>The factor by which an error or a timeout weighs against an instance's moving latency.</summary>
+    internal const double ErrorPenalty = 10;
+
+    private void Announce()
+    {
         var services = new Dictionary<string, long[]>(StringComparer.Ordinal);
         foreach ((string name, Address[] instances) in _node.LocalServices())
         {
@@ -312,24 +386,6 @@ public sealed partial class BrokerProxy
 
         Frame beat = new() { Kind = FrameKind.Heartbeat, SenderNode = _node.Name };
         Publish($"{_prefix}.hb", beat.Encode(typeof(Dictionary<string, long[]>), services, _wire), null, 0);
-
-        long now = _node.TimeProvider.GetTimestamp();
-        foreach ((string peer, long seen) in _peers)
-        {
-            if (_node.TimeProvider.GetElapsedTime(seen, now) > Options.FailureTimeout)
-            {
-                PeerLost(peer);
-            }
-        }
-
-        // Requests that ended by their deadline leave their correlation behind: drop them.
-        foreach ((long correlation, PendingRemote pending) in _pending)
-        {
-            if (pending.Sink.IsCompleted)
-            {
-                _pending.TryRemove(correlation, out _);
-            }
-        }
     }
 
     private void OnHeartbeat(NatsMsg<byte[]> msg)
@@ -341,7 +397,7 @@ public sealed partial class BrokerProxy
 
         if (frame.Kind == FrameKind.Bye)
         {
-            PeerLost(peer);
+            PeerLost(peer, expectedSeen: null);
             return;
         }
 
@@ -350,23 +406,38 @@ public sealed partial class BrokerProxy
             _router.Announce(peer, services);
         }
 
-        bool known = _peers.ContainsKey(peer);
-        _peers[peer] = _node.TimeProvider.GetTimestamp();
-        if (!known)
+        bool joined;
+        lock (_peers)
         {
+            joined = !_peers.ContainsKey(peer);
+            _peers[peer] = _node.TimeProvider.GetTimestamp();
             _lost.TryRemove(peer, out _);
+        }
+
+        if (joined)
+        {
             LogPeerJoined(_logger, peer);
         }
     }
 
-    private void PeerLost(string peer)
+    /// <summary>
+    /// Declares a peer unreachable, unless a heartbeat refreshed it since <paramref name="expectedSeen"/> was read
+    /// (null: unconditionally, for a goodbye). Peer state changes under one lock, so a heartbeat racing the sweep
+    /// can never leave a live peer marked lost.
+    /// </summary>
+    private void PeerLost(string peer, long? expectedSeen)
     {
-        if (!_peers.TryRemove(peer, out _))
+        lock (_peers)
         {
-            return;
+            if (!_peers.TryGetValue(peer, out long seen) || (expectedSeen is { } expected && seen != expected))
+            {
+                return;
+            }
+
+            _peers.TryRemove(peer, out _);
+            _lost[peer] = 0;
         }
 
-        _lost[peer] = 0;
         Interlocked.Increment(ref _peersLost);
         int failed = 0;
         _router.Forget(peer);

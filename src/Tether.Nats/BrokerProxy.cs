@@ -46,6 +46,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private long _sent;
     private long _received;
     private long _peersLost;
+    private long _lastBeat;
+    private int _announcePending;
+    private int _disposed;
 
     private BrokerProxy(Node node, BrokerOptions options, NatsConnection nats)
     {
@@ -69,13 +72,19 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return remote.ReplyTo; // already answered over the wire: pass the requester's subject on
         }
 
+        if (sink is DiscardSink)
+        {
+            return _replyPrefix + "0"; // nobody waits: answers to correlation 0 are dropped on arrival
+        }
+
         long correlation = Interlocked.Increment(ref _nextCorrelation);
         _pending[correlation] = new PendingRemote(sink, "a forwarded reply token", null, default);
         return _replyPrefix + correlation;
     }
 
     internal bool IsReplySubject(string subject)
-        => subject.StartsWith($"{_prefix}.reply.", StringComparison.Ordinal) && !subject.Contains('*', StringComparison.Ordinal) && !subject.Contains('>', StringComparison.Ordinal);
+        => subject.StartsWith($"{_prefix}.reply.", StringComparison.Ordinal)
+            && subject.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     /// <summary>The options the proxy was attached with.</summary>
     public BrokerOptions Options { get; }
@@ -142,7 +151,16 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         var proxy = new BrokerProxy(node, options, nats);
-        await proxy.StartAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            await proxy.StartAsync(cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            await proxy.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return proxy;
     }
 
@@ -216,6 +234,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         {
             case FrameKind.Send or FrameKind.Request or FrameKind.Event:
                 DeliverLocally(msg, frame, ref reader);
+                break;
+            case FrameKind.End or FrameKind.Renew when frame.SenderNode is null || frame.SenderId <= 0:
+                BadFrame(msg, $"a {frame.Kind} frame must name the target that sends it");
                 break;
             case FrameKind.End:
                 Address target = new(_node.Name, frame.RecipientId);
@@ -297,19 +318,20 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        if (pending.Service is { } routed && !pending.Instance.IsNone)
-        {
-            _router.Record(routed, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds);
-        }
-
         if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
         {
             sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the reply was malformed."));
             return;
         }
 
+        double elapsed = Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds;
         if (frame.Kind == FrameKind.Error)
         {
+            if (pending.Service is { } failing && !pending.Instance.IsNone)
+            {
+                _router.Record(failing, pending.Instance, elapsed * ErrorPenalty); // failing fast is not being fast
+            }
+
             sink.TryFail(new TetherException(frame.ErrorCode ?? ErrorCodes.HandlerFailed, frame.ErrorText ?? "remote error"));
             return;
         }
@@ -323,10 +345,27 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 return;
             }
 
-            value = Frame.ReadPayload(ref reader, type, _wire);
+            try
+            {
+                value = Frame.ReadPayload(ref reader, type, _wire);
+            }
+            catch (WireException ex)
+            {
+                sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the answer could not be read: {ex.Message}."));
+                return;
+            }
         }
 
-        sink.TryComplete(value);
+        if (pending.Service is { } routed && !pending.Instance.IsNone)
+        {
+            _router.Record(routed, pending.Instance, elapsed);
+        }
+
+        if (!sink.TryComplete(value) && pending.IsCreate && value is Address orphan)
+        {
+            // The creator gave up (deadline) before the instance arrived: nobody owns it, so it must not live on.
+            ((IRemoteTransport)this).End(default, orphan, "its creator stopped waiting", ownerEnded: false);
+        }
     }
 
     private bool TryOpen(NatsMsg<byte[]> msg, out Frame frame, out MessagePackReader reader)
@@ -404,7 +443,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     /// <summary>Detaches from the node (remote traffic then fails as for an embedded node), says goodbye to peers and closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_stopping.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
@@ -414,13 +453,17 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             _node.Remote = null;
         }
 
-        _heartbeat?.Dispose();
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.DisposeAsync().ConfigureAwait(false); // no heartbeat may follow the goodbye
+        }
+
         try
         {
             Frame bye = new() { Kind = FrameKind.Bye, SenderNode = _node.Name };
             await _nats.PublishAsync($"{_prefix}.hb", bye.Encode(null, null, _wire)).ConfigureAwait(false);
         }
-        catch (NatsException)
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException)
         {
             // Peers will find out by silence.
         }
@@ -438,13 +481,21 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         await _nats.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        Task[] loops;
+        lock (_subs)
+        {
+            loops = [.. _loops];
+        }
+
+        // The loops end on cancellation; one that failed was already logged.
+        await Task.WhenAll(loops.Select(l => l.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
     /// <summary>Drops the connection without a goodbye, as a crashed process would (for failure tests).</summary>
     internal async Task VanishAsync()
     {
+        Interlocked.Exchange(ref _disposed, 1); // a later DisposeAsync has nothing left to do
         _heartbeat?.Dispose();
         _node.Remote = null;
         await _stopping.CancelAsync().ConfigureAwait(false);

@@ -73,8 +73,13 @@ public sealed partial class Node
         Address instance = await remote.Create(owner, service, argument, tether, timeout).ConfigureAwait(false);
         if (FindLocal(owner) is { } ownerCell)
         {
-            // The owner ends a remote instance when it ends itself: it must know it.
+            // The owner ends a remote instance when it ends itself: it must know it (an owner that ended
+            // meanwhile ends it on receipt).
             ownerCell.PostSystem(new RemoteChildAdded(instance));
+        }
+        else if (!owner.IsNone)
+        {
+            remote.End(owner, instance, "owner ended", ownerEnded: true);
         }
 
         return instance;

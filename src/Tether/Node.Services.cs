@@ -22,6 +22,12 @@ public sealed partial class Node
         if (instances.Add(cell))
         {
             cell.AddService(service);
+            if (!cell.IsAlive)
+            {
+                RemoveServiceInstance(service, cell); // it ended while being registered: its end saw no service yet
+                return;
+            }
+
             Remote?.ServicesChanged();
         }
     }

@@ -230,9 +230,9 @@ public sealed partial class Node : IAsyncDisposable
         {
             cell.PostSystem(new EndSignal(reason, requestedBy));
         }
-        else if (IsRemote(target))
+        else if (IsRemote(target) && Remote is { } remote)
         {
-            Remote!.End(requestedBy, target, reason, ownerEnded: false);
+            remote.End(requestedBy, target, reason, ownerEnded: false);
         }
     }
 
@@ -245,9 +245,9 @@ public sealed partial class Node : IAsyncDisposable
                 cell.PostSystem(LeaseRenewal.Instance);
             }
         }
-        else if (IsRemote(instance))
+        else if (IsRemote(instance) && Remote is { } remote)
         {
-            Remote!.Renew(requestedBy, instance);
+            remote.Renew(requestedBy, instance);
         }
     }
 

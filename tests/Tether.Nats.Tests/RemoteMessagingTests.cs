@@ -170,6 +170,7 @@ public sealed class RemoteMessagingTests
             valid[..(valid.Length / 2)],
             new Tether.Nats.Internal.Frame { Kind = Tether.Nats.Internal.FrameKind.Send, SenderNode = "alpha", RecipientId = echo.Id, Contract = "System.Diagnostics.Process" }.Encode(null, null),
             "not messagepack at all"u8.ToArray(),
+            new Tether.Nats.Internal.Frame { Kind = Tether.Nats.Internal.FrameKind.End, RecipientId = echo.Id }.Encode(null, null), // an end from nobody
             new byte[200 * 1024],
         ];
         foreach (byte[] bytes in garbage)
@@ -184,7 +185,7 @@ public sealed class RemoteMessagingTests
         Assert.Equal(ErrorCodes.BadRequest, answer.ErrorCode);
 
         long start = Stopwatch.GetTimestamp();
-        while (bProxy.Statistics.BadFrames < 5)
+        while (bProxy.Statistics.BadFrames < 6)
         {
             Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"only {bProxy.Statistics.BadFrames} bad frames counted");
             await Task.Delay(10); // polling a condition with a deadline

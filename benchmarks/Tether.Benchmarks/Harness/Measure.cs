@@ -19,7 +19,23 @@ internal static class Measure
     /// A runtime shut down just before may still be freeing its targets in the background, so this measures until
     /// two readings one second apart agree within 1 MB (at most 10 tries).
     /// </remarks>
+    private static long s_floor = long.MaxValue;
+
+    /// <summary>The lowest heap size any measurement in this process has seen.</summary>
+    public static long Floor => Volatile.Read(ref s_floor);
+
     public static long HeapAfterFullGc() => HeapAfterFullGc(long.MaxValue, TimeSpan.Zero);
+
+    /// <summary>
+    /// Waits (at most <paramref name="patience"/>) until the heap is back within <paramref name="slack"/> bytes of <see cref="Floor"/>:
+    /// a runtime that was shut down may go on ending its targets in the background, and must not weigh on what runs next.
+    /// </summary>
+    /// <returns>True when the heap came back.</returns>
+    public static bool WaitForQuietHeap(long slack, TimeSpan patience)
+    {
+        long floor = Floor == long.MaxValue ? HeapAfterFullGc() : Floor;
+        return HeapAfterFullGc(floor + slack, patience) <= floor + slack;
+    }
 
     /// <summary>
     /// As <see cref="HeapAfterFullGc()"/>, but first waits (collecting once a second, at most <paramref name="patience"/>)
@@ -49,11 +65,19 @@ internal static class Measure
             long now = GC.GetTotalMemory(forceFullCollection: true);
             if (Math.Abs(now - last) < 1_000_000)
             {
-                return now;
+                last = now;
+                break;
             }
 
             last = now;
         }
+
+        long floor;
+        do
+        {
+            floor = Volatile.Read(ref s_floor);
+        }
+        while (last < floor && Interlocked.CompareExchange(ref s_floor, last, floor) != floor);
 
         return last;
     }

@@ -24,7 +24,7 @@ internal static class Report
         header.AddRange(frameworks);
         header.Add("tether vs best peer (direction-adjusted: N× better/worse)");
         var rows = new List<List<string>> { header };
-        foreach (IGrouping<Scenario, Result> group in results.GroupBy(r => r.Scenario))
+        foreach (IGrouping<Scenario, Result> group in results.GroupBy(r => r.Scenario).OrderBy(g => Scenario.All.ToList().IndexOf(g.Key)))
         {
             var row = new List<string> { group.Key.Name, group.Key.Unit, group.Key.Better == Better.Higher ? "higher" : "lower" };
             foreach (string framework in frameworks)
@@ -63,7 +63,7 @@ internal static class Report
     public static string Verdict(IReadOnlyList<Result> results)
     {
         double? tether = results.FirstOrDefault(r => r.Framework == "tether")?.Median;
-        Result[] peers = results.Where(r => r.Framework != "tether" && r.Median is not null).ToArray();
+        Result[] peers = results.Where(r => r.Framework != "tether" && r.Median is > 0).ToArray();
         if (tether is not { } t || peers.Length == 0 || t <= 0)
         {
             return "-";

@@ -36,7 +36,12 @@ internal sealed class AddressFormatter : IMessagePackFormatter<Address>
 
         string? node = reader.ReadString();
         long id = reader.ReadInt64();
-        return new Address(node ?? throw new MessagePackSerializationException("An address has no node."), id);
+        if (!BrokerOptions.IsToken(node) || id <= 0)
+        {
+            throw new MessagePackSerializationException("An address must name a node (letters, digits, '-', '_') and a positive id.");
+        }
+
+        return new Address(node!, id);
     }
 }
 

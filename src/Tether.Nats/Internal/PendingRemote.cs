@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Tether.Nats.Internal;
 
 /// <summary>A request that left this node: where it went, and when, so the answer can be matched and timed.</summary>
-internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string destination, string? service, Address instance)
+internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string destination, string? service, Address instance, bool isCreate = false)
 {
     public Tether.Internal.ReplySink Sink { get; } = sink;
 
@@ -17,4 +17,7 @@ internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string desti
     public Address Instance { get; } = instance;
 
     public long Start { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>A remote create: an answer that arrives after the creator gave up is an orphan to end.</summary>
+    public bool IsCreate { get; } = isCreate;
 }

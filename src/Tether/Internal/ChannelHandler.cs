@@ -85,7 +85,7 @@ internal sealed class DeferredHandler<TSelf, TRequest, TResponse>(Action<TSelf, 
 {
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
-        var token = new ReplyToken<TResponse>(envelope.Reply ?? DiscardSink.Instance, envelope.Sender, context.Cell);
+        var token = new ReplyToken<TResponse>(envelope.Reply ?? new DiscardSink(), envelope.Sender, context.Cell);
         handler((TSelf)target, (TRequest)envelope.Payload, token, context);
         return default;
     }

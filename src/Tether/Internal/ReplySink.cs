@@ -43,8 +43,6 @@ internal abstract class ReplySink
 /// <summary>A sink that wants no answer: the target of a plain send that reached a request channel.</summary>
 internal sealed class DiscardSink : ReplySink
 {
-    public static readonly DiscardSink Instance = new();
-
     public override string Describe() => "a message that wanted no answer";
 
     protected override void OnResponse(object? value)

@@ -50,8 +50,9 @@ internal sealed class TopicRegistry(Node node)
     public int Publish(Address sender, string topic, object @event, ActivityContext trace)
     {
         ValidateName(topic);
-        node.Remote?.Publish(sender, topic, @event, trace);
-        return PublishLocal(sender, topic, @event, trace);
+        int local = PublishLocal(sender, topic, @event, trace);
+        node.Remote?.Publish(sender, topic, @event, trace); // may refuse (unregistered contract): after local delivery
+        return local;
     }
 
     /// <summary>Publishes to this node's subscribers only (an event that came over the wire).</summary>
