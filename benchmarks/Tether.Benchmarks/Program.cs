@@ -106,7 +106,7 @@ internal static class Program
                 }
 
                 Log($"  ({watch.Elapsed.TotalSeconds:0.0} s)");
-                if (!Measure.WaitForQuietHeap(64_000_000, TimeSpan.FromSeconds(120)))
+                if (!Measure.WaitForQuietHeap(64_000_000, TimeSpan.FromSeconds(options.Quick ? 5 : 30)))
                 {
                     Log($"  (the heap is still {GC.GetTotalMemory(false) / 1e6:0} MB, {Measure.Floor / 1e6:0} MB at its lowest; going on)");
                 }

@@ -101,7 +101,9 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
         if (Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
+            // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
     }
 
