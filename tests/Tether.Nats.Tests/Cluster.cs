@@ -119,12 +119,23 @@ public sealed class Cluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach ((Node node, BrokerProxy proxy) in _members)
+        try
         {
-            await proxy.DisposeAsync();
-            await node.DisposeAsync();
+            foreach ((Node node, BrokerProxy proxy) in _members)
+            {
+                try
+                {
+                    await proxy.DisposeAsync();
+                }
+                finally
+                {
+                    await node.DisposeAsync();
+                }
+            }
         }
-
-        Server.Dispose();
+        finally
+        {
+            Server.Dispose(); // the broker process goes whatever happened above
+        }
     }
 }

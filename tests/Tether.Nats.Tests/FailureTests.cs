@@ -41,7 +41,7 @@ public sealed class FailureTests
             await from.Request(target, new Hello(), TimeSpan.FromSeconds(5));
             return false;
         }
-        catch (TetherException ex) when (ex.Code == ErrorCodes.NoSuchTarget)
+        catch (TetherException ex) when (ex.Code is ErrorCodes.NoSuchTarget or ErrorCodes.TargetEnded)
         {
             return true;
         }
