@@ -11,19 +11,19 @@ namespace Tether;
 public readonly struct Context
 {
     private readonly TargetCell _cell;
-    private readonly Envelope? _envelope;
+    private readonly Address _sender; // copied: the envelope is recycled once the handler returns, a context may live on
 
-    internal Context(TargetCell cell, Envelope? envelope)
+    internal Context(TargetCell cell, Address sender)
     {
         _cell = cell;
-        _envelope = envelope;
+        _sender = sender;
     }
 
     /// <summary>This target's address.</summary>
     public Address Self => _cell.Address;
 
     /// <summary>Who sent the message being handled (<see cref="Address.None"/> from outside any target or in a hook).</summary>
-    public Address Sender => _envelope?.Sender ?? default;
+    public Address Sender => _sender;
 
     /// <summary>The owner this target is tethered to, or <see cref="Address.None"/>.</summary>
     public Address Owner => _cell.Owner;

@@ -96,21 +96,26 @@ public sealed partial class Node
 
     internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace)
     {
-        var envelope = new Envelope(category, sender, message, reply);
+        Envelope envelope = EnvelopePool.Rent(category, sender, message, reply);
         if (trace.TraceId != default)
         {
             envelope.Trace = trace;
         }
 
-        switch (cell.Post(envelope))
+        PostResult result = cell.Post(envelope);
+        if (result == PostResult.Accepted)
         {
-            case PostResult.Accepted:
-                if (_sent.Enabled)
-                {
-                    _sent.Add(1);
-                }
+            if (_sent.Enabled)
+            {
+                _sent.Add(1);
+            }
 
-                return;
+            return;
+        }
+
+        EnvelopePool.Return(envelope);
+        switch (result)
+        {
             case PostResult.Full:
                 if (reply is not null)
                 {

@@ -175,7 +175,7 @@ public sealed partial class Node : IAsyncDisposable
         _cells[cell.Id] = cell;
         try
         {
-            target.OnStarted(new Context(cell, null));
+            target.OnStarted(new Context(cell, default));
         }
         catch (Exception ex)
         {

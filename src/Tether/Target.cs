@@ -28,7 +28,7 @@ public abstract class Target
     public Address Owner => Cell?.Owner ?? default;
 
     /// <summary>A context for use outside handlers (in <see cref="OnStarted"/> or timers' set-up); it has no sender.</summary>
-    protected Context Context => new(Cell ?? throw new InvalidOperationException("This target has not been spawned yet."), null);
+    protected Context Context => new(Cell ?? throw new InvalidOperationException("This target has not been spawned yet."), default);
 
     /// <summary>
     /// Runs once when the target is spawned (and again on a fresh instance after a restart), before any message,

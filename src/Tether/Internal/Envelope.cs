@@ -13,8 +13,14 @@ internal enum Category : byte
 
 /// <summary>
 /// What travels between targets. Inside one process the payload passes by reference, never copied.
-/// <see cref="Next"/> links envelopes inside a mailbox, so queuing allocates nothing beyond the envelope.
+/// <see cref="Next"/> links envelopes inside a mailbox, so queuing allocates nothing beyond the envelope, and
+/// envelopes are recycled through <see cref="EnvelopePool"/> once handled, so the steady-state send path allocates nothing.
 /// </summary>
+/// <remarks>
+/// An envelope must not be referenced after it is returned: handlers see its fields (through <see cref="Context"/>,
+/// which copies the sender), never the envelope itself; an async handler that is still running holds it
+/// (<see cref="Held"/>) until it completes.
+/// </remarks>
 internal sealed class Envelope
 {
     public Envelope? Next;
@@ -22,15 +28,10 @@ internal sealed class Envelope
     public object Payload;
     public ReplySink? Reply;
     public Category Category;
+
+    /// <summary>Kept by a suspended async handler: the mailbox must not recycle it; the handler's completion does.</summary>
+    public bool Held;
     private StrongBox<ActivityContext>? _trace; // boxed: most messages carry no trace, and an inline context is 40 bytes
-
-    public ActivityContext Trace
-    {
-        get => _trace?.Value ?? default;
-        set => _trace = value.TraceId == default ? null : new StrongBox<ActivityContext>(value);
-    }
-
-    public bool HasTrace => _trace is not null;
 
     public Envelope(Category category, Address sender, object payload, ReplySink? reply)
     {
@@ -40,5 +41,118 @@ internal sealed class Envelope
         Reply = reply;
     }
 
+    public ActivityContext Trace
+    {
+        get => _trace?.Value ?? default;
+        set => _trace = value.TraceId == default ? null : new StrongBox<ActivityContext>(value);
+    }
+
+    public bool HasTrace => _trace is not null;
+
     public bool IsUser => Category != Category.System;
+
+    /// <summary>Drops every reference so a pooled envelope keeps no payload, sink or trace alive.</summary>
+    internal void Clear()
+    {
+        Sender = default;
+        Payload = null!;
+        Reply = null;
+        Held = false;
+        _trace = null;
+    }
+}
+
+/// <summary>
+/// Recycles envelopes: a free list per thread (no synchronisation on the hot path), with whole lists exchanged
+/// through a small shared depot when one thread mostly sends and another mostly handles. Bounded: beyond
+/// <see cref="DepotLists"/> full lists, returned envelopes are left to the collector.
+/// </summary>
+internal static class EnvelopePool
+{
+    private const int ListSize = 256;
+    private const int DepotLists = 64;
+
+    [ThreadStatic]
+    private static Envelope? t_free;
+
+    [ThreadStatic]
+    private static int t_count;
+
+    private static readonly Lock DepotLock = new();
+    private static readonly Envelope?[] Depot = new Envelope?[DepotLists];
+    private static int s_depotCount;
+
+    public static Envelope Rent(Category category, Address sender, object payload, ReplySink? reply)
+    {
+        Envelope? envelope = t_free ?? TakeList();
+        if (envelope is null)
+        {
+            return new Envelope(category, sender, payload, reply);
+        }
+
+        t_free = envelope.Next;
+        t_count--;
+        envelope.Next = null;
+        envelope.Category = category;
+        envelope.Sender = sender;
+        envelope.Payload = payload;
+        envelope.Reply = reply;
+        return envelope;
+    }
+
+    public static void Return(Envelope envelope)
+    {
+        envelope.Clear();
+        if (t_count >= ListSize)
+        {
+            GiveList();
+        }
+
+        envelope.Next = t_free;
+        t_free = envelope;
+        t_count++;
+    }
+
+    private static Envelope? TakeList()
+    {
+        if (Volatile.Read(ref s_depotCount) == 0)
+        {
+            return null;
+        }
+
+        Envelope? list;
+        lock (DepotLock)
+        {
+            if (s_depotCount == 0)
+            {
+                return null;
+            }
+
+            list = Depot[--s_depotCount];
+            Depot[s_depotCount] = null;
+        }
+
+        t_free = list;
+        t_count = ListSize;
+        return list;
+    }
+
+    private static void GiveList()
+    {
+        Envelope? list = t_free;
+        t_free = null;
+        t_count = 0;
+        if (Volatile.Read(ref s_depotCount) >= DepotLists)
+        {
+            return; // enough spares: these go to the collector
+        }
+
+        lock (DepotLock)
+        {
+            if (s_depotCount < DepotLists)
+            {
+                Depot[s_depotCount++] = list;
+            }
+        }
+    }
 }

@@ -34,7 +34,8 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     private Envelope? _batch;
     private int _status = Busy; // Busy until the spawn has run OnStarted.
     private int _state;
-    private int _count;
+    private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
+    private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
     private CellExtras? _extras;
 
     public TargetCell(Node node, long id, Target target, DispatchTable table, Func<Target> create, int capacity, Supervision supervision, PipeCache? pipes = null)
@@ -64,7 +65,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     public bool IsAlive => Volatile.Read(ref _state) == Alive;
 
     /// <summary>User messages waiting in the mailbox.</summary>
-    public int Depth => Volatile.Read(ref _count);
+    public int Depth => Volatile.Read(ref _accepted) - Volatile.Read(ref _taken);
 
     private CellExtras Extras => _extras ??= new CellExtras();
 
@@ -77,9 +78,9 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return PostResult.Ended;
         }
 
-        if (Interlocked.Increment(ref _count) > _capacity)
+        if (Interlocked.Increment(ref _accepted) - Volatile.Read(ref _taken) > _capacity)
         {
-            Interlocked.Decrement(ref _count);
+            Interlocked.Decrement(ref _accepted);
             return PostResult.Full;
         }
 
@@ -87,7 +88,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         return PostResult.Accepted;
     }
 
-    public void PostSystem(object payload) => Push(new Envelope(Category.System, default, payload, null));
+    public void PostSystem(object payload) => Push(EnvelopePool.Rent(Category.System, default, payload, null));
 
     private void Push(Envelope envelope)
     {
@@ -99,7 +100,9 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         }
         while (Interlocked.CompareExchange(ref _inbox, envelope, head) != head);
 
-        if (Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
+        // The CAS above is a full fence, so this read cannot move before the push (no lost wake-up); reading first
+        // spares a second locked instruction per message while the target is already running.
+        if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
             // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
             // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.
@@ -130,7 +133,16 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
             _batch = envelope.Next;
             envelope.Next = null;
+            if (envelope.Category != Category.System)
+            {
+                Volatile.Write(ref _taken, _taken + 1); // from here it is being handled, no longer waiting
+            }
+
             Process(envelope);
+            if (!envelope.Held)
+            {
+                EnvelopePool.Return(envelope);
+            }
 
             if (--budget == 0)
             {
@@ -182,7 +194,6 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return;
         }
 
-        Interlocked.Decrement(ref _count);
         if (Volatile.Read(ref _state) != Alive)
         {
             Node.RejectEnded(this, envelope);
@@ -290,7 +301,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         {
             try
             {
-                handler.Invoke(Target, envelope, new Context(this, envelope));
+                handler.Invoke(Target, envelope, new Context(this, envelope.Sender));
             }
 #pragma warning disable CA1031 // a handler's failure goes to the requester and to supervision, never up the thread pool
             catch (Exception ex)
@@ -307,7 +318,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         SynchronizationContext.SetSynchronizationContext(Extras.Turn ??= new TurnContext(this));
         try
         {
-            ValueTask pending = handler.Invoke(Target, envelope, new Context(this, envelope));
+            ValueTask pending = handler.Invoke(Target, envelope, new Context(this, envelope.Sender));
             if (pending.IsCompletedSuccessfully)
             {
                 pending.GetAwaiter().GetResult();
@@ -316,7 +327,11 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             else
             {
                 (Extras.InFlight ??= []).Add(envelope);
-                _ = AwaitHandler(pending, envelope, activity);
+                if (!AwaitHandler(pending, envelope, activity).IsCompleted)
+                {
+                    // Recycled when the handler completes (a later turn of this target), not when this turn ends.
+                    envelope.Held = true;
+                }
             }
         }
 #pragma warning disable CA1031
@@ -357,6 +372,10 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         {
             _extras?.InFlight?.Remove(envelope);
             activity?.Dispose();
+            if (envelope.Held)
+            {
+                EnvelopePool.Return(envelope); // else it completed inside Run, and the mailbox recycles it
+            }
         }
     }
 
@@ -401,7 +420,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             fresh = _create();
             fresh.Cell = this;
             Target = fresh;
-            fresh.OnStarted(new Context(this, null));
+            fresh.OnStarted(new Context(this, default));
         }
 #pragma warning disable CA1031
         catch (Exception ex)
@@ -674,7 +693,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
         try
         {
-            Target.OnEnded(new Context(this, null), reason);
+            Target.OnEnded(new Context(this, default), reason);
         }
 #pragma warning disable CA1031
         catch (Exception ex)
