@@ -110,7 +110,7 @@ public sealed partial class BrokerProxy
         }
 
         var pending = new PendingRequest<Address>(_node, typeof(CreateRequest), new Address(_node.Name, long.MaxValue), timeout);
-        pending.Id = _node.Deadlines.Add(pending);
+        _node.Deadlines.Add(pending);
         Frame frame = new()
         {
             Kind = FrameKind.Create,

@@ -43,7 +43,7 @@ public sealed partial class Node
         }
 
         var pending = new PendingRequest<TResponse>(this, request.GetType(), to, deadline, service);
-        pending.Id = Deadlines.Add(pending);
+        Deadlines.Add(pending);
         ActivityContext trace = Activity.Current?.Context ?? default;
         if (Telemetry.Source.HasListeners())
         {

@@ -1,17 +1,27 @@
-using System.Collections.Concurrent;
-
 namespace Tether.Internal;
 
 /// <summary>
-/// Fails overdue requests. One periodic sweep per node instead of a timer per request: registering is a
-/// dictionary insert, and a request fails at most one sweep interval after its deadline.
+/// Fails overdue requests. One periodic sweep per node instead of a timer per request. Requests with the same
+/// timeout expire in the order they were sent, so each distinct timeout has its own FIFO queue and a sweep looks
+/// only at the heads: registering is a short locked enqueue with no allocation, completing a request costs
+/// nothing here (the sweep drops completed heads), and a request fails at most one sweep interval after its deadline.
 /// </summary>
+/// <remarks>
+/// Completed requests behind a long-pending head are dropped by a compaction that runs when a queue has doubled
+/// since the last one, so memory stays proportional to the requests actually pending.
+/// Timeouts beyond <see cref="MaxQueues"/> distinct values share one queue that the sweep scans whole.
+/// </remarks>
 internal sealed class DeadlineSweeper : IDisposable
 {
-    private readonly ConcurrentDictionary<long, IExpiring> _pending = new();
+    private const int MaxQueues = 32;
+    private const int MinCompaction = 1_024;
+
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
-    private long _nextId;
+    private readonly Lock _queuesGate = new();
+    private readonly Queue _mixed = new(-1); // timeouts beyond MaxQueues: scanned whole
+    private Queue[] _queues = [];
+    private TetherException? _closed;
 
     public DeadlineSweeper(TimeProvider time, TimeSpan interval)
     {
@@ -23,45 +33,306 @@ internal sealed class DeadlineSweeper : IDisposable
     {
         long Deadline { get; }
 
+        TimeSpan Timeout { get; }
+
+        bool IsCompleted { get; }
+
         void Expire();
 
         bool TryFail(TetherException error);
     }
 
-    public int Count => _pending.Count;
-
-    public long Add(IExpiring request)
+    /// <summary>Requests still waiting for their outcome (counted on demand: a statistic, not a hot path).</summary>
+    public int Count
     {
-        long id = Interlocked.Increment(ref _nextId);
-        _pending[id] = request;
-        return id;
+        get
+        {
+            int count = _mixed.CountPending();
+            foreach (Queue queue in Volatile.Read(ref _queues))
+            {
+                count += queue.CountPending();
+            }
+
+            return count;
+        }
     }
 
-    public void Remove(long id) => _pending.TryRemove(id, out _);
+    /// <summary>Entries held, completed or not (what compaction bounds); for tests.</summary>
+    internal int Stored
+    {
+        get
+        {
+            int stored = _mixed.Stored;
+            foreach (Queue queue in Volatile.Read(ref _queues))
+            {
+                stored += queue.Stored;
+            }
 
-    /// <summary>Fails every pending request at once (the node is stopping).</summary>
+            return stored;
+        }
+    }
+
+    public void Add(IExpiring request)
+    {
+        Queue queue = QueueFor(request.Timeout.Ticks);
+        if (!queue.TryAdd(request, this))
+        {
+            request.TryFail(_closed!);
+        }
+    }
+
+    /// <summary>Fails every pending request at once (the node is stopping); requests added later fail at once too.</summary>
     public void FailAll(TetherException error)
     {
-        foreach (KeyValuePair<long, IExpiring> entry in _pending)
+        Interlocked.Exchange(ref _closed, error);
+        List<IExpiring> failed = [];
+        _mixed.DrainTo(failed);
+        foreach (Queue queue in Volatile.Read(ref _queues))
         {
-            entry.Value.TryFail(error);
+            queue.DrainTo(failed);
         }
 
-        _pending.Clear();
+        foreach (IExpiring request in failed)
+        {
+            request.TryFail(error);
+        }
     }
 
     public void Sweep()
     {
         long now = _time.GetTimestamp();
-        foreach (KeyValuePair<long, IExpiring> entry in _pending)
+        List<IExpiring>? expired = null;
+        foreach (Queue queue in Volatile.Read(ref _queues))
         {
-            if (entry.Value.Deadline <= now)
-            {
-                entry.Value.Expire();
-                _pending.TryRemove(entry.Key, out _);
-            }
+            queue.TakeExpiredHeads(now, ref expired);
+        }
+
+        _mixed.TakeExpiredAnywhere(now, ref expired);
+        if (expired is null)
+        {
+            return;
+        }
+
+        foreach (IExpiring request in expired)
+        {
+            request.Expire();
         }
     }
 
     public void Dispose() => _timer.Dispose();
+
+    private Queue QueueFor(long timeout)
+    {
+        Queue[] queues = Volatile.Read(ref _queues);
+        foreach (Queue queue in queues)
+        {
+            if (queue.Timeout == timeout)
+            {
+                return queue;
+            }
+        }
+
+        lock (_queuesGate)
+        {
+            queues = _queues;
+            foreach (Queue queue in queues)
+            {
+                if (queue.Timeout == timeout)
+                {
+                    return queue;
+                }
+            }
+
+            if (queues.Length >= MaxQueues)
+            {
+                return _mixed;
+            }
+
+            var added = new Queue(timeout);
+            Volatile.Write(ref _queues, [.. queues, added]);
+            return added;
+        }
+    }
+
+    /// <summary>A ring of requests in the order they were added, under its own lock.</summary>
+    private sealed class Queue(long timeout)
+    {
+        private readonly Lock _gate = new();
+        private IExpiring?[] _items = new IExpiring?[16];
+        private int _head;
+        private int _count;
+        private int _compactAt = MinCompaction;
+
+        public long Timeout { get; } = timeout;
+
+        public int Stored
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _count;
+                }
+            }
+        }
+
+        public bool TryAdd(IExpiring request, DeadlineSweeper owner)
+        {
+            lock (_gate)
+            {
+                // Checked under the lock FailAll drains under: a request is either drained or refused, never stranded.
+                if (Volatile.Read(ref owner._closed) is not null)
+                {
+                    return false;
+                }
+
+                if (_count == _items.Length)
+                {
+                    Grow();
+                }
+
+                _items[(_head + _count) % _items.Length] = request;
+                _count++;
+                if (_count >= _compactAt)
+                {
+                    Compact();
+                }
+
+                return true;
+            }
+        }
+
+        public void TakeExpiredHeads(long now, ref List<IExpiring>? expired)
+        {
+            lock (_gate)
+            {
+                while (_count > 0)
+                {
+                    IExpiring head = _items[_head]!;
+                    if (!head.IsCompleted)
+                    {
+                        if (head.Deadline > now)
+                        {
+                            break; // everything behind it was sent later with the same timeout
+                        }
+
+                        (expired ??= []).Add(head);
+                    }
+
+                    _items[_head] = null;
+                    _head = (_head + 1) % _items.Length;
+                    _count--;
+                }
+            }
+        }
+
+        public void TakeExpiredAnywhere(long now, ref List<IExpiring>? expired)
+        {
+            lock (_gate)
+            {
+                if (_count == 0)
+                {
+                    return;
+                }
+
+                int kept = 0;
+                for (int i = 0; i < _count; i++)
+                {
+                    IExpiring request = _items[(_head + i) % _items.Length]!;
+                    if (request.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    if (request.Deadline <= now)
+                    {
+                        (expired ??= []).Add(request);
+                        continue;
+                    }
+
+                    _items[(_head + kept) % _items.Length] = request;
+                    kept++;
+                }
+
+                Truncate(kept);
+            }
+        }
+
+        public void DrainTo(List<IExpiring> failed)
+        {
+            lock (_gate)
+            {
+                for (int i = 0; i < _count; i++)
+                {
+                    ref IExpiring? slot = ref _items[(_head + i) % _items.Length];
+                    if (!slot!.IsCompleted)
+                    {
+                        failed.Add(slot);
+                    }
+
+                    slot = null;
+                }
+
+                _head = 0;
+                _count = 0;
+            }
+        }
+
+        public int CountPending()
+        {
+            lock (_gate)
+            {
+                int pending = 0;
+                for (int i = 0; i < _count; i++)
+                {
+                    if (!_items[(_head + i) % _items.Length]!.IsCompleted)
+                    {
+                        pending++;
+                    }
+                }
+
+                return pending;
+            }
+        }
+
+        private void Grow()
+        {
+            var larger = new IExpiring?[_items.Length * 2];
+            for (int i = 0; i < _count; i++)
+            {
+                larger[i] = _items[(_head + i) % _items.Length];
+            }
+
+            _items = larger;
+            _head = 0;
+        }
+
+        /// <summary>Drops completed requests anywhere in the queue, keeping the order of the rest.</summary>
+        private void Compact()
+        {
+            int kept = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                IExpiring request = _items[(_head + i) % _items.Length]!;
+                if (!request.IsCompleted)
+                {
+                    _items[(_head + kept) % _items.Length] = request;
+                    kept++;
+                }
+            }
+
+            Truncate(kept);
+            _compactAt = Math.Max(MinCompaction, kept * 2);
+        }
+
+        private void Truncate(int kept)
+        {
+            for (int i = kept; i < _count; i++)
+            {
+                _items[(_head + i) % _items.Length] = null;
+            }
+
+            _count = kept;
+        }
+    }
 }

@@ -73,10 +73,7 @@ internal static class EnvelopePool
     private const int DepotLists = 64;
 
     [ThreadStatic]
-    private static Envelope? t_free;
-
-    [ThreadStatic]
-    private static int t_count;
+    private static FreeList? t_list; // one thread-local access per operation; the list itself is a plain object
 
     private static readonly Lock DepotLock = new();
     private static readonly Envelope?[] Depot = new Envelope?[DepotLists];
@@ -84,14 +81,15 @@ internal static class EnvelopePool
 
     public static Envelope Rent(Category category, Address sender, object payload, ReplySink? reply)
     {
-        Envelope? envelope = t_free ?? TakeList();
+        FreeList list = t_list ??= new FreeList();
+        Envelope? envelope = list.Head ?? TakeList(list);
         if (envelope is null)
         {
             return new Envelope(category, sender, payload, reply);
         }
 
-        t_free = envelope.Next;
-        t_count--;
+        list.Head = envelope.Next;
+        list.Count--;
         envelope.Next = null;
         envelope.Category = category;
         envelope.Sender = sender;
@@ -103,17 +101,18 @@ internal static class EnvelopePool
     public static void Return(Envelope envelope)
     {
         envelope.Clear();
-        if (t_count >= ListSize)
+        FreeList list = t_list ??= new FreeList();
+        if (list.Count >= ListSize)
         {
-            GiveList();
+            GiveList(list);
         }
 
-        envelope.Next = t_free;
-        t_free = envelope;
-        t_count++;
+        envelope.Next = list.Head;
+        list.Head = envelope;
+        list.Count++;
     }
 
-    private static Envelope? TakeList()
+    private static Envelope? TakeList(FreeList free)
     {
         if (Volatile.Read(ref s_depotCount) == 0)
         {
@@ -132,16 +131,16 @@ internal static class EnvelopePool
             Depot[s_depotCount] = null;
         }
 
-        t_free = list;
-        t_count = ListSize;
+        free.Head = list;
+        free.Count = ListSize;
         return list;
     }
 
-    private static void GiveList()
+    private static void GiveList(FreeList free)
     {
-        Envelope? list = t_free;
-        t_free = null;
-        t_count = 0;
+        Envelope? list = free.Head;
+        free.Head = null;
+        free.Count = 0;
         if (Volatile.Read(ref s_depotCount) >= DepotLists)
         {
             return; // enough spares: these go to the collector
@@ -154,5 +153,11 @@ internal static class EnvelopePool
                 Depot[s_depotCount++] = list;
             }
         }
+    }
+
+    private sealed class FreeList
+    {
+        public Envelope? Head;
+        public int Count;
     }
 }

@@ -29,12 +29,14 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
         _timeout = timeout;
         _core.RunContinuationsAsynchronously = true;
         _startTimestamp = Stopwatch.GetTimestamp();
-        Deadline = node.TimeProvider.GetTimestamp() + (long)(timeout.TotalSeconds * node.TimeProvider.TimestampFrequency);
+        long now = node.TimeProvider.GetTimestamp();
+        double span = timeout.TotalSeconds * node.TimeProvider.TimestampFrequency;
+        Deadline = span >= long.MaxValue - now ? long.MaxValue : now + (long)span; // a huge timeout must not wrap round to "already due"
     }
 
-    public long Id { get; set; }
-
     public long Deadline { get; }
+
+    public TimeSpan Timeout => _timeout;
 
     public Activity? Activity
     {
@@ -84,7 +86,6 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
 
     private void Finish()
     {
-        _node.Deadlines.Remove(Id);
         Telemetry.RecordRequest(_startTimestamp);
     }
 
