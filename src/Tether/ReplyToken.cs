@@ -40,7 +40,7 @@ public sealed class ReplyToken<T>
     {
         if (_responder is not { HasAdapters: true } responder)
         {
-            return _sink.TryComplete(value);
+            return _sink.TryCompleteTyped(value);
         }
 
         object? adapted;

@@ -20,6 +20,27 @@ internal abstract class ChannelHandler
 
     /// <summary>Runs the handler. A handler that throws synchronously throws from here; the mailbox handles it.</summary>
     public abstract ValueTask Invoke(Target target, Envelope envelope, in Context context);
+
+    /// <summary>
+    /// Sends a handler's answer through the target's output channel: with adapters, their postconditions run on it
+    /// (a violation throws here and the mailbox answers the requester with it); without, it goes unboxed.
+    /// </summary>
+    protected static void Answer<TResponse>(ReplySink? reply, TargetCell cell, TResponse response)
+    {
+        if (reply is null)
+        {
+            return;
+        }
+
+        if (cell.HasAdapters)
+        {
+            reply.TryComplete(cell.AdaptOutbound(response));
+        }
+        else
+        {
+            reply.TryCompleteTyped(response);
+        }
+    }
 }
 
 internal sealed class SendHandler<TSelf, TMessage>(Action<TSelf, TMessage, Context> handler)
@@ -51,7 +72,7 @@ internal sealed class RequestHandler<TSelf, TRequest, TResponse>(Func<TSelf, TRe
 
         // The answer leaves through this target's output channel: a postcondition violation throws here and the
         // mailbox sends it to the requester instead.
-        envelope.Reply?.TryComplete(context.Cell.AdaptOutbound(response));
+        Answer(envelope.Reply, context.Cell, response);
         return default;
     }
 }
@@ -65,7 +86,7 @@ internal sealed class AsyncRequestHandler<TSelf, TRequest, TResponse>(Func<TSelf
         ValueTask<TResponse> pending = handler((TSelf)target, (TRequest)envelope.Payload, context);
         if (pending.IsCompletedSuccessfully)
         {
-            envelope.Reply?.TryComplete(context.Cell.AdaptOutbound(pending.Result));
+            Answer(envelope.Reply, context.Cell, pending.Result);
             return default;
         }
 
@@ -74,7 +95,7 @@ internal sealed class AsyncRequestHandler<TSelf, TRequest, TResponse>(Func<TSelf
         static async ValueTask AwaitAndReply(ValueTask<TResponse> pending, ReplySink? reply, TargetCell cell)
         {
             TResponse response = await pending;
-            reply?.TryComplete(cell.AdaptOutbound(response));
+            Answer(reply, cell, response);
         }
     }
 }

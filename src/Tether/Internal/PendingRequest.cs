@@ -8,7 +8,7 @@ namespace Tether.Internal;
 /// Continuations always run asynchronously: on the requesting target's mailbox when awaited inside a handler,
 /// on the thread pool otherwise, never on the responder's thread.
 /// </summary>
-internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, DeadlineSweeper.IExpiring
+internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, DeadlineSweeper.IExpiring, ITypedReply<T>
 {
     private readonly Node _node;
     private readonly Type _requestType;
@@ -69,6 +69,13 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
                 $"Request {Describe()} expected a {typeof(T).Name} but the answer was a {value?.GetType().Name ?? "null"}."));
         }
 
+        _activity?.Dispose();
+    }
+
+    void ITypedReply<T>.OnTypedResponse(T value)
+    {
+        Finish();
+        _core.SetResult(value);
         _activity?.Dispose();
     }
 

@@ -24,6 +24,26 @@ internal abstract class ReplySink
         return true;
     }
 
+    /// <summary>
+    /// Completes with a typed answer: a sink that awaits exactly this type takes it without boxing (an int answer
+    /// allocates nothing); any other sink gets it as an object.
+    /// </summary>
+    public bool TryCompleteTyped<TValue>(TValue value)
+    {
+        if (this is not ITypedReply<TValue> typed)
+        {
+            return TryComplete(value);
+        }
+
+        if (Interlocked.Exchange(ref _done, 1) != 0)
+        {
+            return false;
+        }
+
+        typed.OnTypedResponse(value);
+        return true;
+    }
+
     public bool TryFail(TetherException error)
     {
         if (Interlocked.Exchange(ref _done, 1) != 0)
@@ -38,6 +58,12 @@ internal abstract class ReplySink
     protected abstract void OnResponse(object? value);
 
     protected abstract void OnError(TetherException error);
+}
+
+/// <summary>A sink that can take an answer of type <typeparamref name="TValue"/> without boxing it.</summary>
+internal interface ITypedReply<in TValue>
+{
+    void OnTypedResponse(TValue value);
 }
 
 /// <summary>A sink that wants no answer: the target of a plain send that reached a request channel.</summary>
