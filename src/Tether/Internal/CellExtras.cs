@@ -3,9 +3,6 @@ namespace Tether.Internal;
 /// <summary>Rarely used target state, created on first need so an idle plain target stays small.</summary>
 internal sealed class CellExtras
 {
-    public Address Owner;
-    public TargetCell? OwnerCell;
-    public TetherPolicy? Tether;
     public HashSet<TargetCell>? Children;
     public HashSet<Address>? RemoteChildren;
     public List<TimerHandle>? Timers;
@@ -15,4 +12,14 @@ internal sealed class CellExtras
     public HashSet<Envelope>? InFlight;
     public long LeaseExpiry;
     public ITimer? LeaseTimer;
+}
+
+/// <summary>A tethered target's link to its owner: kept apart from <see cref="CellExtras"/> so a plain tethered child stays small.</summary>
+internal sealed class OwnerTie(Address owner, TargetCell? ownerCell, TetherPolicy policy)
+{
+    public Address Owner { get; } = owner;
+
+    public TargetCell? OwnerCell { get; } = ownerCell;
+
+    public TetherPolicy Policy { get; } = policy;
 }

@@ -37,6 +37,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
     private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
     private CellExtras? _extras;
+    private OwnerTie? _tie;
 
     public TargetCell(Node node, long id, Target target, DispatchTable table, Func<Target> create, int capacity, Supervision supervision, PipeCache? pipes = null)
     {
@@ -60,7 +61,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     public Address Address => new(Node.Name, Id, this);
 
-    public Address Owner => _extras?.Owner ?? default;
+    public Address Owner => _tie?.Owner ?? default;
 
     public bool IsAlive => Volatile.Read(ref _state) == Alive;
 
@@ -69,7 +70,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     private CellExtras Extras => _extras ??= new CellExtras();
 
-    internal TetherPolicy? TetherPolicy => _extras?.Tether;
+    internal TetherPolicy? TetherPolicy => _tie?.Policy;
 
     public PostResult Post(Envelope envelope)
     {
@@ -484,7 +485,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
                 break;
             case LeaseRenewal:
-                if (IsAlive && _extras?.Tether?.Lease is { } lease)
+                if (IsAlive && _tie?.Policy.Lease is { } lease && _extras is not null)
                 {
                     _extras.LeaseExpiry = Node.TimeProvider.GetTimestamp() + ToTicks(lease);
                 }
@@ -521,12 +522,10 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     /// <summary>Sets the owner and tether; called by the spawner before the cell is published.</summary>
     public void Tether(Address owner, TargetCell? ownerCell, TetherPolicy policy)
     {
-        CellExtras extras = Extras;
-        extras.Owner = owner;
-        extras.OwnerCell = ownerCell;
-        extras.Tether = policy;
+        _tie = new OwnerTie(owner, ownerCell, policy);
         if (policy.Lease is { } lease)
         {
+            CellExtras extras = Extras;
             extras.LeaseExpiry = Node.TimeProvider.GetTimestamp() + ToTicks(lease);
             extras.LeaseTimer = Node.TimeProvider.CreateTimer(static s => ((TargetCell)s!).PostSystem(LeaseCheck.Instance), this, lease, Timeout.InfiniteTimeSpan);
         }
@@ -537,7 +536,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     private void CheckLease()
     {
-        if (!IsAlive || _extras?.Tether?.Lease is null)
+        if (!IsAlive || _tie?.Policy.Lease is null || _extras is null)
         {
             return;
         }
@@ -703,6 +702,6 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         }
 
         Log.TargetEnded(Node.Logger, Table.TargetTypeName, Address, reason);
-        extras?.OwnerCell?.PostSystem(new ChildEnded(this, reason));
+        _tie?.OwnerCell?.PostSystem(new ChildEnded(this, reason));
     }
 }
