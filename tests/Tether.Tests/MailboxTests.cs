@@ -56,6 +56,44 @@ public sealed class MailboxTests
         Assert.Equal(3, await node.Request(target, new CountNotes()).Within("the three queued notes were handled"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public async Task Send_ManyThreadsRacingIntoABoundedMailbox_AcceptExactlyItsCapacity(int round)
+    {
+        const int capacity = 100;
+        const int threads = 4;
+        const int perThread = 500;
+        await using Node node = Node.Create();
+        var probe = new Probe();
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = capacity });
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+
+        using var start = new Barrier(threads);
+        await Task.WhenAll(Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < perThread; i++)
+            {
+                node.Send(target, new Note(i));
+            }
+        }))).Within($"round {round}: the senders finish");
+
+        Assert.Equal(capacity, node.Statistics.MailboxDepth);
+        Assert.Equal((threads * perThread) - capacity, node.Statistics.Dropped);
+
+        gate.Set();
+        await Eventually.Until(() => node.Statistics.MailboxDepth == 0, $"round {round}: the mailbox drains once the gate opens");
+        Assert.Equal(capacity, await node.Request(target, new CountNotes()).Within($"round {round}: the accepted notes are handled"));
+    }
+
     [Fact]
     public async Task Publish_SubscriberMailboxFull_EventIsDroppedAndCounted()
     {
