@@ -1,37 +1,40 @@
 #!/usr/bin/env bash
 # Checks `tether hash DIR` against sha256sum and times it against `find | xargs -P2 sha256sum`.
 #
-#   benchmarks/hash-vs-sha256sum.sh [--quick] [--small-only] [--no-build] [--keep]
+#   benchmarks/hash-vs-sha256sum.sh [--quick] [--small-only] [--no-build] [--keep] [--data DIR] [--runs N]
 #
 #   (a) 100,000 files of 1-16 KB in 1,000 nested folders (--quick: 10,000 files)
 #   (b) 20 files of 100 MB (--quick: 2; --small-only skips this set)
 #
 # For each set: the output of `tether hash DIR` must equal, byte for byte,
 #   (cd DIR && find . -type f -print0 | sed -z 's|^\./||' | sort -z | xargs -0 sha256sum)   with LC_ALL=C;
-# then one warm-up run and 3 timed runs of each command (page cache warm for both), and the ratio of the medians.
+# then one warm-up run and N (--runs, default 3) alternating timed runs of each command (page cache warm for both), and the ratio of the medians.
 # TETHER_DLL=path overrides the tether assembly; TMPDIR chooses where the data goes (about 2.9 GB, 1 GB with --quick).
+# --data DIR keeps the trees in DIR (DIR/small-N, DIR/large-N) and reuses them on later runs; --runs N sets the timed runs.
 # Exit codes: 0 all equal, 1 a mismatch or a failed command, 2 bad arguments.
 set -euo pipefail
 export LC_ALL=C
 
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
-quick=0 small_only=0 build=1 keep=0
-for arg in "$@"; do
-  case "$arg" in
+quick=0 small_only=0 build=1 keep=0 data="" runs=3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --quick) quick=1 ;;
     --small-only) small_only=1 ;;
     --no-build) build=0 ;;
     --keep) keep=1 ;;
+    --data) [[ $# -ge 2 && -n $2 ]] || { echo "error: --data needs a directory" >&2; usage >&2; exit 2; }; data=$2; shift ;;
+    --runs) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { echo "error: --runs needs a positive number" >&2; usage >&2; exit 2; }; runs=$2; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "error: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    *) echo "error: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
+  shift
 done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 small_files=100000 large_files=20
 if [[ $quick == 1 ]]; then small_files=10000 large_files=2; fi
-runs=3
 
 for tool in dotnet sha256sum find xargs sort perl; do
   command -v "$tool" >/dev/null || { echo "error: '$tool' is needed and not on PATH" >&2; exit 1; }
@@ -147,17 +150,36 @@ bench_set() {
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tether: dotnet $tether_dll hash DIR"
 
-echo "generating $small_files small files ..." >&2
-start=$(now_ns)
-make_small "$work/small" "$small_files"
-echo "  done in $(( ($(now_ns) - start) / 1000000 )) ms" >&2
-bench_set small "$work/small" ""
+# With --data, a tree is generated once (a .complete marker says it was finished) and reused afterwards.
+small_dir="$work/small" large_dir="$work/large"
+if [[ -n $data ]]; then
+  mkdir -p "$data"
+  small_dir="$(cd "$data" && pwd)/small-$small_files" large_dir="$(cd "$data" && pwd)/large-$large_files"
+fi
+
+if [[ -f $small_dir.complete ]]; then
+  echo "reusing $small_dir" >&2
+else
+  rm -rf "$small_dir"
+  echo "generating $small_files small files ..." >&2
+  start=$(now_ns)
+  make_small "$small_dir" "$small_files"
+  echo "  done in $(( ($(now_ns) - start) / 1000000 )) ms" >&2
+  [[ -z $data ]] || touch "$small_dir.complete"
+fi
+bench_set small "$small_dir" ""
 
 if [[ $small_only == 0 ]]; then
-  echo "generating $large_files files of 100 MB ..." >&2
-  make_large "$work/large" "$large_files"
+  if [[ -f $large_dir.complete ]]; then
+    echo "reusing $large_dir" >&2
+  else
+    rm -rf "$large_dir"
+    echo "generating $large_files files of 100 MB ..." >&2
+    make_large "$large_dir" "$large_files"
+    [[ -z $data ]] || touch "$large_dir.complete"
+  fi
   # -n 1: without it xargs hands all the large files to one sha256sum, and -P2 would run nothing in parallel.
-  bench_set large "$work/large" "-n 1"
+  bench_set large "$large_dir" "-n 1"
 fi
 
 echo

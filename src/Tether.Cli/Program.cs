@@ -20,7 +20,7 @@ internal static class Program
         var directory = new Argument<string>("DIR") { Description = "The directory whose regular files are hashed (symbolic links are not followed)." };
         var jobs = new Option<int>("--jobs", "-j")
         {
-            Description = "How many file and directory jobs run at once.",
+            Description = "How many jobs run at once (a job lists a directory, hashes a chunk of its small files, or hashes one file over 1 MiB).",
             DefaultValueFactory = _ => Environment.ProcessorCount * 2,
         };
         jobs.Validators.Add(result =>

@@ -65,6 +65,8 @@ public sealed class HashProcessTests
         tree.Write("ok/two.txt", "two"u8.ToArray());
         string secret = tree.Write("secret.txt", "hidden"u8.ToArray());
         File.SetUnixFileMode(secret, UnixFileMode.None);
+        string secretAmongOthers = tree.Write("ok/secret-too.txt", "hidden"u8.ToArray()); // in the same chunk as readable files
+        File.SetUnixFileMode(secretAmongOthers, UnixFileMode.None);
         foreach (string dir in Directory.EnumerateDirectories(tree.Root, "*", SearchOption.AllDirectories))
         {
             File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
@@ -78,7 +80,8 @@ public sealed class HashProcessTests
         (int code, string stdout, string stderr) = Run("65534", "hash", tree.Root);
 
         Assert.Equal(1, code);
-        Assert.Contains("secret.txt: Permission denied", stderr, StringComparison.Ordinal);
+        Assert.Contains("tether hash: secret.txt: Permission denied", stderr, StringComparison.Ordinal);
+        Assert.Contains("tether hash: ok/secret-too.txt: Permission denied", stderr, StringComparison.Ordinal);
         Assert.Equal(
             "7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed  ok/one.txt\n" +
             "3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3  ok/two.txt\n",

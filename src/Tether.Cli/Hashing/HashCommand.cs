@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Spectre.Console;
 
@@ -5,45 +6,43 @@ namespace Tether.Cli.Hashing;
 
 /// <summary>
 /// <c>tether hash DIR</c>: SHA-256 of every regular file under DIR, in <c>sha256sum</c>'s format, sorted by path in
-/// byte order. A job target per directory and per file; at most <c>--jobs</c> run at once.
+/// byte order. A job target per directory (which hashes its small files itself, in chunks) and per large file;
+/// at most <c>--jobs</c> run at once.
 /// </summary>
 internal static class HashCommand
 {
     /// <summary>Runs the command; returns the exit code (0 all hashed, 1 some file could not be read).</summary>
     public static async Task<int> RunAsync(string directory, int jobs, Stream stdout, TextWriter stderr, bool showProgress, CancellationToken cancellation)
+        => (await RunAsync(directory, jobs, stdout, stderr, showProgress, HashTuning.Default, cancellation)).ExitCode;
+
+    /// <summary>Runs the command with chosen job sizes (tests use small ones); returns the exit code and the job engine's summary.</summary>
+    internal static async Task<(int ExitCode, JobSummary Summary)> RunAsync(string directory, int jobs, Stream stdout, TextWriter stderr, bool showProgress, HashTuning tuning, CancellationToken cancellation)
     {
         string root = Path.GetFullPath(directory);
         await using Node node = Node.Create(new NodeOptions { Name = "hash", DefaultRequestTimeout = TimeSpan.FromMinutes(5) });
         Address collector = node.Spawn(static () => new HashCollector(), new SpawnOptions { MailboxCapacity = int.MaxValue });
         JobEngine engine = JobEngine.Start(node, new JobEngineOptions { MaxActive = jobs });
         using CancellationTokenRegistration onCancel = cancellation.Register(engine.Cancel);
-        engine.Submit(new DirectoryJob(root, "", collector));
+        engine.Submit(new DirectoryJob(root, [], new HashSetup(collector, tuning)));
         engine.Complete();
 
         JobSummary summary = showProgress ? await WithProgressAsync(engine) : await engine.Completion;
-        IReadOnlyList<FileHashed> results = await node.Request(collector, GetResults.Instance);
-
-        var lines = new List<(byte[] Path, FileHashed Result)>(results.Count);
-        foreach (FileHashed result in results)
-        {
-            lines.Add((Encoding.UTF8.GetBytes(result.RelativePath), result));
-        }
-
-        lines.Sort(static (a, b) => a.Path.AsSpan().SequenceCompareTo(b.Path));
+        List<HashedFile> results = await node.Request(collector, GetResults.Instance);
+        CollectionsMarshal.AsSpan(results).Sort(static (a, b) => a.Path.AsSpan().SequenceCompareTo(b.Path));
 
         int exitCode = 0;
         using (var output = new BufferedStream(stdout, 1 << 16))
         {
-            foreach ((byte[] path, FileHashed result) in lines)
+            foreach (HashedFile result in results)
             {
-                if (result.Digest is null)
+                if (result.Error is not null)
                 {
-                    await stderr.WriteLineAsync($"tether hash: {result.RelativePath}: {result.Error}");
+                    await stderr.WriteLineAsync($"tether hash: {Encoding.UTF8.GetString(result.Path)}: {result.Error}");
                     exitCode = 1;
                     continue;
                 }
 
-                WriteLine(output, result.Digest, path);
+                WriteLine(output, result.Digest, result.Path);
             }
         }
 
@@ -56,29 +55,25 @@ internal static class HashCommand
         if (summary.Cancelled)
         {
             await stderr.WriteLineAsync("tether hash: cancelled");
-            return 130;
+            return (130, summary);
         }
 
-        return exitCode;
+        return (exitCode, summary);
     }
 
     /// <summary>Writes one line exactly as GNU sha256sum does, escaping '\\', '\n' and '\r' in names with a leading backslash.</summary>
-    internal static void WriteLine(Stream output, byte[] digest, byte[] path)
+    internal static void WriteLine(Stream output, ReadOnlySpan<byte> digest, byte[] path)
     {
         bool escape = path.AsSpan().IndexOfAny((byte)'\\', (byte)'\n', (byte)'\r') >= 0;
-        Span<byte> hex = stackalloc byte[64 + 3];
+        Span<byte> hex = stackalloc byte[1 + 64 + 2];
         int at = 0;
         if (escape)
         {
-            output.WriteByte((byte)'\\');
+            hex[at++] = (byte)'\\';
         }
 
-        foreach (byte b in digest)
-        {
-            hex[at++] = (byte)"0123456789abcdef"[b >> 4];
-            hex[at++] = (byte)"0123456789abcdef"[b & 0xF];
-        }
-
+        Convert.TryToHexStringLower(digest, hex[at..], out int written);
+        at += written;
         hex[at++] = (byte)' ';
         hex[at++] = (byte)' ';
         output.Write(hex[..at]);
