@@ -72,6 +72,30 @@ public sealed class HashCommandTests
     }
 
     [Fact]
+    public async Task Hash_FifoAndSocketBesideFiles_AreSkippedLikeFindTypeF()
+    {
+        using var tree = new TempTree();
+        tree.Write("a.txt", "hello\n"u8.ToArray());
+        tree.Write("sub/empty", []);
+        using (Process mkfifo = Process.Start("mkfifo", Path.Join(tree.Root, "sub", "pipe")))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Join(tree.Root, "sock")));
+
+        // Opening the FIFO would block for ever: a hang here is the failure.
+        (int code, byte[] stdout, string stderr) = await HashAsync(tree.Root).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal("", stderr);
+        Assert.Equal(0, code);
+        Assert.Equal(TempTree.Text(tree.Sha256Sum()), TempTree.Text(stdout));
+        Assert.Equal(2, TempTree.Text(stdout).Count(c => c == '\n')); // a.txt and the empty regular file, nothing else
+    }
+
+    [Fact]
     public async Task Hash_EmptyDirectory_PrintsNothingAndSucceeds()
     {
         using var tree = new TempTree();

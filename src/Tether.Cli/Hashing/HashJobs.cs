@@ -115,7 +115,7 @@ internal sealed class DirectoryJob(string fullPath, byte[] path, HashSetup setup
                 {
                     context.Submit(new LargeFileJob(new FileEntry(childPath, child, length), setup));
                 }
-                else
+                else if (length > 0 || FileKind.IsRegularOrUnknown(childPath))
                 {
                     small.Add(new FileEntry(childPath, child, length));
                 }
