@@ -43,7 +43,6 @@ public sealed partial class Node
         }
 
         var pending = new PendingRequest<TResponse>(this, request.GetType(), to, deadline, service);
-        Deadlines.Add(pending);
         ActivityContext trace = Activity.Current?.Context ?? default;
         if (Telemetry.Source.HasListeners())
         {
@@ -57,6 +56,7 @@ public sealed partial class Node
             }
         }
 
+        Deadlines.Add(pending); // after the span is attached: a request refused here (node stopped) still closes its span
         return (pending, trace);
     }
 

@@ -94,6 +94,55 @@ public sealed class MailboxTests
         Assert.Equal(capacity, await node.Request(target, new CountNotes()).Within($"round {round}: the accepted notes are handled"));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task Send_ProducersHammerASmallMailboxThatAlsoSendsToItself_NothingAcceptedIsLostAndTheBoundStaysExact(int round)
+    {
+        const int capacity = 16;
+        const int producers = 6;
+        const int perProducer = 60_000;
+        await using Node node = Node.Create();
+        var hammered = new Hammered();
+        Address target = node.Spawn(() => hammered, new SpawnOptions { MailboxCapacity = capacity });
+
+        // Full mailboxes, a consumer forever taking stacks, envelopes recycled on both sides: the races a bound and a pool can lose.
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(() =>
+        {
+            var random = new Random((round * 100) + p);
+            for (int i = 0; i < perProducer; i++)
+            {
+                node.Send(target, new Hit(target, SendOn: random.Next(4) == 0));
+            }
+        }))).Within($"round {round}: the producers finish");
+
+        long accepted = 0;
+        await Eventually.Until(
+            () =>
+            {
+                accepted = (producers * perProducer) + hammered.SelfSent - node.Statistics.Dropped;
+                return hammered.Handled == accepted && node.Statistics.MailboxDepth == 0;
+            },
+            $"round {round}: every accepted message is handled and the mailbox is empty");
+        Assert.True(hammered.Handled > capacity, "the mailbox accepted almost nothing");
+
+        // The bound is still exact afterwards: a blocked target takes exactly its capacity.
+        hammered.SendOn = false;
+        using var gate = new ManualResetEventSlim();
+        await Hold(node, target, gate);
+        long dropped = node.Statistics.Dropped;
+        for (int i = 0; i < capacity * 3; i++)
+        {
+            node.Send(target, new Hit(target, SendOn: false));
+        }
+
+        Assert.Equal(capacity * 2, node.Statistics.Dropped - dropped);
+        Assert.Equal(capacity, node.Statistics.MailboxDepth);
+        gate.Set();
+    }
+
     [Fact]
     public async Task Publish_SubscriberMailboxFull_EventIsDroppedAndCounted()
     {
@@ -199,5 +248,36 @@ public sealed class MailboxTests
             });
 
         protected internal override void OnStarted(Context context) => context.Subscribe(topic);
+    }
+
+    private sealed record Hit(Address Self, bool SendOn);
+
+    private sealed class Hammered : Target, ITarget<Hammered>
+    {
+        private long _handled;
+        private long _selfSent;
+
+        public volatile bool SendOn = true;
+
+        public long Handled => Volatile.Read(ref _handled);
+
+        public long SelfSent => Volatile.Read(ref _selfSent);
+
+        public static void Wire(Channels<Hammered> channels) => channels
+            .On<Hit>(static (self, m, ctx) =>
+            {
+                if (m.SendOn && self.SendOn)
+                {
+                    Interlocked.Increment(ref self._selfSent); // counted before the send, so "accepted" never runs ahead
+                    ctx.Send(m.Self, new Hit(m.Self, SendOn: false));
+                }
+
+                Interlocked.Increment(ref self._handled);
+            })
+            .On<Block>(static (_, m, _) =>
+            {
+                m.Entered.TrySetResult();
+                m.Gate.Wait(TimeSpan.FromSeconds(60));
+            });
     }
 }

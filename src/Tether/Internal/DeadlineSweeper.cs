@@ -31,7 +31,8 @@ internal sealed class DeadlineSweeper : IDisposable
 
     internal interface IExpiring
     {
-        long Deadline { get; }
+        /// <summary>Set by <see cref="Add"/>: now plus <see cref="Timeout"/>, stamped under the queue's lock.</summary>
+        long Deadline { get; set; }
 
         TimeSpan Timeout { get; }
 
@@ -75,7 +76,7 @@ internal sealed class DeadlineSweeper : IDisposable
     public void Add(IExpiring request)
     {
         Queue queue = QueueFor(request.Timeout.Ticks);
-        if (!queue.TryAdd(request, this))
+        if (!queue.TryAdd(request, this, _time))
         {
             request.TryFail(_closed!);
         }
@@ -176,10 +177,15 @@ internal sealed class DeadlineSweeper : IDisposable
             }
         }
 
-        public bool TryAdd(IExpiring request, DeadlineSweeper owner)
+        public bool TryAdd(IExpiring request, DeadlineSweeper owner, TimeProvider time)
         {
             lock (_gate)
             {
+                // Stamped here, under the lock: a thread preempted between stamping and queuing cannot land behind a later deadline.
+                long now = time.GetTimestamp();
+                double span = request.Timeout.TotalSeconds * time.TimestampFrequency;
+                request.Deadline = span >= long.MaxValue - now ? long.MaxValue : now + (long)span; // a huge timeout must not wrap round to "already due"
+
                 // Checked under the lock FailAll drains under: a request is either drained or refused, never stranded.
                 if (Volatile.Read(ref owner._closed) is not null)
                 {
@@ -222,6 +228,11 @@ internal sealed class DeadlineSweeper : IDisposable
                     _items[_head] = null;
                     _head = (_head + 1) % _items.Length;
                     _count--;
+                }
+
+                if (_count < _compactAt / 4)
+                {
+                    _compactAt = Math.Max(MinCompaction, _count * 2); // after a burst, compact at the usual pace again
                 }
             }
         }

@@ -31,9 +31,6 @@ internal sealed class Envelope
 
     /// <summary>Kept by a suspended async handler: the mailbox must not recycle it; the handler's completion does.</summary>
     public bool Held;
-
-    /// <summary>In the inbox stack: how many user messages the stack holds from this one down.</summary>
-    public int Depth;
     private StrongBox<ActivityContext>? _trace; // boxed: most messages carry no trace, and an inline context is 40 bytes
 
     public Envelope(Category category, Address sender, object payload, ReplySink? reply)

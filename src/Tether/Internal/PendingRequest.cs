@@ -29,12 +29,10 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
         _timeout = timeout;
         _core.RunContinuationsAsynchronously = true;
         _startTimestamp = Stopwatch.GetTimestamp();
-        long now = node.TimeProvider.GetTimestamp();
-        double span = timeout.TotalSeconds * node.TimeProvider.TimestampFrequency;
-        Deadline = span >= long.MaxValue - now ? long.MaxValue : now + (long)span; // a huge timeout must not wrap round to "already due"
     }
 
-    public long Deadline { get; }
+    /// <summary>Stamped by the deadline sweeper as it queues the request, so queue order is deadline order.</summary>
+    public long Deadline { get; set; }
 
     public TimeSpan Timeout => _timeout;
 

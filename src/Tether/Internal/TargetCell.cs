@@ -34,8 +34,8 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     private Envelope? _batch;
     private int _status = Busy; // Busy until the spawn has run OnStarted.
     private int _state;
-    private int _waiting; // user messages taken from the inbox but not yet begun (written by the consumer alone)
-    private bool _taking; // the consumer is between raising _waiting and taking the stack
+    private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
+    private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
     private CellExtras? _extras;
     private OwnerTie? _tie;
 
@@ -66,7 +66,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     public bool IsAlive => Volatile.Read(ref _state) == Alive;
 
     /// <summary>User messages waiting in the mailbox.</summary>
-    public int Depth => (Volatile.Read(ref _inbox)?.Depth ?? 0) + Volatile.Read(ref _waiting);
+    public int Depth => Volatile.Read(ref _accepted) - Volatile.Read(ref _taken);
 
     private CellExtras Extras => _extras ??= new CellExtras();
 
@@ -79,39 +79,30 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return PostResult.Ended;
         }
 
-        return Push(envelope, bounded: true) ? PostResult.Accepted : PostResult.Full;
+        // One atomic for the bound. (A depth stamped on each pushed envelope would spare it, but envelopes are recycled,
+        // so a producer could stamp a depth read from an envelope that has since been handled and reused: ABA.)
+        if (Interlocked.Increment(ref _accepted) - Volatile.Read(ref _taken) > _capacity)
+        {
+            Interlocked.Decrement(ref _accepted);
+            return PostResult.Full;
+        }
+
+        Push(envelope);
+        return PostResult.Accepted;
     }
 
-    public void PostSystem(object payload) => Push(EnvelopePool.Rent(Category.System, default, payload, null), bounded: false);
+    public void PostSystem(object payload) => Push(EnvelopePool.Rent(Category.System, default, payload, null));
 
     /// <summary>
-    /// Pushes onto the inbox stack with one CAS and no other atomic: each envelope records how many user messages the
-    /// stack holds with it on top, so the bound is checked against that plus what the consumer has taken but not begun.
+    /// Pushes onto the inbox stack. Safe with recycled envelopes: a push reads only the head reference, never a field of
+    /// it, and the consumer takes the whole stack at once (no pop that could meet a reused head).
     /// </summary>
-    private bool Push(Envelope envelope, bool bounded)
+    private void Push(Envelope envelope)
     {
-        int user = envelope.Category == Category.System ? 0 : 1;
         Envelope? head;
-        SpinWait spin = default;
         do
         {
             head = Volatile.Read(ref _inbox);
-            int depth = (head?.Depth ?? 0) + user;
-
-            // Read after the head: the consumer raises _waiting before it takes a stack, so this never undercounts.
-            if (bounded && depth + Volatile.Read(ref _waiting) > _capacity)
-            {
-                // It may count a stack twice while the consumer is taking it: look again once the take is over.
-                if (Volatile.Read(ref _taking) || !ReferenceEquals(Volatile.Read(ref _inbox), head))
-                {
-                    spin.SpinOnce();
-                    continue;
-                }
-
-                return false;
-            }
-
-            envelope.Depth = depth;
             envelope.Next = head;
         }
         while (Interlocked.CompareExchange(ref _inbox, envelope, head) != head);
@@ -123,38 +114,6 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
             // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
-        }
-
-        return true;
-    }
-
-    /// <summary>Takes the whole inbox stack, counting its user messages into <see cref="_waiting"/> first.</summary>
-    private Envelope? TakeInbox()
-    {
-        if (Volatile.Read(ref _inbox) is null)
-        {
-            return null;
-        }
-
-        int waiting = _waiting;
-        Volatile.Write(ref _taking, true); // before _waiting rises: a producer that counts a stack twice sees this and waits
-        while (true)
-        {
-            Envelope? stack = Volatile.Read(ref _inbox);
-            if (stack is null)
-            {
-                Volatile.Write(ref _waiting, waiting);
-                Volatile.Write(ref _taking, false);
-                return null;
-            }
-
-            // Raised before the stack leaves the inbox: a producer sees the messages in one place or both, never neither.
-            Volatile.Write(ref _waiting, waiting + stack.Depth);
-            if (Interlocked.CompareExchange(ref _inbox, null, stack) == stack)
-            {
-                Volatile.Write(ref _taking, false);
-                return stack;
-            }
         }
     }
 
@@ -169,7 +128,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             Envelope? envelope = _batch;
             if (envelope is null)
             {
-                Envelope? stack = TakeInbox();
+                Envelope? stack = Interlocked.Exchange(ref _inbox, null);
                 if (stack is null)
                 {
                     Release();
@@ -183,7 +142,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             envelope.Next = null;
             if (envelope.Category != Category.System)
             {
-                Volatile.Write(ref _waiting, _waiting - 1); // from here it is being handled, no longer waiting
+                Volatile.Write(ref _taken, _taken + 1); // from here it is being handled, no longer waiting
             }
 
             Process(envelope);
