@@ -7,7 +7,7 @@ namespace Tether.Benchmarks.Frameworks.Remote;
 
 /// <summary>
 /// Akka.Remote 1.5.74: two <c>ActorSystem</c>s with <c>provider = remote</c> on loopback ports (DotNetty TCP, the
-/// default transport), otherwise defaults. The message is a <c>byte[]</c> of 32 bytes, which Akka carries with its
+/// default transport), otherwise defaults (logging off: a "Disassociated" error at every shutdown would land in the table). The message is a <c>byte[]</c> of 32 bytes, which Akka carries with its
 /// built-in byte-array serializer (no JSON). <c>ReceiveActor</c>, <c>Tell</c> with the implicit sender, <c>Ask</c> from outside.
 /// </summary>
 internal sealed class AkkaRemoteBench : IRemoteBench
@@ -23,9 +23,10 @@ internal sealed class AkkaRemoteBench : IRemoteBench
     private ActorSystem Server => _server ?? throw new InvalidOperationException("not started");
 
     private static Config ConfigFor(int port) => ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
-        akka.loglevel = ERROR
-        akka.stdout-loglevel = ERROR
+        akka.loglevel = OFF
+        akka.stdout-loglevel = OFF
         akka.log-dead-letters-during-shutdown = off
+        akka.remote.log-remote-lifecycle-events = off
         akka.log-dead-letters = off
         akka.actor.provider = remote
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
