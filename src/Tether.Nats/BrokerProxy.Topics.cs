@@ -190,7 +190,8 @@ public sealed partial class BrokerProxy
 
     private void OnEvent(Incoming msg, string topic)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             return;
         }

@@ -89,6 +89,7 @@ public sealed partial class BrokerProxy
     {
         List<Outbox.Item> items = segment.Items;
         Interlocked.Add(ref _sent, items.Count);
+        Interlocked.Increment(ref _published);
         if (items.Count == 1)
         {
             Outbox.Item item = items[0];
@@ -133,7 +134,7 @@ public sealed partial class BrokerProxy
         {
             error = null; // per request below: its destination is in the text
         }
-        else if (TryOpen(msg, out Frame frame, out _) && frame.Kind == FrameKind.Error)
+        else if (new MessagePackReader(msg.Data) is var reader && TryOpen(msg, ref reader, out Frame frame) && frame.Kind == FrameKind.Error)
         {
             error = new TetherException(frame.ErrorCode ?? ErrorCodes.BadRequest, frame.ErrorText ?? "the batch was rejected");
         }
@@ -431,7 +432,8 @@ public sealed partial class BrokerProxy
 
     private void OnService(Incoming msg, string service)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             return;
         }
@@ -547,7 +549,8 @@ public sealed partial class BrokerProxy
 
     private void OnHeartbeat(Incoming msg)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader) || frame.SenderNode is not { } peer || peer == _node.Name)
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame) || frame.SenderNode is not { } peer || peer == _node.Name)
         {
             return;
         }

@@ -42,6 +42,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly NatsSvcContext _svc;
     private readonly List<INatsSvcServer> _svcServers = [];
     private readonly List<INatsSub<byte[]>> _subs = []; // strong references: NATS.Net holds subscriptions weakly
+    private readonly List<InlineSub> _inlineSubs = [];
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly MessagePack.MessagePackSerializerOptions _wire;
@@ -51,6 +52,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private long _sent;
     private long _received;
     private long _batchesReceived;
+    internal long _published;
     private long _peersLost;
     private long _lastBeat;
     private int _announcePending;
@@ -177,8 +179,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     private async Task StartAsync(CancellationToken cancellation)
     {
-        await SubscribeAsync(_inbox, null, OnInbox, cancellation).ConfigureAwait(false);
-        await SubscribeAsync(_replyPrefix + "*", null, OnReply, cancellation).ConfigureAwait(false);
+        await SubscribeInlineAsync(_inbox, OnInbox, cancellation).ConfigureAwait(false);
+        await SubscribeInlineAsync(_replyPrefix + "*", OnReply, cancellation).ConfigureAwait(false);
         await SubscribeAsync($"{_prefix}.hb", null, OnHeartbeat, cancellation).ConfigureAwait(false);
         await StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         _node.Remote = this;
@@ -210,35 +212,52 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         return sub;
     }
 
+    /// <summary>A hot subscription (inbox, replies): handled on the socket reader, see <see cref="InlineSub"/>.</summary>
+    private async Task SubscribeInlineAsync(string subject, Action<Incoming> handle, CancellationToken cancellation)
+    {
+        var sub = new InlineSub(_nats, subject, msg => Dispatch(msg, handle), _stopping.Token);
+        lock (_subs)
+        {
+            _inlineSubs.Add(sub);
+        }
+
+        await _nats.AddSubAsync(sub, cancellation).ConfigureAwait(false);
+    }
+
     private async Task ReadLoop(INatsSub<byte[]> sub, Action<Incoming> handle)
     {
         try
         {
             await foreach (NatsMsg<byte[]> msg in sub.Msgs.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                Incoming incoming = Incoming.From(msg);
-                if (Frame.IsBatch(incoming.Data.Span))
-                {
-                    Interlocked.Increment(ref _batchesReceived);
-                    Unbatch(incoming, handle);
-                    continue;
-                }
-
-                Interlocked.Increment(ref _received);
-                try
-                {
-                    handle(incoming);
-                }
-#pragma warning disable CA1031 // one bad message never stops the loop
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    BadFrame(incoming, ex.Message);
-                }
+                Dispatch(Incoming.From(msg), handle);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Counts a received message and hands it (or each frame of a batch) to its handler; never throws.</summary>
+    private void Dispatch(Incoming incoming, Action<Incoming> handle)
+    {
+        if (Frame.IsBatch(incoming.Data.Span))
+        {
+            Interlocked.Increment(ref _batchesReceived);
+            Unbatch(incoming, handle);
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        try
+        {
+            handle(incoming);
+        }
+#pragma warning disable CA1031 // one bad message never stops the subscription
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            BadFrame(incoming, ex.Message);
         }
     }
 
@@ -300,7 +319,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     private void OnInbox(Incoming msg)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             return;
         }
@@ -405,7 +425,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the reply was malformed."));
             return;
@@ -455,10 +476,11 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    private bool TryOpen(Incoming msg, out Frame frame, out MessagePackReader reader)
+    /// <summary>Checks the frame's size and reads its header; <paramref name="reader"/> (over <c>msg.Data</c>) is left at the payload.</summary>
+    /// <remarks>The reader is the caller's local, passed by reference: a copy of it (a large struct) costs more than the whole header.</remarks>
+    private bool TryOpen(Incoming msg, ref MessagePackReader reader, out Frame frame)
     {
         frame = default;
-        reader = default;
         ReadOnlyMemory<byte> data = msg.Data;
         if (data.Length == 0)
         {
@@ -472,7 +494,6 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return false;
         }
 
-        reader = new MessagePackReader(data);
         try
         {
             frame = Frame.DecodeHeader(ref reader);
@@ -533,6 +554,11 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        if (Environment.GetEnvironmentVariable("TETHER_DEBUG_BATCH") is not null)
+        {
+            Console.Error.WriteLine($"[{_node.Name}] frames received {_received}, batches {_batchesReceived}, published {_published}, frames sent {_sent}");
         }
 
         if (ReferenceEquals(_node.Remote, this))

@@ -29,7 +29,7 @@ internal sealed class Outbox : IThreadPoolWorkItem
 
     private readonly Lock _gate = new();
     private readonly Queue<Segment> _ready = new();
-    private readonly Stack<Segment> _free = new();
+    private readonly Segment?[] _free = new Segment?[4]; // recycled segments, taken and returned without the lock
     private readonly Func<Outbox, Segment, ValueTask> _publish;
     private readonly Action<Outbox, Segment, Exception> _failed;
     private readonly int _batchLimit;
@@ -237,7 +237,13 @@ internal sealed class Outbox : IThreadPoolWorkItem
 
     private Segment Rent()
     {
-        Segment segment = _free.Count > 0 ? _free.Pop() : new Segment();
+        Segment? segment = null;
+        for (int i = 0; i < _free.Length && segment is null; i++)
+        {
+            segment = Interlocked.Exchange(ref _free[i], null);
+        }
+
+        segment ??= new Segment();
         segment.Start();
         return segment;
     }
@@ -245,11 +251,16 @@ internal sealed class Outbox : IThreadPoolWorkItem
     private void Recycle(Segment segment)
     {
         segment.Clear();
-        lock (_gate)
+        if (segment.Buffer.Length > 2 * BatchBytes)
         {
-            if (_free.Count < 4 && segment.Buffer.Length <= 2 * BatchBytes)
+            return; // a rare giant frame: let its buffer go
+        }
+
+        for (int i = 0; i < _free.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _free[i], segment, null) is null)
             {
-                _free.Push(segment);
+                return;
             }
         }
     }
