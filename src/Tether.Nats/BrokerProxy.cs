@@ -52,7 +52,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private long _sent;
     private long _received;
     private long _batchesReceived;
-    internal long _published;
+    private long _published;
     private long _peersLost;
     private long _lastBeat;
     private int _announcePending;
@@ -110,6 +110,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     /// <summary>NATS messages received that carried a batch of frames (for tests).</summary>
     internal long BatchesReceived => Interlocked.Read(ref _batchesReceived);
+
+    /// <summary>NATS messages published through the outboxes: a lone frame or a whole batch each (for tests).</summary>
+    internal long MessagesPublished => Interlocked.Read(ref _published);
 
     /// <summary>A snapshot of the proxy's counters.</summary>
     public BrokerStatistics Statistics => new(
@@ -554,11 +557,6 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
-        }
-
-        if (Environment.GetEnvironmentVariable("TETHER_DEBUG_BATCH") is not null)
-        {
-            Console.Error.WriteLine($"[{_node.Name}] frames received {_received}, batches {_batchesReceived}, published {_published}, frames sent {_sent}");
         }
 
         if (ReferenceEquals(_node.Remote, this))

@@ -192,10 +192,10 @@ internal struct Frame
             var frame = new Frame
             {
                 Kind = (FrameKind)reader.ReadByte(),
-                SenderNode = reader.ReadString(),
+                SenderNode = Utf8Interner.ReadString(ref reader),
                 SenderId = reader.ReadInt64(),
                 RecipientId = reader.ReadInt64(),
-                Contract = reader.ReadString(),
+                Contract = Utf8Interner.ReadString(ref reader),
                 TraceParent = reader.ReadString(),
                 ErrorCode = reader.ReadString(),
                 ErrorText = reader.ReadString(),
