@@ -29,7 +29,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly string _prefix;
     private readonly string _inbox;
     private readonly string _replyPrefix;
-    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new();
+    // Many locks: requests are added by the callers' threads while answers remove them on the socket reader.
+    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new(concurrencyLevel: 64, capacity: 1024);
     private readonly ConcurrentDictionary<string, Outbox> _nodeOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox> _replyOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox>.AlternateLookup<ReadOnlySpan<char>> _replyOutboxLookup;
@@ -499,7 +500,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
         try
         {
-            frame = Frame.DecodeHeader(ref reader);
+            Frame.DecodeHeader(ref reader, out frame);
             return true;
         }
         catch (WireException ex)

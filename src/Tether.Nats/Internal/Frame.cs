@@ -175,6 +175,15 @@ internal struct Frame
     /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
     public static Frame DecodeHeader(ref MessagePackReader reader)
     {
+        DecodeHeader(ref reader, out Frame frame);
+        return frame;
+    }
+
+    /// <summary>Reads the header into <paramref name="frame"/> field by field (no copy of a whole frame); <paramref name="reader"/> is left at the payload.</summary>
+    /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
+    public static void DecodeHeader(ref MessagePackReader reader, out Frame frame)
+    {
+        frame = default;
         try
         {
             int count = reader.ReadArrayHeader();
@@ -189,18 +198,15 @@ internal struct Frame
                 throw new WireException($"frame version {version} is not supported (this node speaks {Version})");
             }
 
-            var frame = new Frame
-            {
-                Kind = (FrameKind)reader.ReadByte(),
-                SenderNode = Utf8Interner.ReadString(ref reader),
-                SenderId = reader.ReadInt64(),
-                RecipientId = reader.ReadInt64(),
-                Contract = Utf8Interner.ReadString(ref reader),
-                TraceParent = reader.ReadString(),
-                ErrorCode = reader.ReadString(),
-                ErrorText = reader.ReadString(),
-                Flag = reader.ReadInt64(),
-            };
+            frame.Kind = (FrameKind)reader.ReadByte();
+            frame.SenderNode = Utf8Interner.ReadString(ref reader);
+            frame.SenderId = reader.ReadInt64();
+            frame.RecipientId = reader.ReadInt64();
+            frame.Contract = Utf8Interner.ReadString(ref reader);
+            frame.TraceParent = reader.ReadString();
+            frame.ErrorCode = reader.ReadString();
+            frame.ErrorText = reader.ReadString();
+            frame.Flag = reader.ReadInt64();
             if (!Enum.IsDefined(frame.Kind))
             {
                 throw new WireException($"frame kind {(byte)frame.Kind} is unknown");
@@ -211,7 +217,7 @@ internal struct Frame
                 throw new WireException("the sender's node name is not valid");
             }
 
-            return frame;
+            return;
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
         {
