@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Tether.Benchmarks.Frameworks;
+using Tether.Benchmarks.Frameworks.Remote;
 using Tether.Benchmarks.Harness;
 
 namespace Tether.Benchmarks;
@@ -14,6 +15,22 @@ internal static class Program
         ("tether", static () => new TetherBench()),
         ("protoactor", static () => new ProtoActorBench()),
         ("akka", static () => new AkkaBench()),
+    ];
+
+    private static readonly (string Name, Func<IRemoteBench> Create)[] s_remoteFrameworks =
+    [
+        ("tether", static () => new TetherRemoteBench()),
+        ("protoactor", static () => new ProtoRemoteBench()),
+        ("akka", static () => new AkkaRemoteBench()),
+        (Report.Ceiling, static () => new NatsRawBench()),
+    ];
+
+    private static readonly RemoteWorkload[] s_remoteWorkloads =
+    [
+        new RemoteBlastWorkload(),
+        new RemoteWindowWorkload(1, Scenario.RemoteWindow1),
+        new RemoteWindowWorkload(4, Scenario.RemoteWindow4),
+        new RemoteRequestWorkload(),
     ];
 
     private static readonly Workload[] s_workloads =
@@ -34,9 +51,12 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         CliOptions options;
+        bool remote = args.Contains("--remote");
+        IReadOnlyList<Scenario> scenarios = remote ? Scenario.Remote : Scenario.All;
+        string[] known = remote ? s_remoteFrameworks.Select(f => f.Name).ToArray() : s_frameworks.Select(f => f.Name).ToArray();
         try
         {
-            options = CliOptions.Parse(args, Scenario.All.Select(s => s.Name).ToArray(), s_frameworks.Select(f => f.Name).ToArray());
+            options = CliOptions.Parse(args, scenarios.Select(s => s.Name).ToArray(), known);
         }
         catch (UsageException ex)
         {
@@ -52,7 +72,7 @@ internal static class Program
 
         if (options.List)
         {
-            foreach (Scenario s in Scenario.All)
+            foreach (Scenario s in scenarios)
             {
                 Console.WriteLine($"{s.Name,-30} {s.Unit,-6} {(s.Better == Better.Higher ? "higher" : "lower"),-7} {s.Description}");
             }
@@ -66,15 +86,15 @@ internal static class Program
             return 2;
         }
 
-        string[] frameworks = options.Frameworks.Count > 0 ? [.. options.Frameworks] : s_frameworks.Select(f => f.Name).ToArray();
-        HashSet<string> wanted = options.Scenarios.Count > 0 ? [.. options.Scenarios] : Scenario.All.Select(s => s.Name).ToHashSet();
+        string[] frameworks = options.Frameworks.Count > 0 ? [.. options.Frameworks] : known;
+        HashSet<string> wanted = options.Scenarios.Count > 0 ? [.. options.Scenarios] : scenarios.Select(s => s.Name).ToHashSet();
 
-        Console.WriteLine(MachineLine(options.Quick));
+        Console.WriteLine(MachineLine(options.Quick, remote));
         Console.Out.Flush();
         var results = new List<Result>();
         var notes = new List<string>();
         Stopwatch total = Stopwatch.StartNew();
-        foreach (Workload workload in s_workloads)
+        foreach (IWorkload workload in remote ? (IWorkload[])s_remoteWorkloads : s_workloads)
         {
             Scenario[] selected = workload.Scenarios.Where(s => wanted.Contains(s.Name)).ToArray();
             if (selected.Length == 0)
@@ -91,12 +111,16 @@ internal static class Program
             var plan = new Plan(options.Warmup ?? warmupDefault, options.Iterations ?? iterationsDefault, options.Quick, options.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null);
             foreach (string framework in frameworks)
             {
-                Func<IBenchSystem> create = s_frameworks.Single(f => f.Name == framework).Create;
                 Log($"[{framework}] {string.Join(" + ", selected.Select(s => s.Name))} ({plan.Warmup} warm-up, {plan.Iterations} measured)");
                 Stopwatch watch = Stopwatch.StartNew();
                 try
                 {
-                    WorkloadResult outcome = await workload.RunAsync(create, plan, Log);
+                    WorkloadResult outcome = workload switch
+                    {
+                        Workload local => await local.RunAsync(s_frameworks.Single(f => f.Name == framework).Create, plan, Log),
+                        RemoteWorkload two => await two.RunAsync(s_remoteFrameworks.Single(f => f.Name == framework).Create, plan, Log),
+                        _ => throw new InvalidOperationException($"unknown workload {workload.GetType().Name}"),
+                    };
                     results.AddRange(selected.Select(s => new Result(s, framework, outcome.Samples[s], null, outcome.Hangs)));
                 }
                 catch (Exception ex)
@@ -138,7 +162,7 @@ internal static class Program
 
     private static bool IsDebugBuild(Assembly assembly) => assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled ?? false;
 
-    private static string MachineLine(bool quick)
+    private static string MachineLine(bool quick, bool remote)
     {
         string cpu = "unknown CPU";
         try
@@ -152,7 +176,7 @@ internal static class Program
         {
         }
 
-        return $"{(quick ? "quick" : "full")} run; {Environment.ProcessorCount} cores, {cpu}, {RuntimeInformation.FrameworkDescription}, " +
+        return $"{(quick ? "quick" : "full")}{(remote ? " remote" : "")} run; {Environment.ProcessorCount} cores, {cpu}, {RuntimeInformation.FrameworkDescription}, " +
             $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, {RuntimeInformation.OSDescription}";
     }
 }

@@ -116,13 +116,13 @@ public sealed partial class BrokerProxy
                     Interlocked.Increment(ref _received);
                     try
                     {
-                        OnEvent(new NatsMsg<byte[]>(msg.Subject, null, msg.Data?.Length ?? 0, msg.Headers, msg.Data, _nats), topic);
+                        OnEvent(new Incoming(msg.Subject, null, msg.Data ?? ReadOnlyMemory<byte>.Empty), topic);
                     }
 #pragma warning disable CA1031 // one bad event never stops the topic
                     catch (Exception ex)
 #pragma warning restore CA1031
                     {
-                        BadFrame(new NatsMsg<byte[]>(msg.Subject, null, 0, null, msg.Data, _nats), ex.Message);
+                        BadFrame(new Incoming(msg.Subject, null, msg.Data ?? ReadOnlyMemory<byte>.Empty), ex.Message);
                     }
                 }
             }
@@ -188,9 +188,10 @@ public sealed partial class BrokerProxy
         }
     }
 
-    private void OnEvent(NatsMsg<byte[]> msg, string topic)
+    private void OnEvent(Incoming msg, string topic)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             return;
         }

@@ -17,14 +17,16 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        SendMessage(sender, $"{_prefix}.node.{to.Node}", to.Id, message, category, reply, trace, pending => new PendingRemote(pending, $"node {to.Node}", null, default), to.Node);
+        Outbox outbox = NodeOutbox(to.Node);
+        SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, category, reply, trace, outbox.Destination, null, default, to.Node);
     }
 
     void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace)
     {
         if (_router.Choose(service) is { } instance && !_lost.ContainsKey(instance.Node))
         {
-            SendMessage(sender, $"{_prefix}.node.{instance.Node}", instance.Id, message, category, reply, trace, pending => new PendingRemote(pending, $"node {instance.Node}", service, instance), instance.Node);
+            Outbox outbox = NodeOutbox(instance.Node);
+            SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, category, reply, trace, outbox.Destination, service, instance, instance.Node);
             return;
         }
 
@@ -34,11 +36,123 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        // No instance known: any node serving it takes it through the service's queue group.
-        SendMessage(sender, $"{_prefix}.svc.{service}", 0, message, category, reply, trace, pending => new PendingRemote(pending, $"service {service}", service, default), null);
+        // No instance known: any node serving it takes it through the service's queue group (one frame per NATS
+        // message: the server's "no responders" must reach this very request).
+        SendMessage(sender, null, $"{_prefix}.svc.{service}", 0, message, category, reply, trace, $"service {service}", service, default, null);
     }
 
-    private void SendMessage(Address sender, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, Func<ReplySink, PendingRemote> track, string? node)
+    /// <summary>The outbox of a peer's inbox, made on first use.</summary>
+    private Outbox NodeOutbox(string node)
+    {
+        if (_nodeOutboxes.TryGetValue(node, out Outbox? outbox))
+        {
+            return outbox;
+        }
+
+        string subject = $"{_prefix}.node.{node}";
+        return _nodeOutboxes.GetOrAdd(node, _ => new Outbox(subject, $"node {node}", PublishSegment, SegmentFailed, Options.MaxFrameBytes));
+    }
+
+    /// <summary>
+    /// The outbox of a peer's replies when <paramref name="replyTo"/> is a Tether reply subject
+    /// (<c>tether.{cluster}.reply.{node}.{correlation}</c>); null for any other subject (a foreign client's inbox).
+    /// </summary>
+    private Outbox? ReplyOutbox(string replyTo, out long correlation)
+    {
+        correlation = 0;
+        string head = _replyHead; // "tether.{cluster}.reply."
+        int dot = replyTo.LastIndexOf('.');
+        if (dot <= head.Length || !replyTo.StartsWith(head, StringComparison.Ordinal)
+            || !long.TryParse(replyTo.AsSpan(dot + 1), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out correlation)
+            || correlation == 0)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<char> prefix = replyTo.AsSpan(0, dot);
+        if (_replyOutboxLookup.TryGetValue(prefix, out Outbox? outbox))
+        {
+            return outbox;
+        }
+
+        if (!BrokerOptions.IsToken(replyTo[head.Length..dot]))
+        {
+            return null;
+        }
+
+        string key = prefix.ToString();
+        return _replyOutboxes.GetOrAdd(key, k => new Outbox(k + ".batch", $"replies to {k}", PublishSegment, SegmentFailed, Options.MaxFrameBytes));
+    }
+
+    /// <summary>Publishes a segment of an outbox: a lone frame as itself, several as one batch frame.</summary>
+    private ValueTask PublishSegment(Outbox outbox, Outbox.Segment segment)
+    {
+        List<Outbox.Item> items = segment.Items;
+        Interlocked.Add(ref _sent, items.Count);
+        Interlocked.Increment(ref _published);
+        if (items.Count == 1)
+        {
+            Outbox.Item item = items[0];
+            return _nats.PublishAsync(item.Subject, segment.FrameOf(item), replyTo: item.ReplyTo);
+        }
+
+        string? replyTo = null;
+        if (segment.HasRequests)
+        {
+            // The batch's own reply subject: "no responders" (or a rejection of the whole batch) fails its requests.
+            long batch = Interlocked.Increment(ref _nextBatch);
+            foreach (Outbox.Item item in items)
+            {
+                if (item.Pending is { } pending)
+                {
+                    pending.Batch = batch;
+                }
+            }
+
+            replyTo = _replyPrefix + (-batch).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return _nats.PublishAsync(outbox.BatchSubject, segment.AsBatch(), replyTo: replyTo);
+    }
+
+    private void SegmentFailed(Outbox outbox, Outbox.Segment segment, Exception ex)
+    {
+        foreach (Outbox.Item item in segment.Items)
+        {
+            if (item.Pending is { } pending && _pending.TryRemove(item.Correlation, out _))
+            {
+                pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: the broker connection failed: {ex.Message}", ex));
+            }
+        }
+    }
+
+    /// <summary>An answer to a whole batch of requests: the server's "no responders", or the receiver's rejection.</summary>
+    private void OnBatchAnswer(long batch, Incoming msg)
+    {
+        TetherException? error = null;
+        if (msg.HasNoResponders)
+        {
+            error = null; // per request below: its destination is in the text
+        }
+        else if (new MessagePackReader(msg.Data) is var reader && TryOpen(msg, ref reader, out Frame frame) && frame.Kind == FrameKind.Error)
+        {
+            error = new TetherException(frame.ErrorCode ?? ErrorCodes.BadRequest, frame.ErrorText ?? "the batch was rejected");
+        }
+        else
+        {
+            return;
+        }
+
+        foreach ((long correlation, PendingRemote pending) in _pending)
+        {
+            if (pending.Batch == batch && _pending.TryRemove(correlation, out _))
+            {
+                pending.Sink.TryFail(error ?? new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: nobody on the broker listens for {pending.Destination} (no responders)."));
+            }
+        }
+    }
+
+    private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
     {
         Type type = message.GetType();
         if (!Options.Contracts.TryGetName(type, out string contract))
@@ -61,20 +175,26 @@ public sealed partial class BrokerProxy
             Contract = contract,
             TraceParent = trace == default ? null : FormatTrace(trace),
         };
-        byte[] bytes = frame.Encode(type, message, _wire);
-        if (bytes.Length > Options.MaxFrameBytes)
+
+        byte[]? bytes = null;
+        if (outbox is null)
         {
-            Refuse(reply, $"{type.Name} takes {bytes.Length} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
-            return;
+            bytes = frame.Encode(type, message, _wire);
+            if (bytes.Length > Options.MaxFrameBytes)
+            {
+                Refuse(reply, $"{type.Name} takes {bytes.Length} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
+                return;
+            }
         }
 
         long correlation = 0;
         string? replyTo = null;
+        PendingRemote? pending = null;
         if (reply is not null)
         {
             correlation = Interlocked.Increment(ref _nextCorrelation);
-            _pending[correlation] = track(reply);
-            replyTo = _replyPrefix + correlation;
+            _pending[correlation] = pending = new PendingRemote(reply, destination, service, instance);
+            replyTo = _replyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (node is not null && _lost.ContainsKey(node) && _pending.TryRemove(correlation, out _))
             {
                 // Lost between the check and the registration: fail now rather than at the deadline.
@@ -83,7 +203,28 @@ public sealed partial class BrokerProxy
             }
         }
 
-        Publish(subject, bytes, replyTo, correlation);
+        if (bytes is not null)
+        {
+            Publish(subject, bytes, replyTo, correlation);
+            return;
+        }
+
+        int refused;
+        try
+        {
+            refused = outbox!.Append(frame, type, message, _wire, subject, replyTo, correlation, pending);
+        }
+        catch
+        {
+            _pending.TryRemove(correlation, out _);
+            throw;
+        }
+
+        if (refused > 0)
+        {
+            _pending.TryRemove(correlation, out _);
+            Refuse(reply, $"{type.Name} takes {refused} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
+        }
     }
 
     private static void Refuse(ReplySink? reply, string why)
@@ -137,13 +278,15 @@ public sealed partial class BrokerProxy
             ErrorText = reason,
             Flag = ownerEnded ? 1 : 0,
         };
-        Publish($"{_prefix}.node.{target.Node}", frame.Encode(null, null, _wire), null, 0);
+        Outbox outbox = NodeOutbox(target.Node);
+        outbox.Append(frame, null, null, _wire, outbox.BatchSubject, null, 0, null);
     }
 
     void IRemoteTransport.Renew(Address requestedBy, Address instance)
     {
         Frame frame = new() { Kind = FrameKind.Renew, SenderNode = requestedBy.Node, SenderId = requestedBy.Id, RecipientId = instance.Id };
-        Publish($"{_prefix}.node.{instance.Node}", frame.Encode(null, null, _wire), null, 0);
+        Outbox outbox = NodeOutbox(instance.Node);
+        outbox.Append(frame, null, null, _wire, outbox.BatchSubject, null, 0, null);
     }
 
     void IRemoteTransport.FactoryRegistered(string service) => _ = ServeAsync(service);
@@ -189,10 +332,23 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        byte[] bytes;
+        var frame = new Frame { Kind = FrameKind.Response, SenderNode = _node.Name, Contract = contract };
+        int refused;
         try
         {
-            bytes = new Frame { Kind = FrameKind.Response, SenderNode = _node.Name, Contract = contract }.Encode(type, value, _wire);
+            if (ReplyOutbox(replyTo, out long correlation) is { } outbox)
+            {
+                refused = outbox.Append(frame, type, value, _wire, replyTo, null, correlation, null);
+            }
+            else
+            {
+                byte[] bytes = frame.Encode(type, value, _wire);
+                refused = bytes.Length > Options.MaxFrameBytes ? bytes.Length : 0;
+                if (refused == 0)
+                {
+                    Publish(replyTo, bytes, null, 0);
+                }
+            }
         }
         catch (MessagePackSerializationException ex)
         {
@@ -200,18 +356,20 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        if (bytes.Length > Options.MaxFrameBytes)
+        if (refused > 0)
         {
-            SendError(replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) takes {bytes.Length} bytes, more than MaxFrameBytes ({Options.MaxFrameBytes}) on node {_node.Name}.");
-            return;
+            SendError(replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) takes {refused} bytes, more than MaxFrameBytes ({Options.MaxFrameBytes}) on node {_node.Name}.");
         }
-
-        Publish(replyTo, bytes, null, 0);
     }
 
     internal void SendError(string replyTo, string code, string text)
     {
         Frame frame = new() { Kind = FrameKind.Error, SenderNode = _node.Name, ErrorCode = code, ErrorText = text };
+        if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
+        {
+            return;
+        }
+
         Publish(replyTo, frame.Encode(null, null, _wire), null, 0);
     }
 
@@ -246,7 +404,7 @@ public sealed partial class BrokerProxy
             await server.AddEndpointAsync<byte[]>(
                 svcMsg =>
                 {
-                    var msg = new NatsMsg<byte[]>(svcMsg.Subject, svcMsg.ReplyTo, svcMsg.Data?.Length ?? 0, svcMsg.Headers, svcMsg.Data, _nats);
+                    var msg = new Incoming(svcMsg.Subject, svcMsg.ReplyTo, svcMsg.Data ?? ReadOnlyMemory<byte>.Empty);
                     Interlocked.Increment(ref _received);
                     try
                     {
@@ -272,9 +430,10 @@ public sealed partial class BrokerProxy
         }
     }
 
-    private void OnService(NatsMsg<byte[]> msg, string service)
+    private void OnService(Incoming msg, string service)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             return;
         }
@@ -293,7 +452,7 @@ public sealed partial class BrokerProxy
         }
     }
 
-    private void OnCreate(NatsMsg<byte[]> msg, Frame frame, ref MessagePackReader reader)
+    private void OnCreate(Incoming msg, Frame frame, ref MessagePackReader reader)
     {
         if (frame.Contract is null || msg.ReplyTo is null)
         {
@@ -388,9 +547,10 @@ public sealed partial class BrokerProxy
         Publish($"{_prefix}.hb", beat.Encode(typeof(Dictionary<string, long[]>), services, _wire), null, 0);
     }
 
-    private void OnHeartbeat(NatsMsg<byte[]> msg)
+    private void OnHeartbeat(Incoming msg)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader) || frame.SenderNode is not { } peer || peer == _node.Name)
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame) || frame.SenderNode is not { } peer || peer == _node.Name)
         {
             return;
         }

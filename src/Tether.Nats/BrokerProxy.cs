@@ -29,7 +29,13 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly string _prefix;
     private readonly string _inbox;
     private readonly string _replyPrefix;
-    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new();
+    // Many locks: requests are added by the callers' threads while answers remove them on the socket reader.
+    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new(concurrencyLevel: 64, capacity: 1024);
+    private readonly ConcurrentDictionary<string, Outbox> _nodeOutboxes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Outbox> _replyOutboxes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Outbox>.AlternateLookup<ReadOnlySpan<char>> _replyOutboxLookup;
+    private readonly string _replyHead;
+    private long _nextBatch;
     private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _services = new(StringComparer.Ordinal);
@@ -37,6 +43,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly NatsSvcContext _svc;
     private readonly List<INatsSvcServer> _svcServers = [];
     private readonly List<INatsSub<byte[]>> _subs = []; // strong references: NATS.Net holds subscriptions weakly
+    private readonly List<InlineSub> _inlineSubs = [];
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly MessagePack.MessagePackSerializerOptions _wire;
@@ -45,6 +52,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private long _badFrames;
     private long _sent;
     private long _received;
+    private long _batchesReceived;
+    private long _published;
     private long _peersLost;
     private long _lastBeat;
     private int _announcePending;
@@ -59,6 +68,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         _prefix = $"tether.{options.Cluster}";
         _inbox = $"{_prefix}.node.{node.Name}";
         _replyPrefix = $"{_prefix}.reply.{node.Name}.";
+        _replyHead = $"{_prefix}.reply.";
+        _replyOutboxLookup = _replyOutboxes.GetAlternateLookup<ReadOnlySpan<char>>();
         _router = new ServiceRouter(options.Exploration, smoothing: 0.3);
         _svc = new NatsSvcContext(nats);
         _wire = WireSerializer.For(this);
@@ -97,6 +108,12 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     /// <summary>The moving latency (ms) of each known instance of <paramref name="service"/> on other nodes; -1 for one not measured yet.</summary>
     public IReadOnlyDictionary<Address, double> Latencies(string service) => _router.Latencies(service);
+
+    /// <summary>NATS messages received that carried a batch of frames (for tests).</summary>
+    internal long BatchesReceived => Interlocked.Read(ref _batchesReceived);
+
+    /// <summary>NATS messages published through the outboxes: a lone frame or a whole batch each (for tests).</summary>
+    internal long MessagesPublished => Interlocked.Read(ref _published);
 
     /// <summary>A snapshot of the proxy's counters.</summary>
     public BrokerStatistics Statistics => new(
@@ -166,8 +183,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     private async Task StartAsync(CancellationToken cancellation)
     {
-        await SubscribeAsync(_inbox, null, OnInbox, cancellation).ConfigureAwait(false);
-        await SubscribeAsync(_replyPrefix + "*", null, OnReply, cancellation).ConfigureAwait(false);
+        await SubscribeInlineAsync(_inbox, OnInbox, cancellation).ConfigureAwait(false);
+        await SubscribeInlineAsync(_replyPrefix + "*", OnReply, cancellation).ConfigureAwait(false);
         await SubscribeAsync($"{_prefix}.hb", null, OnHeartbeat, cancellation).ConfigureAwait(false);
         await StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         _node.Remote = this;
@@ -187,7 +204,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         LogAttached(_logger, _node.Name, Options.Url, Options.Cluster);
     }
 
-    private async Task<INatsSub<byte[]>> SubscribeAsync(string subject, string? queueGroup, Action<NatsMsg<byte[]>> handle, CancellationToken cancellation)
+    private async Task<INatsSub<byte[]>> SubscribeAsync(string subject, string? queueGroup, Action<Incoming> handle, CancellationToken cancellation)
     {
         INatsSub<byte[]> sub = await _nats.SubscribeCoreAsync<byte[]>(subject, queueGroup, cancellationToken: cancellation).ConfigureAwait(false);
         lock (_subs)
@@ -199,23 +216,25 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         return sub;
     }
 
-    private async Task ReadLoop(INatsSub<byte[]> sub, Action<NatsMsg<byte[]>> handle)
+    /// <summary>A hot subscription (inbox, replies): handled on the socket reader, see <see cref="InlineSub"/>.</summary>
+    private async Task SubscribeInlineAsync(string subject, Action<Incoming> handle, CancellationToken cancellation)
+    {
+        var sub = new InlineSub(_nats, subject, msg => Dispatch(msg, handle), _stopping.Token);
+        lock (_subs)
+        {
+            _inlineSubs.Add(sub);
+        }
+
+        await _nats.AddSubAsync(sub, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task ReadLoop(INatsSub<byte[]> sub, Action<Incoming> handle)
     {
         try
         {
             await foreach (NatsMsg<byte[]> msg in sub.Msgs.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                Interlocked.Increment(ref _received);
-                try
-                {
-                    handle(msg);
-                }
-#pragma warning disable CA1031 // one bad message never stops the loop
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    BadFrame(msg, ex.Message);
-                }
+                Dispatch(Incoming.From(msg), handle);
             }
         }
         catch (OperationCanceledException)
@@ -223,9 +242,89 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    private void OnInbox(NatsMsg<byte[]> msg)
+    /// <summary>Counts a received message and hands it (or each frame of a batch) to its handler; never throws.</summary>
+    private void Dispatch(Incoming incoming, Action<Incoming> handle)
     {
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        if (Frame.IsBatch(incoming.Data.Span))
+        {
+            Interlocked.Increment(ref _batchesReceived);
+            Unbatch(incoming, handle);
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        try
+        {
+            handle(incoming);
+        }
+#pragma warning disable CA1031 // one bad message never stops the subscription
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            BadFrame(incoming, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Handles each frame of a batch exactly as if it had come alone, in order. A malformed item ends the batch (the
+    /// rest cannot be found): it is counted, and the batch's sender is told when it left a reply subject.
+    /// </summary>
+    private void Unbatch(Incoming batch, Action<Incoming> handle)
+    {
+        if (batch.Data.Length > Options.MaxFrameBytes)
+        {
+            Interlocked.Increment(ref _received);
+            BadFrame(batch, $"the batch has {batch.Data.Length} bytes, more than the {Options.MaxFrameBytes} allowed");
+            return;
+        }
+
+        var reader = new MessagePackReader(batch.Data);
+        int count;
+        try
+        {
+            count = Frame.DecodeBatchHeader(ref reader);
+        }
+        catch (WireException ex)
+        {
+            Interlocked.Increment(ref _received);
+            BadFrame(batch, ex.Message);
+            return;
+        }
+
+        bool replies = batch.Subject.StartsWith(_replyPrefix, StringComparison.Ordinal);
+        for (int i = 0; i < count; i++)
+        {
+            Incoming item;
+            try
+            {
+                Frame.DecodeBatchItem(ref reader, batch.Data, out long correlation, out string? replyTo, out ReadOnlyMemory<byte> frame);
+                item = new Incoming(batch.Subject, replyTo, frame, Correlation: replies ? correlation : 0);
+            }
+            catch (WireException ex)
+            {
+                Interlocked.Increment(ref _received);
+                BadFrame(batch, $"frame {i + 1} of {count} in a batch: {ex.Message}");
+                return;
+            }
+
+            Interlocked.Increment(ref _received);
+            try
+            {
+                handle(item);
+            }
+#pragma warning disable CA1031 // one bad frame never stops the batch
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                BadFrame(item, ex.Message);
+            }
+        }
+    }
+
+    private void OnInbox(Incoming msg)
+    {
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             return;
         }
@@ -259,7 +358,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    private void DeliverLocally(NatsMsg<byte[]> msg, Frame frame, ref MessagePackReader reader, string? service = null)
+    private void DeliverLocally(Incoming msg, Frame frame, ref MessagePackReader reader, string? service = null)
     {
         if (frame.Contract is null || !Options.Contracts.TryGetType(frame.Contract, out Type type))
         {
@@ -283,7 +382,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 return;
             }
 
-            sink = new RemoteReplySink(this, msg.ReplyTo, $"{frame.Contract} from {frame.Sender}");
+            sink = new RemoteReplySink(this, msg.ReplyTo, frame.Contract, frame.Sender);
         }
 
         ActivityContext.TryParse(frame.TraceParent, null, out ActivityContext trace);
@@ -302,11 +401,23 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         _node.Deliver(frame.Sender, new Address(_node.Name, frame.RecipientId), payload, category, sink, trace);
     }
 
-    private void OnReply(NatsMsg<byte[]> msg)
+    private void OnReply(Incoming msg)
     {
-        if (!long.TryParse(msg.Subject.AsSpan(_replyPrefix.Length), out long correlation) || !_pending.TryRemove(correlation, out PendingRemote? pending))
+        long correlation = msg.Correlation;
+        if (correlation == 0 && !long.TryParse(msg.Subject.AsSpan(_replyPrefix.Length), out correlation))
         {
-            return; // late (already timed out) or not ours: nobody waits for it
+            return; // not ours
+        }
+
+        if (correlation < 0)
+        {
+            OnBatchAnswer(-correlation, msg);
+            return;
+        }
+
+        if (!_pending.TryRemove(correlation, out PendingRemote? pending))
+        {
+            return; // late (already timed out): nobody waits for it
         }
 
         ReplySink sink = pending.Sink;
@@ -318,7 +429,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        if (!TryOpen(msg, out Frame frame, out MessagePackReader reader))
+        var reader = new MessagePackReader(msg.Data);
+        if (!TryOpen(msg, ref reader, out Frame frame))
         {
             sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the reply was malformed."));
             return;
@@ -368,12 +480,13 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    private bool TryOpen(NatsMsg<byte[]> msg, out Frame frame, out MessagePackReader reader)
+    /// <summary>Checks the frame's size and reads its header; <paramref name="reader"/> (over <c>msg.Data</c>) is left at the payload.</summary>
+    /// <remarks>The reader is the caller's local, passed by reference: a copy of it (a large struct) costs more than the whole header.</remarks>
+    private bool TryOpen(Incoming msg, ref MessagePackReader reader, out Frame frame)
     {
         frame = default;
-        reader = default;
-        byte[]? data = msg.Data;
-        if (data is null || data.Length == 0)
+        ReadOnlyMemory<byte> data = msg.Data;
+        if (data.Length == 0)
         {
             BadFrame(msg, "the frame is empty");
             return false;
@@ -385,10 +498,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return false;
         }
 
-        reader = new MessagePackReader(data);
         try
         {
-            frame = Frame.DecodeHeader(ref reader);
+            Frame.DecodeHeader(ref reader, out frame);
             return true;
         }
         catch (WireException ex)
@@ -398,7 +510,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    private void BadFrame(NatsMsg<byte[]> msg, string why)
+    private void BadFrame(Incoming msg, string why)
     {
         long count = Interlocked.Increment(ref _badFrames);
         if ((count & (count - 1)) == 0)

@@ -12,18 +12,23 @@ internal sealed record CliOptions
         with the ratio of Tether to the best peer.
 
         Options:
+          --remote             the two-node scenarios instead: tether over NATS (a nats-server is started on a free
+                               loopback port), protoactor (Proto.Remote, gRPC), akka (Akka.Remote, DotNetty TCP) and
+                               nats-raw (NATS.Net alone: the ceiling, not a peer)
           --quick              small sizes and few iterations; the whole run takes under 3 minutes
           --scenario NAME      run only this scenario (repeatable); see --list
-          --framework NAME     run only this framework (repeatable): tether, protoactor, akka
+          --framework NAME     run only this framework (repeatable): tether, protoactor, akka (--remote: also nats-raw)
           --json PATH          also write the medians as JSON: [{"scenario","framework","value","unit"}]
-          --iterations N       measured iterations per scenario (default 5, quick 3)
+          --iterations N       measured iterations per scenario (default 5, quick 3; --remote: 7, quick 5)
           --warmup N           warm-up iterations per scenario (default 2, quick 1)
-          --timeout SECONDS    an iteration running longer counts as a hang (default 10; 60 for jobs, 300 for spawn)
+          --timeout SECONDS    an iteration running longer counts as a hang (default 10; 60 for jobs and --remote, 300 for spawn)
           --list               list the scenarios and exit
           -h, --help           show this text and exit
         """;
 
     public bool Quick { get; init; }
+
+    public bool Remote { get; init; }
 
     public IReadOnlyList<string> Scenarios { get; init; } = [];
 
@@ -53,6 +58,9 @@ internal sealed record CliOptions
             {
                 case "--quick":
                     options = options with { Quick = true };
+                    break;
+                case "--remote":
+                    options = options with { Remote = true };
                     break;
                 case "--list":
                     options = options with { List = true };

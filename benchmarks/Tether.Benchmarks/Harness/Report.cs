@@ -18,13 +18,22 @@ internal static class Report
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The transport alone (NATS.Net without a runtime): a ceiling to compare with, not a peer.</summary>
+    public const string Ceiling = "nats-raw";
+
     public static string Table(IReadOnlyList<Result> results, IReadOnlyList<string> frameworks)
     {
         var header = new List<string> { "scenario", "unit", "better" };
         header.AddRange(frameworks);
+        bool ceiling = frameworks.Contains(Ceiling);
+        if (ceiling)
+        {
+            header.Add($"tether / {Ceiling}");
+        }
+
         header.Add("tether vs best peer (direction-adjusted: N× better/worse)");
         var rows = new List<List<string>> { header };
-        foreach (IGrouping<Scenario, Result> group in results.GroupBy(r => r.Scenario).OrderBy(g => Scenario.All.ToList().IndexOf(g.Key)))
+        foreach (IGrouping<Scenario, Result> group in results.GroupBy(r => r.Scenario).OrderBy(g => Scenario.Every.ToList().IndexOf(g.Key)))
         {
             var row = new List<string> { group.Key.Name, group.Key.Unit, group.Key.Better == Better.Higher ? "higher" : "lower" };
             foreach (string framework in frameworks)
@@ -39,6 +48,13 @@ internal static class Report
                         + (r.Hangs > 0 ? $" ({r.Hangs} hang{(r.Hangs > 1 ? "s" : string.Empty)})" : string.Empty),
                     _ => "-",
                 });
+            }
+
+            if (ceiling)
+            {
+                double? t = group.FirstOrDefault(x => x.Framework == "tether")?.Median;
+                double? c = group.FirstOrDefault(x => x.Framework == Ceiling)?.Median;
+                row.Add(t is > 0 && c is > 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.Value / c.Value:0.00}") : "-");
             }
 
             row.Add(Verdict(group.ToList()));
@@ -63,7 +79,7 @@ internal static class Report
     public static string Verdict(IReadOnlyList<Result> results)
     {
         double? tether = results.FirstOrDefault(r => r.Framework == "tether")?.Median;
-        Result[] peers = results.Where(r => r.Framework != "tether" && r.Median is > 0).ToArray();
+        Result[] peers = results.Where(r => r.Framework != "tether" && r.Framework != Ceiling && r.Median is > 0).ToArray();
         if (tether is not { } t || peers.Length == 0 || t <= 0)
         {
             return "-";

@@ -20,6 +20,19 @@ internal sealed record Scenario(string Name, string Unit, Better Better, string 
     public static readonly Scenario Fanout10K = new("fanout-10k", "ms", Better.Lower, "one request; a working target requests 10,000 others and sums the answers");
     public static readonly Scenario Jobs100K = new("jobs-100k", "ms", Better.Lower, "100,000 tiny jobs, one target each, at most 2 x cores running");
 
+    public static readonly Scenario RemoteBlast = new("remote-blast", "msg/s", Better.Higher, "two nodes: a client sends 32-byte messages fire-and-forget (at most 10,000 unanswered) to an echo on the server node, which sends each back; both directions counted");
+    public static readonly Scenario RemoteWindow1 = new("remote-window50-1", "msg/s", Better.Higher, "two nodes: 1 client keeps 50 requests (32 bytes each way) in flight to a responder on the server node; requests + responses per second");
+    public static readonly Scenario RemoteWindow4 = new("remote-window50-4", "msg/s", Better.Higher, "two nodes: 4 clients keep 50 requests each in flight (200 in all); requests + responses per second");
+    public static readonly Scenario RemoteP50 = new("remote-request-p50", "µs", Better.Lower, "two nodes: sequential request/response (32 bytes each way) from outside the runtime: median latency");
+    public static readonly Scenario RemoteP99 = new("remote-request-p99", "µs", Better.Lower, "two nodes: sequential request/response from outside the runtime: 99th percentile latency");
+
+    /// <summary>The in-process scenarios (the default mode).</summary>
     public static IReadOnlyList<Scenario> All { get; } =
         [PingPong1, ValidatedPingPongWorkload.Scenario, PingPong4, PingPongAlloc, RequestP50, RequestP99, Spawn1MSeconds, Spawn1MBytes, Fanout10K, Jobs100K];
+
+    /// <summary>The two-node scenarios (<c>--remote</c>).</summary>
+    public static IReadOnlyList<Scenario> Remote { get; } = [RemoteBlast, RemoteWindow1, RemoteWindow4, RemoteP50, RemoteP99];
+
+    /// <summary>Every scenario, in table order.</summary>
+    public static IReadOnlyList<Scenario> Every { get; } = [.. All, .. Remote];
 }

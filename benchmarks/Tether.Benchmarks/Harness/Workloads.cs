@@ -23,7 +23,7 @@ internal sealed record WorkloadResult(Dictionary<Scenario, List<double>> Samples
 internal sealed record Iteration(double[] Values, string Text);
 
 /// <summary>
-/// A piece of work that yields one or more scenarios' figures. It runs one framework at a time: warm-up iterations
+/// It runs one framework at a time: warm-up iterations
 /// (discarded), then measured iterations; each iteration gives one sample per scenario.
 /// </summary>
 /// <remarks>
@@ -31,7 +31,26 @@ internal sealed record Iteration(double[] Values, string Text);
 /// and a fresh one set up, and the iteration is run again (at most <see cref="MaxHangs"/> times, then the framework
 /// fails the workload). The count goes into the table, so a hang is never hidden.
 /// </remarks>
-internal abstract class Workload
+internal interface IWorkload
+{
+    IReadOnlyList<Scenario> Scenarios { get; }
+
+    /// <summary>What --quick changes beyond iteration counts and that a reader of the table must know, or null.</summary>
+    string? QuickNote { get; }
+
+    /// <summary>Warm-up and measured iteration counts when the user names none.</summary>
+    (int Warmup, int Iterations) DefaultCounts(bool quick);
+}
+
+/// <summary>A workload on the in-process runtimes (<see cref="IBenchSystem"/>).</summary>
+internal abstract class Workload : Workload<IBenchSystem>;
+
+/// <summary>
+/// A piece of work that yields one or more scenarios' figures, on one kind of system under test
+/// (<see cref="IBenchSystem"/> in process, <see cref="IRemoteBench"/> across two nodes).
+/// </summary>
+internal abstract class Workload<TSystem> : IWorkload
+    where TSystem : class, IAsyncDisposable
 {
     private const int MaxHangs = 3;
 
@@ -50,17 +69,17 @@ internal abstract class Workload
     public virtual (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (1, 3) : (2, 5);
 
     /// <summary>Prepares a fresh runtime (spawns what every iteration uses); the result is handed to each iteration.</summary>
-    protected virtual Task<object?> SetupAsync(IBenchSystem system, Plan plan) => Task.FromResult<object?>(null);
+    protected virtual Task<object?> SetupAsync(TSystem system, Plan plan) => Task.FromResult<object?>(null);
 
     /// <summary>Runs one iteration; <paramref name="warm"/> tells a warm-up (which may be smaller).</summary>
-    protected abstract Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm);
+    protected abstract Task<Iteration> IterateAsync(TSystem system, object? state, Plan plan, bool warm);
 
-    public virtual async Task<WorkloadResult> RunAsync(Func<IBenchSystem> create, Plan plan, Action<string> log)
+    public virtual async Task<WorkloadResult> RunAsync(Func<TSystem> create, Plan plan, Action<string> log)
     {
         Dictionary<Scenario, List<double>> samples = Scenarios.ToDictionary(s => s, _ => new List<double>());
         TimeSpan timeout = plan.Timeout ?? DefaultTimeout;
         int hangs = 0;
-        IBenchSystem? system = null;
+        TSystem? system = null;
         object? state = null;
         try
         {
@@ -85,7 +104,7 @@ internal abstract class Workload
                 {
                     hangs++;
                     log($"  HANG: iteration {i + 1} did not end within {timeout.TotalSeconds:0} s; restarting the runtime ({hangs} so far)");
-                    IBenchSystem hung = system;
+                    TSystem hung = system;
                     system = null;
                     restartedAt = i + 1;
                     warmedUp = TimeSpan.Zero;
@@ -114,7 +133,7 @@ internal abstract class Workload
 
                 if (FreshRuntimePerIteration)
                 {
-                    IBenchSystem used = system;
+                    TSystem used = system;
                     system = null;
                     await DisposeQuietly(used, log);
                 }
@@ -131,7 +150,7 @@ internal abstract class Workload
         return new WorkloadResult(samples, hangs);
     }
 
-    protected static async Task DisposeQuietly(IBenchSystem system, Action<string> log)
+    protected static async Task DisposeQuietly(TSystem system, Action<string> log)
     {
         try
         {

@@ -15,6 +15,9 @@ internal enum FrameKind : byte
     Create = 8,
     Heartbeat = 9,
     Bye = 10,
+
+    /// <summary>Several frames for one destination in one NATS message (see <see cref="Frame.BatchKind"/>).</summary>
+    Batch = 11,
 }
 
 /// <summary>
@@ -39,9 +42,111 @@ internal struct Frame
 
     public Address Sender => SenderNode is null ? default : new Address(SenderNode, SenderId);
 
+    /// <summary>
+    /// The kind of a batch frame: a MessagePack array <c>[version, 11, item, item, ...]</c> (always with a 32-bit array
+    /// header, so the header has a fixed size of <see cref="BatchHeaderBytes"/>), each item <c>[correlation, replyTo, frame]</c>:
+    /// the correlation an answer is for (in a batch of replies; 0 otherwise), the NATS reply subject of a request (or nil)
+    /// and the frame itself as binary. Each frame is handled exactly as if it had come in its own NATS message.
+    /// </summary>
+    public const FrameKind BatchKind = FrameKind.Batch;
+
+    /// <summary>The size of a batch frame's header: array32 marker and count, version, kind.</summary>
+    public const int BatchHeaderBytes = 7;
+
+    /// <summary>Writes a batch header for <paramref name="items"/> items at the start of <paramref name="buffer"/>.</summary>
+    public static void WriteBatchHeader(Span<byte> buffer, int items)
+    {
+        buffer[0] = 0xDD;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[1..], (uint)(items + 2));
+        buffer[5] = Version;
+        buffer[6] = (byte)FrameKind.Batch;
+    }
+
+    /// <summary>Builds a batch frame from whole frames (the proxy writes batches in place; this serves tests and tools).</summary>
+    public static byte[] EncodeBatch(IReadOnlyList<(long Correlation, string? ReplyTo, byte[] Frame)> items)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.GetSpan(BatchHeaderBytes);
+        buffer.Advance(BatchHeaderBytes);
+        var writer = new MessagePackWriter(buffer);
+        foreach ((long correlation, string? replyTo, byte[] frame) in items)
+        {
+            writer.WriteArrayHeader(3);
+            writer.Write(correlation);
+            writer.Write(replyTo);
+            writer.Write(frame);
+        }
+
+        writer.Flush();
+        byte[] bytes = buffer.WrittenSpan.ToArray();
+        WriteBatchHeader(bytes, items.Count);
+        return bytes;
+    }
+
+    /// <summary>True when <paramref name="data"/> starts like a batch frame (it may still be malformed further on).</summary>
+    public static bool IsBatch(ReadOnlySpan<byte> data)
+        => data.Length >= BatchHeaderBytes && data[0] == 0xDD && data[5] == Version && data[6] == (byte)FrameKind.Batch;
+
+    /// <summary>Reads a batch header; <paramref name="reader"/> is left at the first item.</summary>
+    /// <returns>The number of items announced.</returns>
+    /// <exception cref="WireException">The header is malformed.</exception>
+    public static int DecodeBatchHeader(ref MessagePackReader reader)
+    {
+        try
+        {
+            int count = reader.ReadArrayHeader();
+            if (count < 2 || reader.ReadInt32() != Version || reader.ReadByte() != (byte)FrameKind.Batch)
+            {
+                throw new WireException("the batch header is malformed");
+            }
+
+            return count - 2;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            throw new WireException($"the batch is truncated or malformed ({ex.Message})", ex);
+        }
+    }
+
+    /// <summary>Reads one batch item: the correlation, the reply subject and the frame's bytes (a slice of the batch, not a copy).</summary>
+    /// <exception cref="WireException">The item is truncated or malformed (the rest of the batch cannot be found).</exception>
+    public static void DecodeBatchItem(ref MessagePackReader reader, ReadOnlyMemory<byte> batch, out long correlation, out string? replyTo, out ReadOnlyMemory<byte> frame)
+    {
+        try
+        {
+            if (reader.ReadArrayHeader() != 3)
+            {
+                throw new WireException("a batch item has 3 fields");
+            }
+
+            correlation = reader.ReadInt64();
+            replyTo = reader.ReadString();
+            ReadOnlySequence<byte>? bytes = reader.ReadBytes();
+            if (bytes is not { } slice)
+            {
+                throw new WireException("a batch item has no frame");
+            }
+
+            // The reader runs over the batch's one contiguous buffer, so the slice is a single segment of it.
+            long end = reader.Consumed;
+            frame = batch.Slice((int)(end - slice.Length), (int)slice.Length);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
+        {
+            throw new WireException($"the batch is truncated or malformed ({ex.Message})", ex);
+        }
+    }
+
     public readonly byte[] Encode(Type? payloadType, object? payload, MessagePackSerializerOptions? options = null)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
+        EncodeTo(buffer, payloadType, payload, options);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes the frame into <paramref name="buffer"/> (no copy of its own).</summary>
+    public readonly void EncodeTo(IBufferWriter<byte> buffer, Type? payloadType, object? payload, MessagePackSerializerOptions? options = null)
+    {
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(Fields);
         writer.Write(Version);
@@ -64,13 +169,21 @@ internal struct Frame
         }
 
         writer.Flush();
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Reads the header; <paramref name="reader"/> is left at the payload.</summary>
     /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
     public static Frame DecodeHeader(ref MessagePackReader reader)
     {
+        DecodeHeader(ref reader, out Frame frame);
+        return frame;
+    }
+
+    /// <summary>Reads the header into <paramref name="frame"/> field by field (no copy of a whole frame); <paramref name="reader"/> is left at the payload.</summary>
+    /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
+    public static void DecodeHeader(ref MessagePackReader reader, out Frame frame)
+    {
+        frame = default;
         try
         {
             int count = reader.ReadArrayHeader();
@@ -85,18 +198,15 @@ internal struct Frame
                 throw new WireException($"frame version {version} is not supported (this node speaks {Version})");
             }
 
-            var frame = new Frame
-            {
-                Kind = (FrameKind)reader.ReadByte(),
-                SenderNode = reader.ReadString(),
-                SenderId = reader.ReadInt64(),
-                RecipientId = reader.ReadInt64(),
-                Contract = reader.ReadString(),
-                TraceParent = reader.ReadString(),
-                ErrorCode = reader.ReadString(),
-                ErrorText = reader.ReadString(),
-                Flag = reader.ReadInt64(),
-            };
+            frame.Kind = (FrameKind)reader.ReadByte();
+            frame.SenderNode = Utf8Interner.ReadString(ref reader);
+            frame.SenderId = reader.ReadInt64();
+            frame.RecipientId = reader.ReadInt64();
+            frame.Contract = Utf8Interner.ReadString(ref reader);
+            frame.TraceParent = reader.ReadString();
+            frame.ErrorCode = reader.ReadString();
+            frame.ErrorText = reader.ReadString();
+            frame.Flag = reader.ReadInt64();
             if (!Enum.IsDefined(frame.Kind))
             {
                 throw new WireException($"frame kind {(byte)frame.Kind} is unknown");
@@ -107,7 +217,7 @@ internal struct Frame
                 throw new WireException("the sender's node name is not valid");
             }
 
-            return frame;
+            return;
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
         {

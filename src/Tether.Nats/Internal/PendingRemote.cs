@@ -20,4 +20,10 @@ internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string desti
 
     /// <summary>A remote create: an answer that arrives after the creator gave up is an orphan to end.</summary>
     public bool IsCreate { get; } = isCreate;
+
+    /// <summary>
+    /// The batch it left in (0: alone): the server's "no responders" or a receiver's rejection of a whole batch comes
+    /// back on the batch's reply subject, and fails every request of that batch.
+    /// </summary>
+    public long Batch { get; set; }
 }

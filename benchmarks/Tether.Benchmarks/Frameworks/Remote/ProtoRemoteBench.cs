@@ -1,0 +1,136 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Proto;
+using Proto.Remote;
+using Proto.Remote.GrpcNet;
+using Tether.Benchmarks.Harness;
+
+namespace Tether.Benchmarks.Frameworks.Remote;
+
+/// <summary>
+/// Proto.Remote 1.8.0 in its recommended configuration: two <c>ActorSystem</c>s with <c>WithRemote(RemoteConfig
+/// .BindToLocalhost(port))</c> (gRPC over HTTP/2, loopback) and protobuf messages (<c>BytesValue</c>, a well-known type, so
+/// no code generation). Actors as in Proto.Actor's own RemoteBenchmark: <c>context.Request</c> to the remote echo,
+/// which <c>Respond</c>s; <c>Root.RequestAsync</c> from outside.
+/// </summary>
+internal sealed class ProtoRemoteBench : IRemoteBench
+{
+    private ActorSystem? _client;
+    private ActorSystem? _server;
+    private string _serverAddress = "";
+    private int _spawned;
+
+    private ActorSystem Client => _client ?? throw new InvalidOperationException("not started");
+
+    private ActorSystem Server => _server ?? throw new InvalidOperationException("not started");
+
+    public async Task StartAsync()
+    {
+        int serverPort = NatsServerProcess.FreePort();
+        int clientPort = NatsServerProcess.FreePort();
+        _server = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(serverPort).WithProtoMessages(WrappersReflection.Descriptor));
+        _client = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(clientPort).WithProtoMessages(WrappersReflection.Descriptor));
+        await _server.Remote().StartAsync();
+        await _client.Remote().StartAsync();
+        _serverAddress = $"127.0.0.1:{serverPort}";
+
+        // One round trip so the connection between the two is up before anything is timed.
+        PID echo = SpawnEcho();
+        await Client.Root.RequestAsync<BytesValue>(echo, new BytesValue { Value = ByteString.CopyFrom(RemotePayload.Create()) }, TimeSpan.FromSeconds(30));
+    }
+
+    private PID SpawnEcho()
+    {
+        string name = $"echo-{Interlocked.Increment(ref _spawned)}";
+        Server.Root.SpawnNamed(Props.FromProducer(static () => new EchoActor()), name);
+        return PID.FromAddress(_serverAddress, name);
+    }
+
+    public Task<Func<Task>> PrepareBlastAsync(int messages, int window)
+    {
+        PID echo = SpawnEcho();
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PID blaster = Client.Root.Spawn(Props.FromProducer(() => new BlastActor(echo, messages, window, finished)));
+        return Task.FromResult<Func<Task>>(() =>
+        {
+            Client.Root.Send(blaster, new Go());
+            return finished.Task;
+        });
+    }
+
+    public Task<Func<Task<int>>> PrepareRequestAsync()
+    {
+        PID echo = SpawnEcho();
+        var payload = new BytesValue { Value = ByteString.CopyFrom(RemotePayload.Create()) };
+        return Task.FromResult<Func<Task<int>>>(async () => (await Client.Root.RequestAsync<BytesValue>(echo, payload)).Value.Length);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        ActorSystem[] systems = new[] { _client, _server }.OfType<ActorSystem>().ToArray();
+        await Task.WhenAll(systems.Select(s => s.ShutdownAsync("benchmark done")));
+
+        // Then the gRPC endpoints. Remote().ShutdownAsync waits about 30 s per system here (for its endpoints to drain);
+        // nothing is sent any more, so give it a few seconds and go on (its idle wait costs no CPU).
+        Task remotes = Task.WhenAll(systems.Select(s => s.Remote().ShutdownAsync(graceful: false)));
+        try
+        {
+            await remotes.WaitAsync(TimeSpan.FromSeconds(3));
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    private sealed record Go;
+
+    private sealed class EchoActor : IActor
+    {
+        public Task ReceiveAsync(IContext context)
+        {
+            if (context.Message is BytesValue)
+            {
+                context.Respond(context.Message);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class BlastActor(PID echo, int messages, int window, TaskCompletionSource finished) : IActor
+    {
+        private readonly BytesValue _payload = new() { Value = ByteString.CopyFrom(RemotePayload.Create()) };
+        private int _sent;
+        private int _received;
+
+        public Task ReceiveAsync(IContext context)
+        {
+            switch (context.Message)
+            {
+                case Go:
+                    int first = Math.Min(window, messages);
+                    for (int i = 0; i < first; i++)
+                    {
+                        context.Request(echo, _payload);
+                    }
+
+                    _sent = first;
+                    break;
+                case BytesValue:
+                    if (++_received == messages)
+                    {
+                        finished.TrySetResult();
+                    }
+                    else if (_sent < messages)
+                    {
+                        _sent++;
+                        context.Request(echo, _payload);
+                    }
+
+                    break;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using NATS.Client.Core;
+using Tether.Nats.Internal;
+
+namespace Tether.Nats.Tests;
+
+/// <summary>Per-destination batching in the broker proxy: many frames in one NATS message under load, nothing lost or reordered.</summary>
+public sealed class BatchingTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task ABurstOfSends_TravelsInBatches_AllArriveInOrder()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
+        const int count = 4_000; // 8,000 in all: below the mailbox capacity (10,000), so none is dropped
+
+        Address[] senders = [a.Spawn(() => new Burster()), a.Spawn(() => new Burster())];
+        foreach (Address sender in senders)
+        {
+            a.Send(sender, new Burst(echo, count));
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        int seen;
+        while ((seen = await a.Request(echo, new GetSeen()).AsTask().WaitAsync(s_wait)) < 2 * count)
+        {
+            Assert.True(seen >= 0, $"{-seen} messages arrived out of order");
+            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"only {seen} of {2 * count} messages arrived");
+            await Task.Delay(20); // polling a condition with a deadline
+        }
+
+        Assert.Equal(2 * count, seen);
+        Assert.True(bProxy.BatchesReceived > 0, "a burst of 8,000 sends should have travelled in batches");
+        Assert.True(bProxy.BatchesReceived < count, $"{bProxy.BatchesReceived} batches for {2 * count} frames: hardly batched at all");
+        Assert.Equal(0, bProxy.Statistics.BadFrames);
+    }
+
+    [Fact]
+    public async Task ManyRequestsInFlight_AreAnsweredThroughBatches()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, BrokerProxy aProxy) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
+
+        Task<string>[] answers = Enumerable.Range(0, 5_000).Select(i => a.Request(echo, new Ask($"{i}")).AsTask()).ToArray();
+        string[] all = await Task.WhenAll(answers).WaitAsync(s_wait);
+
+        Assert.Equal(Enumerable.Range(0, 5_000).Select(i => $"echo {i} from beta"), all);
+        Assert.True(bProxy.BatchesReceived > 0, "5,000 requests at once should have travelled in batches");
+        Assert.True(aProxy.BatchesReceived > 0, "5,000 answers at once should have travelled in batches");
+        Assert.Equal(0, aProxy.Statistics.PendingRemoteRequests);
+    }
+
+    [Fact]
+    public async Task ABurstLargerThanMaxFrameBytes_IsSplitIntoSeveralBatches_NotRefused()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        var small = new BrokerOptions { MaxFrameBytes = 2048 };
+        (Node a, BrokerProxy aProxy) = await cluster.AddNodeAsync("alpha", small);
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta", small);
+        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
+        string from = new('x', 300); // ~350-byte frames: six fill a 2 KB batch
+
+        for (int i = 0; i < 3_000; i++)
+        {
+            a.Send(echo, new Numbered(from, i));
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        int seen;
+        while ((seen = await a.Request(echo, new GetSeen()).AsTask().WaitAsync(s_wait)) < 3_000)
+        {
+            Assert.True(seen >= 0, $"{-seen} messages arrived out of order");
+            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"only {seen} of 3,000 messages arrived");
+            await Task.Delay(20); // polling a condition with a deadline
+        }
+
+        Assert.Equal(3_000, seen);
+        Assert.Equal(0, bProxy.Statistics.BadFrames);
+        Assert.True(bProxy.BatchesReceived > 1, "the burst should have been split into several batches");
+        Assert.Equal(0, aProxy.Statistics.BadFrames);
+    }
+
+    [Fact]
+    public async Task GarbageBatches_AreCountedAnswered_GoodFramesBeforeTheDamageAreDelivered_AndTheNodeKeepsServing()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
+        var wire = WireSerializer.For(bProxy);
+        byte[] Numbered(string from, int seq) => new Frame { Kind = FrameKind.Send, SenderNode = "alpha", SenderId = 1, RecipientId = echo.Id, Contract = "test.numbered" }
+            .Encode(typeof(Numbered), new Numbered(from, seq), wire);
+        byte[] Truncated(string from)
+        {
+            byte[] whole = Frame.EncodeBatch([(0, null, Numbered(from, 0)), (0, null, Numbered(from, 1)), (0, null, Numbered(from, 2))]);
+            return whole[..(whole.Length - 10)]; // the last frame is cut
+        }
+
+        byte[] truncated = Truncated("t");
+        byte[] garbageItem = Frame.EncodeBatch([(0, null, Numbered("g", 0)), (0, null, [0xC1, 0xC1, 0xC1])]); // a frame that is not one
+        byte[] headerOnly = truncated[..Frame.BatchHeaderBytes]; // announces 3 items, has none
+        byte[] lying = [.. truncated[..Frame.BatchHeaderBytes], 0x93, 0x00, 0xC0, 0xC6, 0x7F, 0xFF, 0xFF, 0xFF, 0x01]; // a frame of 2 GB
+        byte[] nested = Frame.EncodeBatch([(0, null, Frame.EncodeBatch([(0, null, Numbered("n", 0))]))]); // a batch is not a frame
+
+        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+        await raw.ConnectAsync();
+        foreach (byte[] bytes in new[] { truncated, garbageItem, headerOnly, lying, nested })
+        {
+            await raw.PublishAsync("tether.default.node.beta", bytes);
+        }
+
+        // A damaged batch with a reply subject is answered with bad-request.
+        NatsMsg<byte[]> reply = await raw.RequestAsync<byte[], byte[]>("tether.default.node.beta", Truncated("r"), replyOpts: new NatsSubOpts { Timeout = s_wait });
+        var reader = new MessagePack.MessagePackReader(reply.Data);
+        Frame answer = Frame.DecodeHeader(ref reader);
+        Assert.Equal(FrameKind.Error, answer.Kind);
+        Assert.Equal(ErrorCodes.BadRequest, answer.ErrorCode);
+
+        long start = Stopwatch.GetTimestamp();
+        while (bProxy.Statistics.BadFrames < 6)
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"only {bProxy.Statistics.BadFrames} bad frames counted");
+            await Task.Delay(10); // polling a condition with a deadline
+        }
+
+        // Frames before the damage were delivered, in order: t0, t1, g0, r0, r1.
+        int seen = await a.Request(echo, new GetSeen()).AsTask().WaitAsync(s_wait);
+        Assert.Equal(5, seen > 0 ? seen : 0);
+        Assert.Equal("echo still from beta", await a.Request(echo, new Ask("still")).AsTask().WaitAsync(s_wait));
+    }
+
+    private sealed record Burst(Address To, int Count);
+
+    private sealed class Burster : Target, ITarget<Burster>
+    {
+        public static void Wire(Channels<Burster> channels) => channels.On<Burst>(static (_, m, ctx) =>
+        {
+            string from = ctx.Self.ToString();
+            for (int i = 0; i < m.Count; i++)
+            {
+                ctx.Send(m.To, new Numbered(from, i));
+            }
+        });
+    }
+}
