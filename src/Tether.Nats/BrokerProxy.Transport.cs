@@ -154,6 +154,20 @@ public sealed partial class BrokerProxy
 
     private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
     {
+        string? outer = t_sendingTo;
+        t_sendingTo = node; // read by ReplySubjectFor when a reply token in the payload is encoded
+        try
+        {
+            Encode(sender, outbox, subject, recipient, message, category, reply, trace, destination, service, instance, node);
+        }
+        finally
+        {
+            t_sendingTo = outer;
+        }
+    }
+
+    private void Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
+    {
         Type type = message.GetType();
         if (!Options.Contracts.TryGetName(type, out string contract))
         {
@@ -362,6 +376,40 @@ public sealed partial class BrokerProxy
         }
     }
 
+    /// <summary>Tells a requester that reached this node through a queue group which node has its request.</summary>
+    private void SendAccepted(string replyTo)
+    {
+        if (!IsReplySubject(replyTo))
+        {
+            return; // not a Tether requester: nothing to tell
+        }
+
+        Frame frame = new() { Kind = FrameKind.Accepted, SenderNode = _node.Name };
+        if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
+        {
+            return;
+        }
+
+        Publish(replyTo, frame.Encode(null, null, _wire), null, 0);
+    }
+
+    /// <summary>The taker of a request sent through a queue group is known: watch that node from now on.</summary>
+    private void OnAccepted(long correlation, string? taker)
+    {
+        if (taker is null || !BrokerOptions.IsToken(taker) || !_pending.TryGetValue(correlation, out PendingRemote? pending))
+        {
+            return; // answered already, or not a request of ours
+        }
+
+        pending.Destination = $"node {taker}";
+
+        // Lost before we knew it had the request: the loss scan has passed, so fail it here.
+        if (_lost.ContainsKey(taker) && _pending.TryRemove(correlation, out _))
+        {
+            pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {taker}, which took it, is unreachable."));
+        }
+    }
+
     internal void SendError(string replyTo, string code, string text)
     {
         Frame frame = new() { Kind = FrameKind.Error, SenderNode = _node.Name, ErrorCode = code, ErrorText = text };
@@ -444,6 +492,11 @@ public sealed partial class BrokerProxy
                 OnCreate(msg, frame, ref reader);
                 break;
             case FrameKind.Send or FrameKind.Request or FrameKind.Event:
+                if (frame.Kind == FrameKind.Request && msg.ReplyTo is { } replyTo)
+                {
+                    SendAccepted(replyTo);
+                }
+
                 DeliverLocally(msg, frame, ref reader, service);
                 break;
             default:
@@ -479,6 +532,7 @@ public sealed partial class BrokerProxy
             EndWhenOwnerNodeUnreachable = (frame.Flag & 2) != 0,
             Lease = leaseMs > 0 ? TimeSpan.FromMilliseconds(leaseMs) : null,
         };
+        SendAccepted(msg.ReplyTo); // the creator watches this node from now on
         _ = CreateForRemoteOwner(frame.Sender, frame.Contract, argument, tether, msg.ReplyTo);
     }
 

@@ -49,6 +49,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly MessagePack.MessagePackSerializerOptions _wire;
     private ITimer? _heartbeat;
     private long _nextCorrelation;
+
+    [ThreadStatic]
+    private static string? t_sendingTo; // the node a frame being encoded on this thread goes to (null: a queue group)
     private long _badFrames;
     private long _sent;
     private long _received;
@@ -89,7 +92,10 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         long correlation = Interlocked.Increment(ref _nextCorrelation);
-        _pending[correlation] = new PendingRemote(sink, "a forwarded reply token", null, default);
+
+        // The node the message carrying the token goes to holds the obligation: if it is lost, so is the answer.
+        string destination = t_sendingTo is { } node ? $"node {node}" : "a forwarded reply token";
+        _pending[correlation] = new PendingRemote(sink, destination, null, default);
         return _replyPrefix + correlation;
     }
 
@@ -415,6 +421,15 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
+        var reader = new MessagePackReader(msg.Data);
+        Frame frame = default;
+        bool opened = !msg.HasNoResponders && TryOpen(msg, ref reader, out frame);
+        if (opened && frame.Kind == FrameKind.Accepted)
+        {
+            OnAccepted(correlation, frame.SenderNode); // not the answer: the request stays pending
+            return;
+        }
+
         if (!_pending.TryRemove(correlation, out PendingRemote? pending))
         {
             return; // late (already timed out): nobody waits for it
@@ -429,8 +444,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        var reader = new MessagePackReader(msg.Data);
-        if (!TryOpen(msg, ref reader, out Frame frame))
+        if (!opened)
         {
             sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the reply was malformed."));
             return;
@@ -605,6 +619,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     }
 
     /// <summary>Drops the connection without a goodbye, as a crashed process would (for failure tests).</summary>
+    /// <summary>Where each pending remote request is watched for ("node X", "service X", ...); for tests.</summary>
+    internal IReadOnlyCollection<string> PendingDestinations() => [.. _pending.Values.Select(p => p.Destination)];
+
     internal async Task VanishAsync()
     {
         Interlocked.Exchange(ref _disposed, 1); // a later DisposeAsync has nothing left to do

@@ -24,6 +24,36 @@ public sealed class FailureTests
             => channels.RequestAsync<MakeCounter, Address>(static async (self, _, ctx) => await ctx.Create("counter"));
     }
 
+    public sealed record MakeStuck : IRequest<Address>;
+
+    /// <summary>Creates an instance through the "stuck" factory, whose creation never finishes while the gate is shut.</summary>
+    public sealed class StuckOwner : Target, ITarget<StuckOwner>
+    {
+        public static void Wire(Channels<StuckOwner> channels)
+            => channels.RequestAsync<MakeStuck, Address>(static async (self, _, ctx) => await ctx.Create("stuck", timeout: TimeSpan.FromSeconds(60)));
+    }
+
+    /// <summary>Hands the reply token of a <see cref="Delegate"/> to a target on another node, in a message.</summary>
+    public sealed class TokenPasser : Target, ITarget<TokenPasser>
+    {
+        public static void Wire(Channels<TokenPasser> channels)
+            => channels.Deferred<Delegate, string>(static (_, m, token, ctx) => ctx.Send(m.To, new Forward(token, m.Text)));
+    }
+
+    /// <summary>Keeps every token it is handed and never answers.</summary>
+    public sealed class TokenKeeper(TaskCompletionSource kept) : Target, ITarget<TokenKeeper>
+    {
+        private readonly List<ReplyToken<string>> _tokens = [];
+
+        public static void Wire(Channels<TokenKeeper> channels) => channels.On<Forward>(static (self, m, _) =>
+        {
+            self._tokens.Add(m.Token);
+            self.Kept();
+        });
+
+        private void Kept() => kept.TrySetResult();
+    }
+
     private static async Task Until(Func<Task<bool>> condition, string phase)
     {
         long start = Stopwatch.GetTimestamp();
@@ -83,6 +113,64 @@ public sealed class FailureTests
         await Until(() => Task.FromResult(b.Statistics.Targets == 1), "beta to end the instance owned by the lost node");
         Assert.True(Stopwatch.GetElapsedTime(crashed) < TimeSpan.FromSeconds(3.5), "no tethered instance outlives its owner's node by more than the detection time");
         Assert.True(await IsGone(c, counter));
+    }
+
+    [Fact]
+    public async Task RemoteCreate_TakerNodeLostWhileCreating_FailsNodeUnreachableWithinDetectionTimeNotAtTheDeadline()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, BrokerProxy aProxy) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        using var gate = new ManualResetEventSlim();
+        var creating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        b.RegisterFactory("stuck", _ =>
+        {
+            creating.TrySetResult();
+            gate.Wait(TimeSpan.FromSeconds(30)); // a creation that hangs: the creator must not wait for its 60 s deadline
+            return new Counter();
+        });
+        await cluster.MeshedAsync();
+
+        try
+        {
+            // A create goes through the factory's queue group: the creator learns which node took it only from its Accepted frame.
+            Task<Address> create = a.Request(a.Spawn(() => new StuckOwner()), new MakeStuck(), TimeSpan.FromSeconds(60)).AsTask();
+            await creating.Task.WaitAsync(s_wait);
+            await Until(() => Task.FromResult(aProxy.PendingDestinations().Contains("node beta")), "alpha to learn that beta took the create");
+
+            long lost = Stopwatch.GetTimestamp();
+            await bProxy.VanishAsync();
+            TetherException error = await Assert.ThrowsAsync<TetherException>(() => create.WaitAsync(s_wait));
+
+            Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+            Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the create ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after beta vanished; detection is 2 s plus one heartbeat");
+        }
+        finally
+        {
+            gate.Set();
+        }
+    }
+
+    [Fact]
+    public async Task ForwardedReplyToken_NodeHoldingItLost_RequesterFailsNodeUnreachableWithinDetectionTime()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node c, BrokerProxy cProxy) = await cluster.AddNodeAsync("gamma");
+        var kept = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Address keeper = new("gamma", c.Spawn(() => new TokenKeeper(kept)).Id);
+        await cluster.MeshedAsync();
+
+        // alpha's own request; the target that took it hands the obligation to answer to gamma, which then vanishes.
+        Task<string> request = a.Request(a.Spawn(() => new TokenPasser()), new Delegate(keeper, "q"), TimeSpan.FromSeconds(60)).AsTask();
+        await kept.Task.WaitAsync(s_wait);
+
+        long lost = Stopwatch.GetTimestamp();
+        await cProxy.VanishAsync();
+        TetherException error = await Assert.ThrowsAsync<TetherException>(() => request.WaitAsync(s_wait));
+
+        Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after gamma vanished");
     }
 
     [Fact]

@@ -18,6 +18,12 @@ internal enum FrameKind : byte
 
     /// <summary>Several frames for one destination in one NATS message (see <see cref="Frame.BatchKind"/>).</summary>
     Batch = 11,
+
+    /// <summary>
+    /// "Node X has taken your request": sent on the reply subject by the node that took a request or a create from a
+    /// service's queue group, so the requester knows which node to watch, and fails the request at once if that node is lost.
+    /// </summary>
+    Accepted = 12,
 }
 
 /// <summary>

@@ -7,8 +7,17 @@ internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string desti
 {
     public Tether.Internal.ReplySink Sink { get; } = sink;
 
-    /// <summary>The node it went to (or "service X" through the queue group).</summary>
-    public string Destination { get; } = destination;
+    private string _destination = destination;
+
+    /// <summary>
+    /// "node X" once the node that has it is known: at once for a request to an address or a known instance, on the
+    /// taker's <c>Accepted</c> frame for one sent through a queue group ("service X" until then).
+    /// </summary>
+    public string Destination
+    {
+        get => Volatile.Read(ref _destination);
+        set => Volatile.Write(ref _destination, value);
+    }
 
     /// <summary>The service the request was routed for, if any.</summary>
     public string? Service { get; } = service;
