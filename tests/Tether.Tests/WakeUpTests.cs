@@ -56,4 +56,60 @@ public sealed class WakeUpTests
             node.End(b);
         }
     }
+
+    private sealed record Spray(Address[] To, Address Back);
+
+    private sealed record Hit(Address Back);
+
+    private sealed record Hits(int Count);
+
+    private sealed class Sprayer : Target, ITarget<Sprayer>
+    {
+        public static void Wire(Channels<Sprayer> channels) => channels.On<Spray>(static (_, m, ctx) =>
+        {
+            foreach (Address to in m.To)
+            {
+                ctx.Send(to, new Hit(m.Back)); // wakes far more targets in one run than are noted before a flush
+            }
+        });
+    }
+
+    private sealed class Bounce : Target, ITarget<Bounce>
+    {
+        public static void Wire(Channels<Bounce> channels) => channels.On<Hit>(static (_, m, ctx) => ctx.Send(m.Back, new Hits(1)));
+    }
+
+    private sealed class Tally(int expected, TaskCompletionSource done) : Target, ITarget<Tally>
+    {
+        private int _count;
+
+        public static void Wire(Channels<Tally> channels) => channels.On<Hits>(static (self, m, _) => self.Add(m.Count));
+
+        private void Add(int count)
+        {
+            _count += count;
+            if (_count == expected)
+            {
+                done.TrySetResult();
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(1_000)]
+    public async Task Send_OneRunWakesManyTargets_EveryOneRuns(int targets)
+    {
+        await using Node node = Node.Create();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Address tally = node.Spawn(() => new Tally(targets, done));
+        Address[] bounces = [.. Enumerable.Range(0, targets).Select(_ => node.Spawn(() => new Bounce()))];
+
+        node.Send(node.Spawn(() => new Sprayer()), new Spray(bounces, tally));
+
+        await done.Task.Within($"all {targets} targets woken in one run answer");
+    }
 }

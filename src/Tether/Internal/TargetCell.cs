@@ -111,16 +111,53 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         // spares a second locked instruction per message while the target is already running.
         if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
+            Wake(this);
+        }
+    }
+
+    /// <summary>
+    /// Schedules a woken target. Inside a run of another target, it is only noted, and scheduled when that run ends:
+    /// a burst sent in one run is then handled in one run of the receiver, instead of an idle worker stealing the
+    /// receiver after the first message and the two threads passing every message across cores.
+    /// </summary>
+    private static void Wake(TargetCell cell)
+    {
+        Woken? woken = t_woken;
+        if (woken is null || !woken.Deferring)
+        {
             // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
             // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(cell, preferLocal: true);
+            return;
         }
+
+        if (woken.Count == woken.Cells.Length)
+        {
+            woken.Flush(); // a wide fan-out: let the first ones start
+        }
+
+        woken.Cells[woken.Count++] = cell;
     }
 
     /// <summary>Called by the spawner once set-up is done: opens the mailbox for scheduling.</summary>
     public void Open() => Release();
 
     public void Execute()
+    {
+        Woken woken = t_woken ??= new Woken();
+        woken.Deferring = true;
+        try
+        {
+            RunBatch();
+        }
+        finally
+        {
+            woken.Deferring = false;
+            woken.Flush();
+        }
+    }
+
+    private void RunBatch()
     {
         int budget = Node.Throughput;
         while (true)
@@ -162,6 +199,28 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
                 budget = Node.Throughput;
             }
+        }
+    }
+
+    [ThreadStatic]
+    private static Woken? t_woken;
+
+    /// <summary>Targets woken during the current run on this thread, scheduled when it ends.</summary>
+    private sealed class Woken
+    {
+        public readonly TargetCell?[] Cells = new TargetCell?[64];
+        public int Count;
+        public bool Deferring;
+
+        public void Flush()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(Cells[i]!, preferLocal: true);
+                Cells[i] = null;
+            }
+
+            Count = 0;
         }
     }
 
