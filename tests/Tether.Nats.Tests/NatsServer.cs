@@ -128,6 +128,9 @@ public sealed class NatsServer : IDisposable
     public void Dispose()
     {
         Kill();
-        Directory.Delete(_dir, recursive: true);
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true); // a server shared with a Cluster is disposed by both
+        }
     }
 }

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+
+namespace Tether.Nats.Tests;
+
+/// <summary>
+/// Two NATS clusters joined by gateways (a super-cluster, as in deploy/nats/supercluster-*.conf): nodes on either side
+/// find each other, call services and addresses, get events, and see each other's loss.
+/// </summary>
+public sealed class GatewayTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
+
+    private static string GatewayConfig(string name, int ownPort, int otherPort, string otherName) => $$"""
+        server_name: {{name}}
+        gateway {
+          name: {{name}}
+          listen: "127.0.0.1:{{ownPort}}"
+          gateways: [
+            { name: {{name}}, urls: [ "nats://127.0.0.1:{{ownPort}}" ] }
+            { name: {{otherName}}, urls: [ "nats://127.0.0.1:{{otherPort}}" ] }
+          ]
+        }
+
+        """;
+
+    private static async Task Until(Func<bool> condition, string phase)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"timed out waiting for: {phase}");
+            await Task.Delay(20); // polling a condition with a deadline
+        }
+    }
+
+    [Fact]
+    public async Task NodesOnTwoGatewayedClusters_CallServicesAndAddressesAndSeeEachOthersLoss()
+    {
+        int gatewayA = NatsServer.FreePort();
+        int gatewayB = NatsServer.FreePort();
+        using NatsServer a = await NatsServer.StartWithConfigAsync(_ => GatewayConfig("tether-a", gatewayA, gatewayB, "tether-b"));
+        using NatsServer b = await NatsServer.StartWithConfigAsync(_ => GatewayConfig("tether-b", gatewayB, gatewayA, "tether-a"));
+        await using var cluster = new Cluster(a);
+        (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", url: a.Url);
+        (Node beta, BrokerProxy betaProxy) = await cluster.AddNodeAsync("beta", url: b.Url);
+        beta.RegisterService("echo", beta.Spawn(() => new Echo()));
+
+        await Until(() => alphaProxy.Peers.Contains("beta") && alphaProxy.Latencies("echo").Count == 1, "alpha, on cluster a, to hear beta's heartbeats and its echo service from cluster b");
+
+        Assert.Equal("echo over the gateway from beta", await alpha.Request("echo", new Ask("over the gateway")).AsTask().WaitAsync(s_wait));
+        Address direct = new("beta", beta.Spawn(() => new Echo()).Id);
+        Assert.Equal("echo direct from beta", await alpha.Request(direct, new Ask("direct")).AsTask().WaitAsync(s_wait));
+
+        // A request left pending on the other cluster fails when its node is lost, within the detection time.
+        Task<string> pending = alpha.Request(direct, new Never(), TimeSpan.FromSeconds(60)).AsTask();
+        await Until(() => alphaProxy.Statistics.PendingRemoteRequests == 1, "the never-answered request to be pending");
+        long lost = Stopwatch.GetTimestamp();
+        await betaProxy.VanishAsync();
+        TetherException error = await Assert.ThrowsAsync<TetherException>(() => pending.WaitAsync(s_wait));
+        Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after beta vanished");
+    }
+}
