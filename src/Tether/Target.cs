@@ -16,6 +16,10 @@ namespace Tether;
 /// state may change across an await; read what you need before it. Awaiting with
 /// <c>ConfigureAwait(false)</c> leaves the turn and is not allowed to touch target state.</para>
 /// <para><b>Order.</b> Messages from one sender to one receiver start in the order they were sent.</para>
+/// <para><b>Never block a handler on another target.</b> Targets woken by a handler start when its run of messages
+/// ends (a burst is then handled in one run of its receiver), so a handler that waits synchronously
+/// (<c>.Result</c>, <c>.Wait()</c>, a lock held for an answer) for a target it just messaged waits until its request
+/// times out. Await instead: that is what turns are for.</para>
 /// </remarks>
 public abstract class Target
 {
