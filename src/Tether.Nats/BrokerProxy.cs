@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text;
 using MessagePack;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -170,7 +171,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
             await nats.DisposeAsync().ConfigureAwait(false);
-            throw new TetherException(ErrorCodes.NodeUnreachable, $"Node {node.Name} could not connect to NATS at {options.Url}: {ex.Message}", ex);
+            throw new TetherException(ErrorCodes.NodeUnreachable, $"Node {node.Name} could not connect to NATS at {options.Url}: {Causes(ex)}", ex);
         }
 
         var proxy = new BrokerProxy(node, options, nats);
@@ -185,6 +186,24 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         return proxy;
+    }
+
+    /// <summary>
+    /// The message of an exception and of its inner exceptions: NATS.Net reports "can not start to connect" on top and the
+    /// reason (a TLS certificate refused, a connection refused) only inside.
+    /// </summary>
+    private static string Causes(Exception ex)
+    {
+        var text = new StringBuilder(ex.Message);
+        for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!text.ToString().Contains(inner.Message, StringComparison.Ordinal))
+            {
+                text.Append(": ").Append(inner.Message);
+            }
+        }
+
+        return text.ToString();
     }
 
     private async Task StartAsync(CancellationToken cancellation)
