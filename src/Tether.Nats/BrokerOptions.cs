@@ -30,7 +30,7 @@ public sealed record BrokerOptions
     /// <summary>Require TLS to the server.</summary>
     public bool Tls { get; init; }
 
-    /// <summary>CA certificate file for TLS (PEM).</summary>
+    /// <summary>CA certificate file for TLS (PEM); needs <see cref="Tls"/> = true.</summary>
     public string? TlsCaFile { get; init; }
 
     /// <summary>How often this node says it is alive.</summary>
@@ -97,6 +97,12 @@ public sealed record BrokerOptions
             {
                 throw new ArgumentException($"The file \"{file}\" named in BrokerOptions does not exist.");
             }
+        }
+
+        if (TlsCaFile is not null && !Tls)
+        {
+            // NATS.Net would still switch to TLS for a server that requires it, but without this CA: a certificate error later.
+            throw new ArgumentException($"BrokerOptions.TlsCaFile (\"{TlsCaFile}\") is set but BrokerOptions.Tls is false: set Tls = true to use it.");
         }
 
         if (Exploration is < 0 or > 0.5 || double.IsNaN(Exploration))

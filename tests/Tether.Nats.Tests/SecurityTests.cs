@@ -26,6 +26,17 @@ public sealed class SecurityTests
         Assert.Contains("Password", error.Message, StringComparison.Ordinal);
         error = await Assert.ThrowsAsync<ArgumentException>(() => BrokerProxy.AttachAsync(node, new BrokerOptions { CredsFile = "/nonexistent/x.creds" }));
         Assert.Contains("/nonexistent/x.creds", error.Message, StringComparison.Ordinal);
+        string ca = Path.GetTempFileName();
+        try
+        {
+            error = await Assert.ThrowsAsync<ArgumentException>(() => BrokerProxy.AttachAsync(node, new BrokerOptions { TlsCaFile = ca }));
+            Assert.Contains("BrokerOptions.Tls", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(ca);
+        }
+
         await using Node spaced = Node.Create(new NodeOptions { Name = "has.dot" });
         error = await Assert.ThrowsAsync<ArgumentException>(() => BrokerProxy.AttachAsync(spaced, new BrokerOptions()));
         Assert.Contains("NodeOptions.Name", error.Message, StringComparison.Ordinal);
