@@ -277,16 +277,22 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
+        HandleOne(incoming, handle);
+    }
+
+    /// <summary>Counts one frame and handles it; whatever it throws is a bad frame, never the end of the subscription.</summary>
+    private void HandleOne(Incoming frame, Action<Incoming> handle)
+    {
         Interlocked.Increment(ref _received);
         try
         {
-            handle(incoming);
+            handle(frame);
         }
-#pragma warning disable CA1031 // one bad message never stops the subscription
+#pragma warning disable CA1031 // one bad frame never stops the subscription or the rest of its batch
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            BadFrame(incoming, ex.Message);
+            BadFrame(frame, ex.Message);
         }
     }
 
@@ -332,17 +338,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 return;
             }
 
-            Interlocked.Increment(ref _received);
-            try
-            {
-                handle(item);
-            }
-#pragma warning disable CA1031 // one bad frame never stops the batch
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                BadFrame(item, ex.Message);
-            }
+            HandleOne(item, handle);
         }
     }
 

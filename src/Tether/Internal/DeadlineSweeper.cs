@@ -241,31 +241,7 @@ internal sealed class DeadlineSweeper : IDisposable
         {
             lock (_gate)
             {
-                if (_count == 0)
-                {
-                    return;
-                }
-
-                int kept = 0;
-                for (int i = 0; i < _count; i++)
-                {
-                    IExpiring request = _items[(_head + i) % _items.Length]!;
-                    if (request.IsCompleted)
-                    {
-                        continue;
-                    }
-
-                    if (request.Deadline <= now)
-                    {
-                        (expired ??= []).Add(request);
-                        continue;
-                    }
-
-                    _items[(_head + kept) % _items.Length] = request;
-                    kept++;
-                }
-
-                Truncate(kept);
+                Filter(now, ref expired);
             }
         }
 
@@ -321,19 +297,34 @@ internal sealed class DeadlineSweeper : IDisposable
         /// <summary>Drops completed requests anywhere in the queue, keeping the order of the rest.</summary>
         private void Compact()
         {
+            List<IExpiring>? none = null;
+            Filter(long.MinValue, ref none); // nothing is due at the dawn of time: this only drops completed ones
+            _compactAt = Math.Max(MinCompaction, _count * 2);
+        }
+
+        /// <summary>Under the lock: drops completed requests, moves those due by <paramref name="now"/> to <paramref name="expired"/>, keeps the order of the rest.</summary>
+        private void Filter(long now, ref List<IExpiring>? expired)
+        {
             int kept = 0;
             for (int i = 0; i < _count; i++)
             {
                 IExpiring request = _items[(_head + i) % _items.Length]!;
-                if (!request.IsCompleted)
+                if (request.IsCompleted)
                 {
-                    _items[(_head + kept) % _items.Length] = request;
-                    kept++;
+                    continue;
                 }
+
+                if (request.Deadline <= now)
+                {
+                    (expired ??= []).Add(request);
+                    continue;
+                }
+
+                _items[(_head + kept) % _items.Length] = request;
+                kept++;
             }
 
             Truncate(kept);
-            _compactAt = Math.Max(MinCompaction, kept * 2);
         }
 
         private void Truncate(int kept)

@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Tether.Benchmarks.Harness;
+using Tether.Testing;
 
 namespace Tether.Benchmarks.Frameworks.Remote;
 
@@ -35,9 +36,9 @@ internal sealed class AkkaRemoteBench : IRemoteBench
 
     public async Task StartAsync()
     {
-        _serverPort = NatsServerProcess.FreePort();
+        _serverPort = NatsServer.FreePort();
         _server = ActorSystem.Create("server", ConfigFor(_serverPort));
-        _client = ActorSystem.Create("client", ConfigFor(NatsServerProcess.FreePort()));
+        _client = ActorSystem.Create("client", ConfigFor(NatsServer.FreePort()));
         IActorRef echo = await SpawnEchoAsync();
         await echo.Ask<byte[]>(RemotePayload.Create(), s_askTimeout); // the association is up before anything is timed
     }

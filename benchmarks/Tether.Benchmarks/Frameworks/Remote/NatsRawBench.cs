@@ -1,5 +1,6 @@
 using NATS.Client.Core;
 using Tether.Benchmarks.Harness;
+using Tether.Testing;
 
 namespace Tether.Benchmarks.Frameworks.Remote;
 
@@ -14,7 +15,7 @@ internal sealed class NatsRawBench : IRemoteBench
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private readonly List<INatsSub<byte[]>> _subs = []; // NATS.Net holds subscriptions weakly: keep them
-    private NatsServerProcess? _nats;
+    private NatsServer? _nats;
     private NatsConnection? _client;
     private NatsConnection? _server;
     private int _blasts;
@@ -25,7 +26,7 @@ internal sealed class NatsRawBench : IRemoteBench
 
     public async Task StartAsync()
     {
-        _nats = await NatsServerProcess.StartAsync();
+        _nats = await NatsServer.StartAsync();
         _client = new NatsConnection(NatsOpts.Default with { Url = _nats.Url, Name = "raw-client", SubPendingChannelCapacity = 65_536 });
         _server = new NatsConnection(NatsOpts.Default with { Url = _nats.Url, Name = "raw-server", SubPendingChannelCapacity = 65_536 });
         await _client.ConnectAsync();

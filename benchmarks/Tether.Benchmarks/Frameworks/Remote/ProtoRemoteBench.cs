@@ -4,6 +4,7 @@ using Proto;
 using Proto.Remote;
 using Proto.Remote.GrpcNet;
 using Tether.Benchmarks.Harness;
+using Tether.Testing;
 
 namespace Tether.Benchmarks.Frameworks.Remote;
 
@@ -26,8 +27,8 @@ internal sealed class ProtoRemoteBench : IRemoteBench
 
     public async Task StartAsync()
     {
-        int serverPort = NatsServerProcess.FreePort();
-        int clientPort = NatsServerProcess.FreePort();
+        int serverPort = NatsServer.FreePort();
+        int clientPort = NatsServer.FreePort();
         _server = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(serverPort).WithProtoMessages(WrappersReflection.Descriptor));
         _client = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(clientPort).WithProtoMessages(WrappersReflection.Descriptor));
         await _server.Remote().StartAsync();

@@ -1,5 +1,6 @@
 using Tether.Benchmarks.Harness;
 using Tether.Nats;
+using Tether.Testing;
 
 namespace Tether.Benchmarks.Frameworks.Remote;
 
@@ -16,13 +17,13 @@ internal sealed class TetherRemoteBench : IRemoteBench
 
     private readonly Node _client = Node.Create(new NodeOptions { Name = "client" });
     private readonly Node _server = Node.Create(new NodeOptions { Name = "server" });
-    private NatsServerProcess? _nats;
+    private NatsServer? _nats;
     private BrokerProxy? _clientProxy;
     private BrokerProxy? _serverProxy;
 
     public async Task StartAsync()
     {
-        _nats = await NatsServerProcess.StartAsync();
+        _nats = await NatsServer.StartAsync();
         var options = new BrokerOptions { Url = _nats.Url, Contracts = s_contracts };
         _serverProxy = await BrokerProxy.AttachAsync(_server, options);
         _clientProxy = await BrokerProxy.AttachAsync(_client, options);

@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Tether.Nats.Tests;
+namespace Tether.Testing;
 
 /// <summary>
-/// A real nats-server process on 127.0.0.1 and a free port, started for a test and killed at the end.
-/// A missing nats-server fails the test with a clear message; it never skips.
+/// A real nats-server process on 127.0.0.1 and a free port, started for a test (or a remote benchmark) and killed at
+/// the end. A missing nats-server is a clear error; it never skips. Shared by tests/Tether.Nats.Tests and
+/// benchmarks/Tether.Benchmarks (linked source).
 /// </summary>
 public sealed class NatsServer : IDisposable
 {
@@ -38,7 +39,7 @@ public sealed class NatsServer : IDisposable
                 }
             }
 
-            throw new InvalidOperationException("nats-server is not installed: run `apt-get install nats-server` (scripts/test.sh does it) — these tests need a real broker.");
+            throw new InvalidOperationException("nats-server is not installed: run `apt-get install nats-server` (scripts/test.sh does it) — the NATS tests and the remote benchmarks need a real broker.");
         }
     }
 
