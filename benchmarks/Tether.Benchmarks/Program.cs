@@ -15,6 +15,7 @@ internal static class Program
         ("tether", static () => new TetherBench()),
         ("protoactor", static () => new ProtoActorBench()),
         ("akka", static () => new AkkaBench()),
+        (Report.Floor, static () => new FloorBench()),
     ];
 
     private static readonly (string Name, Func<IRemoteBench> Create)[] s_remoteFrameworks =
@@ -111,6 +112,11 @@ internal static class Program
             var plan = new Plan(options.Warmup ?? warmupDefault, options.Iterations ?? iterationsDefault, options.Quick, options.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null);
             foreach (string framework in frameworks)
             {
+                if (framework == Report.Floor && workload is not PingPongWorkload)
+                {
+                    continue; // the floor is a bare mailbox: only ping-pong
+                }
+
                 Log($"[{framework}] {string.Join(" + ", selected.Select(s => s.Name))} ({plan.Warmup} warm-up, {plan.Iterations} measured)");
                 Stopwatch watch = Stopwatch.StartNew();
                 try

@@ -21,16 +21,20 @@ internal static class Report
     /// <summary>The transport alone (NATS.Net without a runtime): a ceiling to compare with, not a peer.</summary>
     public const string Ceiling = "nats-raw";
 
+    /// <summary>A bare mailbox without any of the runtime's guarantees (<c>FloorBench</c>): a ceiling to compare with, not a peer.</summary>
+    public const string Floor = "floor";
+
+    /// <summary>Frameworks that are references to compare with (a column "tether / X" each), never the best peer.</summary>
+    private static readonly string[] s_references = [Ceiling, Floor];
+
+    public static bool IsReference(string framework) => s_references.Contains(framework);
+
     public static string Table(IReadOnlyList<Result> results, IReadOnlyList<string> frameworks)
     {
         var header = new List<string> { "scenario", "unit", "better" };
         header.AddRange(frameworks);
-        bool ceiling = frameworks.Contains(Ceiling);
-        if (ceiling)
-        {
-            header.Add($"tether / {Ceiling}");
-        }
-
+        string[] references = s_references.Where(frameworks.Contains).ToArray();
+        header.AddRange(references.Select(r => $"tether / {r}"));
         header.Add("tether vs best peer (direction-adjusted: N× better/worse)");
         var rows = new List<List<string>> { header };
         foreach (IGrouping<Scenario, Result> group in results.GroupBy(r => r.Scenario).OrderBy(g => Scenario.Every.ToList().IndexOf(g.Key)))
@@ -50,10 +54,10 @@ internal static class Report
                 });
             }
 
-            if (ceiling)
+            double? t = group.FirstOrDefault(x => x.Framework == "tether")?.Median;
+            foreach (string reference in references)
             {
-                double? t = group.FirstOrDefault(x => x.Framework == "tether")?.Median;
-                double? c = group.FirstOrDefault(x => x.Framework == Ceiling)?.Median;
+                double? c = group.FirstOrDefault(x => x.Framework == reference)?.Median;
                 row.Add(t is > 0 && c is > 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.Value / c.Value:0.00}") : "-");
             }
 
@@ -79,7 +83,7 @@ internal static class Report
     public static string Verdict(IReadOnlyList<Result> results)
     {
         double? tether = results.FirstOrDefault(r => r.Framework == "tether")?.Median;
-        Result[] peers = results.Where(r => r.Framework != "tether" && r.Framework != Ceiling && r.Median is > 0).ToArray();
+        Result[] peers = results.Where(r => r.Framework != "tether" && !IsReference(r.Framework) && r.Median is > 0).ToArray();
         if (tether is not { } t || peers.Length == 0 || t <= 0)
         {
             return "-";
