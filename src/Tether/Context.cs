@@ -35,7 +35,15 @@ public readonly struct Context
     /// <exception cref="ContractViolationException">The message breaks a postcondition of this target type's output channel; nothing was sent.</exception>
     public void Send<T>(Address to, T message)
         where T : notnull
-        => _cell.Node.Deliver(_cell.Address, to, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace());
+    {
+        if (to.Cell is { } local && !_cell.HasAdapters)
+        {
+            _cell.Node.SendLocal(_cell, local, message);
+            return;
+        }
+
+        _cell.Node.Deliver(_cell.Address, to, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace());
+    }
 
     /// <summary>
     /// Sends a request; the task completes with the answer or fails with a <see cref="TetherException"/>

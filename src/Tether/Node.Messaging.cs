@@ -102,6 +102,27 @@ public sealed partial class Node
             envelope.Trace = trace;
         }
 
+        Post(cell, envelope);
+    }
+
+    /// <summary>
+    /// A send from a target's handler to a target of this node, without adapters: the common case, kept short (no
+    /// address lookup, the trace context read only when an activity is current).
+    /// </summary>
+    internal void SendLocal(TargetCell from, TargetCell to, object message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        Envelope envelope = EnvelopePool.Rent(Category.Send, from.Address, message, null);
+        if (Activity.Current is { } current)
+        {
+            envelope.Trace = current.Context;
+        }
+
+        Post(to, envelope);
+    }
+
+    private void Post(TargetCell cell, Envelope envelope)
+    {
         PostResult result = cell.Post(envelope);
         if (result == PostResult.Accepted)
         {
@@ -113,6 +134,7 @@ public sealed partial class Node
             return;
         }
 
+        (Address sender, object message, ReplySink? reply) = (envelope.Sender, envelope.Payload, envelope.Reply);
         EnvelopePool.Return(envelope);
         switch (result)
         {

@@ -186,11 +186,14 @@ internal sealed class PingPongWorkload(int pairs, Scenario scenario) : Workload
         Func<Task> go = await system.PreparePingPongAsync(pairs, roundTrips, InFlight);
         Measure.Settle();
         GcProbe probe = Probe();
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
         await go();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double rate = 2.0 * roundTrips * pairs / seconds;
-        return new Iteration([rate], $"{rate / 1e6:0.00} M msg/s ({seconds * 1000:0} ms; {probe})");
+        double messages = 2.0 * roundTrips * pairs;
+        double cpuPerMessage = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalNanoseconds / messages; // all threads, idle spinning included
+        double rate = messages / seconds;
+        return new Iteration([rate], $"{rate / 1e6:0.00} M msg/s ({seconds * 1000:0} ms; {cpuPerMessage:0} ns CPU/msg; {probe})");
     }
 }
 

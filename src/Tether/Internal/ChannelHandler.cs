@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tether.Internal;
 
 /// <summary>One input channel of one target type: a typed handler behind a single virtual call.</summary>
@@ -17,6 +19,13 @@ internal abstract class ChannelHandler
 
     /// <summary>True when the handler may suspend; it then runs with the target's turn context installed.</summary>
     public bool IsAsync { get; }
+
+    /// <summary>
+    /// The payload as the channel's message type. The mailbox found this channel by the payload's exact type, so for a
+    /// class the checked cast is redundant (in shared generic code it costs a runtime helper call per message).
+    /// </summary>
+    protected static TMessage Cast<TMessage>(object payload)
+        => typeof(TMessage).IsValueType ? (TMessage)payload : Unsafe.As<object, TMessage>(ref payload);
 
     /// <summary>Runs the handler. A handler that throws synchronously throws from here; the mailbox handles it.</summary>
     public abstract ValueTask Invoke(Target target, Envelope envelope, in Context context);
@@ -49,7 +58,7 @@ internal sealed class SendHandler<TSelf, TMessage>(Action<TSelf, TMessage, Conte
 {
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
-        handler((TSelf)target, (TMessage)envelope.Payload, context);
+        handler(Unsafe.As<TSelf>(target), Cast<TMessage>(envelope.Payload), context);
         return default;
     }
 }
@@ -59,7 +68,7 @@ internal sealed class AsyncSendHandler<TSelf, TMessage>(Func<TSelf, TMessage, Co
     where TSelf : Target
 {
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
-        => handler((TSelf)target, (TMessage)envelope.Payload, context);
+        => handler(Unsafe.As<TSelf>(target), Cast<TMessage>(envelope.Payload), context);
 }
 
 internal sealed class RequestHandler<TSelf, TRequest, TResponse>(Func<TSelf, TRequest, Context, TResponse> handler)
@@ -68,7 +77,7 @@ internal sealed class RequestHandler<TSelf, TRequest, TResponse>(Func<TSelf, TRe
 {
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
-        TResponse response = handler((TSelf)target, (TRequest)envelope.Payload, context);
+        TResponse response = handler(Unsafe.As<TSelf>(target), Cast<TRequest>(envelope.Payload), context);
 
         // The answer leaves through this target's output channel: a postcondition violation throws here and the
         // mailbox sends it to the requester instead.
@@ -83,7 +92,7 @@ internal sealed class AsyncRequestHandler<TSelf, TRequest, TResponse>(Func<TSelf
 {
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
-        ValueTask<TResponse> pending = handler((TSelf)target, (TRequest)envelope.Payload, context);
+        ValueTask<TResponse> pending = handler(Unsafe.As<TSelf>(target), Cast<TRequest>(envelope.Payload), context);
         if (pending.IsCompletedSuccessfully)
         {
             Answer(envelope.Reply, context.Cell, pending.Result);
@@ -107,7 +116,7 @@ internal sealed class DeferredHandler<TSelf, TRequest, TResponse>(Action<TSelf, 
     public override ValueTask Invoke(Target target, Envelope envelope, in Context context)
     {
         var token = new ReplyToken<TResponse>(envelope.Reply ?? new DiscardSink(), envelope.Sender, context.Cell);
-        handler((TSelf)target, (TRequest)envelope.Payload, token, context);
+        handler(Unsafe.As<TSelf>(target), Cast<TRequest>(envelope.Payload), token, context);
         return default;
     }
 }

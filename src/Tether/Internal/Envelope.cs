@@ -98,10 +98,15 @@ internal static class EnvelopePool
         return envelope;
     }
 
-    public static void Return(Envelope envelope)
+    /// <summary>This thread's free list, for a caller that returns many envelopes in a row (one thread-local lookup).</summary>
+    public static FreeList Local => t_list ??= new FreeList();
+
+    public static void Return(Envelope envelope) => Return(Local, envelope);
+
+    /// <summary>Returns an envelope to <paramref name="list"/>, which must be <see cref="Local"/> of the calling thread.</summary>
+    public static void Return(FreeList list, Envelope envelope)
     {
         envelope.Clear();
-        FreeList list = t_list ??= new FreeList();
         if (list.Count >= ListSize)
         {
             GiveList(list);
@@ -155,7 +160,7 @@ internal static class EnvelopePool
         }
     }
 
-    private sealed class FreeList
+    internal sealed class FreeList
     {
         public Envelope? Head;
         public int Count;

@@ -159,10 +159,13 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     private void RunBatch()
     {
+        EnvelopePool.FreeList pool = EnvelopePool.Local;
+        Envelope? batch = _batch; // the consumer's own: kept in a local while running, in the field only between runs
+        _batch = null;
         int budget = Node.Throughput;
         while (true)
         {
-            Envelope? envelope = _batch;
+            Envelope? envelope = batch;
             if (envelope is null)
             {
                 Envelope? stack = Interlocked.Exchange(ref _inbox, null);
@@ -175,7 +178,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
                 envelope = Reverse(stack);
             }
 
-            _batch = envelope.Next;
+            batch = envelope.Next;
             envelope.Next = null;
             if (envelope.Category != Category.System)
             {
@@ -185,14 +188,15 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             Process(envelope);
             if (!envelope.Held)
             {
-                EnvelopePool.Return(envelope);
+                EnvelopePool.Return(pool, envelope);
             }
 
             if (--budget == 0)
             {
-                if (_batch is not null || Volatile.Read(ref _inbox) is not null)
+                if (batch is not null || Volatile.Read(ref _inbox) is not null)
                 {
                     // Yield the thread to other targets; stay Busy so no producer schedules a second run.
+                    _batch = batch;
                     ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
                     return;
                 }
