@@ -96,7 +96,8 @@ public sealed class Cluster : IAsyncDisposable
         .Register<Price>("test.price")
         .Register<Delegate>("test.delegate")
         .Register<Forward>("test.forward")
-        .Register<FailureTests.Hello>("test.hello");
+        .Register<FailureTests.Hello>("test.hello")
+        .Register<OrderTests.GetProgress>("test.progress");
 
     public async Task<(Node Node, BrokerProxy Proxy)> AddNodeAsync(string name, BrokerOptions? options = null, ContractRegistry? contracts = null, string? url = null)
     {

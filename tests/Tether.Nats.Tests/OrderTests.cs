@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace Tether.Nats.Tests;
+
+/// <summary>DESIGN §2: messages from one sender to one receiver arrive in the order sent, remotely too, across a broker restart.</summary>
+public sealed class OrderTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+
+    public sealed record GetProgress : IRequest<string>;
+
+    /// <summary>Records the sequence numbers of <see cref="Numbered"/> messages: how many, the highest, and every one that did not increase.</summary>
+    public sealed class SequenceCheck : Target, ITarget<SequenceCheck>
+    {
+        private int _received;
+        private int _highest = -1;
+        private readonly List<string> _violations = [];
+
+        public static void Wire(Channels<SequenceCheck> channels) => channels
+            .On<Numbered>(static (self, m, _) => self.Record(m.Seq))
+            .Request<GetProgress, string>(static (self, _, _) => $"{self._received} {self._highest} {string.Join(",", self._violations)}");
+
+        private void Record(int seq)
+        {
+            if (seq <= _highest)
+            {
+                _violations.Add($"{seq} after {_highest}"); // a gap is allowed (at most once); going back is not
+            }
+
+            _highest = Math.Max(_highest, seq);
+            _received++;
+        }
+    }
+
+    [Fact]
+    public async Task BrokerRestart_MessagesFromOneSenderKeepTheirOrder()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        Address check = new("beta", b.Spawn(() => new SequenceCheck()).Id);
+        await cluster.MeshedAsync();
+
+        int next = 0;
+        using var stop = new CancellationTokenSource();
+        Task sender = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                for (int i = 0; i < 50; i++)
+                {
+                    a.Send(check, new Numbered("alpha", Volatile.Read(ref next)));
+                    Interlocked.Increment(ref next);
+                }
+
+                await Progress(a, check); // paces the sender to the receiver (or to a 1 s timeout while the broker is down)
+            }
+        });
+
+        await Until(async () => (await Progress(a, check)).Received >= 1_000, "a thousand messages before the restart");
+        cluster.Server.Kill();
+        int sentBeforeRestart = Volatile.Read(ref next);
+        await cluster.Server.RestartAsync();
+        await Until(async () => (await Progress(a, check)).Highest >= sentBeforeRestart + 1_000, "a thousand more messages after the restart");
+        await stop.CancelAsync();
+        await sender.WaitAsync(s_wait);
+
+        (int received, int highest, string violations) = await Progress(a, check);
+        Assert.True(violations.Length == 0, $"out of order after the restart: {violations}");
+        Assert.True(received > 2_000 && highest >= sentBeforeRestart + 1_000, $"received {received}, highest {highest}");
+    }
+
+    private static async Task<(int Received, int Highest, string Violations)> Progress(Node from, Address check)
+    {
+        try
+        {
+            string[] parts = (await from.Request(check, new GetProgress(), TimeSpan.FromSeconds(1))).Split(' ', 3);
+            return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), parts[2]);
+        }
+        catch (TetherException)
+        {
+            return (0, -1, string.Empty); // the broker is down or not yet back
+        }
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, string phase)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!await condition())
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"timed out waiting for: {phase}");
+            await Task.Delay(20); // polling a condition with a deadline
+        }
+    }
+}
