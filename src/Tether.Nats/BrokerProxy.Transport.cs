@@ -155,6 +155,7 @@ public sealed partial class BrokerProxy
     private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
     {
         string? outer = t_sendingTo;
+        int relayedBefore = t_relayed?.Count ?? 0;
         t_sendingTo = node; // read by ReplySubjectFor when a reply token in the payload is encoded
         try
         {
@@ -163,6 +164,16 @@ public sealed partial class BrokerProxy
         finally
         {
             t_sendingTo = outer;
+        }
+
+        if (t_relayed is { } relayed && relayed.Count > relayedBefore)
+        {
+            for (int i = relayedBefore; i < relayed.Count; i++)
+            {
+                SendAccepted(relayed[i], node!); // the requester of a relayed token watches the node it went to
+            }
+
+            relayed.RemoveRange(relayedBefore, relayed.Count - relayedBefore);
         }
     }
 
@@ -376,15 +387,18 @@ public sealed partial class BrokerProxy
         }
     }
 
-    /// <summary>Tells a requester that reached this node through a queue group which node has its request.</summary>
-    private void SendAccepted(string replyTo)
+    /// <summary>
+    /// Tells a requester which node holds its request now: this one, when it took the request from a queue group, or
+    /// <paramref name="holder"/>, the node this one passed the request's reply token on to.
+    /// </summary>
+    private void SendAccepted(string replyTo, string? holder = null)
     {
         if (!IsReplySubject(replyTo))
         {
             return; // not a Tether requester: nothing to tell
         }
 
-        Frame frame = new() { Kind = FrameKind.Accepted, SenderNode = _node.Name };
+        Frame frame = new() { Kind = FrameKind.Accepted, SenderNode = holder ?? _node.Name };
         if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
         {
             return;

@@ -53,6 +53,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     [ThreadStatic]
     private static string? t_sendingTo; // the node a frame being encoded on this thread goes to (null: a queue group)
+
+    [ThreadStatic]
+    private static List<string>? t_relayed; // reply subjects of other nodes' requesters whose tokens the frame being encoded carries on
     private long _badFrames;
     private long _sent;
     private long _received;
@@ -84,6 +87,13 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     {
         if (sink is RemoteReplySink remote)
         {
+            if (t_sendingTo is not null)
+            {
+                // Relayed on (A -> this node -> another): once the message is out, the requester is told who holds its
+                // answer now, so it watches that node instead of this one.
+                (t_relayed ??= []).Add(remote.ReplyTo);
+            }
+
             return remote.ReplyTo; // already answered over the wire: pass the requester's subject on
         }
 

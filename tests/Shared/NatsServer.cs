@@ -43,23 +43,52 @@ public sealed class NatsServer : IDisposable
         }
     }
 
-    public static async Task<NatsServer> StartAsync(bool jetStream = false)
+    public static Task<NatsServer> StartAsync(bool jetStream = false)
+        => WithFreshPortsAsync(() => StartNewAsync(new NatsServer(FreePort(), null) { JetStream = jetStream }));
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (which picks ports with <see cref="FreePort"/> and starts servers on them) again with
+    /// new ports when a picked port was taken before the server bound it (by another test's server, or by the kernel for
+    /// an outgoing connection); at most five times. <paramref name="start"/> disposes what it started before failing.
+    /// </summary>
+    public static async Task<T> WithFreshPortsAsync<T>(Func<Task<T>> start)
     {
-        var server = new NatsServer(FreePort(), null) { JetStream = jetStream };
-        await server.RestartAsync();
-        return server;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+                // picked ports raced with someone else: pick again
+            }
+        }
+    }
+
+    private static async Task<NatsServer> StartNewAsync(NatsServer server)
+    {
+        try
+        {
+            await server.RestartAsync();
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
     }
 
     public bool JetStream { get; private init; }
 
     /// <summary>Starts a server with a configuration file; <paramref name="config"/> gets the client port and may add blocks (leafnodes, cluster).</summary>
-    public static async Task<NatsServer> StartWithConfigAsync(Func<int, string> config)
-    {
-        int port = FreePort();
-        var server = new NatsServer(port, config(port));
-        await server.RestartAsync();
-        return server;
-    }
+    public static Task<NatsServer> StartWithConfigAsync(Func<int, string> config)
+        => WithFreshPortsAsync(() =>
+        {
+            int port = FreePort();
+            return StartNewAsync(new NatsServer(port, config(port)));
+        });
 
     public static int FreePort()
     {
@@ -108,6 +137,11 @@ public sealed class NatsServer : IDisposable
             catch (SocketException ex)
             {
                 string log = File.Exists(Path.Join(_dir, "server.log")) ? File.ReadAllText(Path.Join(_dir, "server.log")) : "";
+                if (_process.HasExited && log.Contains("address already in use", StringComparison.Ordinal))
+                {
+                    throw new PortTakenException($"nats-server could not bind a port it was given (taken since it was picked):\n{log}", ex);
+                }
+
                 throw new InvalidOperationException($"nats-server did not open port {Port} within 10 s: {ex.Message}\n{log}", ex);
             }
         }
@@ -135,3 +169,6 @@ public sealed class NatsServer : IDisposable
         }
     }
 }
+
+/// <summary>A port picked for nats-server was taken before the server could bind it; <see cref="NatsServer.WithFreshPortsAsync{T}"/> retries.</summary>
+public sealed class PortTakenException(string message, Exception inner) : Exception(message, inner);

@@ -174,6 +174,31 @@ public sealed class FailureTests
     }
 
     [Fact]
+    public async Task RelayedReplyToken_ThirdNodeHoldingItLost_RequesterFailsNodeUnreachableWithinDetectionTime()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        (Node c, BrokerProxy cProxy) = await cluster.AddNodeAsync("gamma");
+        var kept = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Address passer = new("beta", b.Spawn(() => new TokenPasser()).Id);
+        Address keeper = new("gamma", c.Spawn(() => new TokenKeeper(kept)).Id);
+        await cluster.MeshedAsync();
+
+        // alpha -> beta, which passes the obligation to answer on to gamma; gamma then vanishes while beta stays.
+        Task<string> request = a.Request(passer, new Delegate(keeper, "q"), TimeSpan.FromSeconds(60)).AsTask();
+        await kept.Task.WaitAsync(s_wait);
+
+        long lost = Stopwatch.GetTimestamp();
+        await cProxy.VanishAsync();
+        TetherException error = await Assert.ThrowsAsync<TetherException>(() => request.WaitAsync(s_wait));
+
+        Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        Assert.Contains("gamma", error.Message, StringComparison.Ordinal);
+        Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after gamma vanished");
+    }
+
+    [Fact]
     public async Task BrokerRestart_NodesReconnectAndTrafficResumes()
     {
         await using Cluster cluster = await Cluster.StartAsync();

@@ -36,10 +36,23 @@ public sealed class GatewayTests
     [Fact]
     public async Task NodesOnTwoGatewayedClusters_CallServicesAndAddressesAndSeeEachOthersLoss()
     {
-        int gatewayA = NatsServer.FreePort();
-        int gatewayB = NatsServer.FreePort();
-        using NatsServer a = await NatsServer.StartWithConfigAsync(_ => GatewayConfig("tether-a", gatewayA, gatewayB, "tether-b"));
-        using NatsServer b = await NatsServer.StartWithConfigAsync(_ => GatewayConfig("tether-b", gatewayB, gatewayA, "tether-a"));
+        (NatsServer a, NatsServer b) = await NatsServer.WithFreshPortsAsync(async () =>
+        {
+            int gatewayA = NatsServer.FreePort();
+            int gatewayB = NatsServer.FreePort();
+            NatsServer first = await NatsServer.StartWithConfigAsync(_ => GatewayConfig("tether-a", gatewayA, gatewayB, "tether-b"));
+            try
+            {
+                return (first, await NatsServer.StartWithConfigAsync(_ => GatewayConfig("tether-b", gatewayB, gatewayA, "tether-a")));
+            }
+            catch
+            {
+                first.Dispose();
+                throw;
+            }
+        });
+        using NatsServer serverA = a;
+        using NatsServer serverB = b;
         await using var cluster = new Cluster(a);
         (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", url: a.Url);
         (Node beta, BrokerProxy betaProxy) = await cluster.AddNodeAsync("beta", url: b.Url);

@@ -49,8 +49,12 @@ public sealed class ProcessTests
     [Fact]
     public async Task NodeBehindLeafServer_TalksToNodeOnTheHub()
     {
-        int leafPort = NatsServer.FreePort();
-        using NatsServer hub = await NatsServer.StartWithConfigAsync(port => $"leafnodes {{ listen: \"127.0.0.1:{leafPort}\" }}\n");
+        int leafPort = 0;
+        using NatsServer hub = await NatsServer.WithFreshPortsAsync(() =>
+        {
+            leafPort = NatsServer.FreePort();
+            return NatsServer.StartWithConfigAsync(port => $"leafnodes {{ listen: \"127.0.0.1:{leafPort}\" }}\n");
+        });
         using NatsServer leaf = await NatsServer.StartWithConfigAsync(port => $"leafnodes {{ remotes: [ {{ url: \"nats-leaf://127.0.0.1:{leafPort}\" }} ] }}\n");
         await using var cluster = new Cluster(await NatsServer.StartAsync());
         (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", url: leaf.Url);
