@@ -30,8 +30,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly string _prefix;
     private readonly string _inbox;
     private readonly string _replyPrefix;
-    // Many locks: requests are added by the callers' threads while answers remove them on the socket reader.
-    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new(concurrencyLevel: 64, capacity: 1024);
+    // Striped: requests are added by the callers' threads while answers remove them on the socket reader.
+    private readonly PendingTable _pending = new();
     private readonly ConcurrentDictionary<string, Outbox> _nodeOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox> _replyOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox>.AlternateLookup<ReadOnlySpan<char>> _replyOutboxLookup;

@@ -25,7 +25,7 @@ namespace Tether.Nats.Internal;
 internal sealed class Outbox : IThreadPoolWorkItem
 {
     /// <summary>A destination whose writer has been done for this long is idle: the next frame goes out at once, on the caller's thread.</summary>
-    private static readonly long IdleTicks = Stopwatch.Frequency / 20_000; // 50 µs
+    private static readonly long IdleTicks = Stopwatch.Frequency * (long.TryParse(Environment.GetEnvironmentVariable("TETHER_IDLE_US"), out long q) ? q : 50) / 1_000_000; // 50 µs
 
     private readonly Lock _gate = new();
     private readonly Queue<Segment> _ready = new();
