@@ -114,5 +114,20 @@ public sealed record BrokerOptions
     }
 
     internal static bool IsToken(string? text)
-        => !string.IsNullOrEmpty(text) && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        foreach (char c in text.AsSpan()) // a span: no enumerator or delegate per call (it runs for every frame received)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

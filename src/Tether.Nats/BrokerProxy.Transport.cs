@@ -43,12 +43,11 @@ public sealed partial class BrokerProxy
 
     /// <summary>The outbox of a peer's inbox, made on first use.</summary>
     private Outbox NodeOutbox(string node)
-    {
-        if (_nodeOutboxes.TryGetValue(node, out Outbox? outbox))
-        {
-            return outbox;
-        }
+        => _nodeOutboxes.TryGetValue(node, out Outbox? outbox) ? outbox : AddNodeOutbox(node);
 
+    /// <summary>The first frame for a peer (apart from <see cref="NodeOutbox"/>: its closure is not allocated on every call).</summary>
+    private Outbox AddNodeOutbox(string node)
+    {
         string subject = $"{_prefix}.node.{node}";
         return _nodeOutboxes.GetOrAdd(node, _ => new Outbox(subject, $"node {node}", PublishSegment, SegmentFailed, Options.MaxFrameBytes));
     }
@@ -81,7 +80,7 @@ public sealed partial class BrokerProxy
         }
 
         string key = prefix.ToString();
-        return _replyOutboxes.GetOrAdd(key, k => new Outbox(k + ".batch", $"replies to {k}", PublishSegment, SegmentFailed, Options.MaxFrameBytes));
+        return _replyOutboxes.GetOrAdd(key, k => new Outbox(k + ".batch", $"replies to {k}", PublishSegment, SegmentFailed, Options.MaxFrameBytes, replyBase: k + "."));
     }
 
     /// <summary>Publishes a segment of an outbox: a lone frame as itself, several as one batch frame.</summary>
@@ -92,11 +91,14 @@ public sealed partial class BrokerProxy
         Interlocked.Increment(ref _published);
         if (items.Count == 1)
         {
+            // Alone it needs the subjects' text: a reply's subject and a request's reply subject are made only now.
             Outbox.Item item = items[0];
-            return _nats.PublishAsync(item.Subject, segment.FrameOf(item), replyTo: item.ReplyTo);
+            string subject = item.Subject ?? outbox.ReplyBase + item.Correlation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string? replyTo = item.ReplyTo ?? (item.Pending is null ? null : _replyPrefix + item.Correlation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return _nats.PublishAsync(subject, segment.FrameOf(item), replyTo: replyTo);
         }
 
-        string? replyTo = null;
+        string? batchReplyTo = null;
         if (segment.HasRequests)
         {
             // The batch's own reply subject: "no responders" (or a rejection of the whole batch) fails its requests.
@@ -109,10 +111,10 @@ public sealed partial class BrokerProxy
                 }
             }
 
-            replyTo = _replyPrefix + (-batch).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            batchReplyTo = _replyPrefix + (-batch).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return _nats.PublishAsync(outbox.BatchSubject, segment.AsBatch(), replyTo: replyTo);
+        return _nats.PublishAsync(outbox.BatchSubject, segment.AsBatch(), replyTo: batchReplyTo);
     }
 
     private void SegmentFailed(Outbox outbox, Outbox.Segment segment, Exception ex)
@@ -219,7 +221,10 @@ public sealed partial class BrokerProxy
         {
             correlation = Interlocked.Increment(ref _nextCorrelation);
             _pending[correlation] = pending = new PendingRemote(reply, destination, service, instance);
-            replyTo = _replyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            // Through an outbox the frame carries no reply subject: in a batch the correlation says it, and a lone
+            // frame's reply subject is made when it is published.
+            replyTo = outbox is null ? _replyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
             if (node is not null && _lost.ContainsKey(node) && _pending.TryRemove(correlation, out _))
             {
                 // Lost between the check and the registration: fail now rather than at the deadline.
@@ -348,12 +353,19 @@ public sealed partial class BrokerProxy
     public Task WhenServingAsync() => Task.WhenAll(_services.Values);
 
     internal void SendResponse(string replyTo, object? value)
+        => SendResponse(ReplyOutbox(replyTo, out long correlation), correlation, replyTo, value);
+
+    /// <summary>
+    /// Answers through <paramref name="outbox"/> (a Tether requester's replies) to <paramref name="correlation"/>, or,
+    /// without an outbox, to <paramref name="replyTo"/> alone (a foreign requester). One of the two is given.
+    /// </summary>
+    internal void SendResponse(Outbox? outbox, long correlation, string? replyTo, object? value)
     {
         Type? type = value?.GetType();
         string? contract = null;
         if (type is not null && !Options.Contracts.TryGetName(type, out contract))
         {
-            SendError(replyTo, ErrorCodes.BadRequest, $"The answer's type {type.Name} is not a registered contract on node {_node.Name}.");
+            SendError(outbox, correlation, replyTo, ErrorCodes.BadRequest, $"The answer's type {type.Name} is not a registered contract on node {_node.Name}.");
             return;
         }
 
@@ -361,7 +373,7 @@ public sealed partial class BrokerProxy
         int refused;
         try
         {
-            if (ReplyOutbox(replyTo, out long correlation) is { } outbox)
+            if (outbox is not null)
             {
                 refused = outbox.Append(frame, type, value, _wire, replyTo, null, correlation, null);
             }
@@ -371,19 +383,19 @@ public sealed partial class BrokerProxy
                 refused = bytes.Length > Options.MaxFrameBytes ? bytes.Length : 0;
                 if (refused == 0)
                 {
-                    Publish(replyTo, bytes, null, 0);
+                    Publish(replyTo!, bytes, null, 0);
                 }
             }
         }
         catch (MessagePackSerializationException ex)
         {
-            SendError(replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) could not be serialized on node {_node.Name}: {ex.Message}");
+            SendError(outbox, correlation, replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) could not be serialized on node {_node.Name}: {ex.Message}");
             return;
         }
 
         if (refused > 0)
         {
-            SendError(replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) takes {refused} bytes, more than MaxFrameBytes ({Options.MaxFrameBytes}) on node {_node.Name}.");
+            SendError(outbox, correlation, replyTo, ErrorCodes.BadRequest, $"The answer ({type?.Name}) takes {refused} bytes, more than MaxFrameBytes ({Options.MaxFrameBytes}) on node {_node.Name}.");
         }
     }
 
@@ -425,14 +437,18 @@ public sealed partial class BrokerProxy
     }
 
     internal void SendError(string replyTo, string code, string text)
+        => SendError(ReplyOutbox(replyTo, out long correlation), correlation, replyTo, code, text);
+
+    /// <summary>Sends an error through <paramref name="outbox"/> to <paramref name="correlation"/>, or alone to <paramref name="replyTo"/>.</summary>
+    internal void SendError(Outbox? outbox, long correlation, string? replyTo, string code, string text)
     {
         Frame frame = new() { Kind = FrameKind.Error, SenderNode = _node.Name, ErrorCode = code, ErrorText = text };
-        if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
+        if (outbox is not null && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
         {
             return;
         }
 
-        Publish(replyTo, frame.Encode(null, null, _wire), null, 0);
+        Publish(replyTo ?? outbox!.ReplyBase + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Encode(null, null, _wire), null, 0);
     }
 
     /// <summary>

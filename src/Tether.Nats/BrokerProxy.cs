@@ -30,8 +30,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly string _prefix;
     private readonly string _inbox;
     private readonly string _replyPrefix;
-    // Many locks: requests are added by the callers' threads while answers remove them on the socket reader.
-    private readonly ConcurrentDictionary<long, PendingRemote> _pending = new(concurrencyLevel: 64, capacity: 1024);
+    // Striped: requests are added by the callers' threads while answers remove them on the socket reader.
+    private readonly PendingTable _pending = new();
     private readonly ConcurrentDictionary<string, Outbox> _nodeOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox> _replyOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox>.AlternateLookup<ReadOnlySpan<char>> _replyOutboxLookup;
@@ -333,13 +333,17 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         bool replies = batch.Subject.StartsWith(_replyPrefix, StringComparison.Ordinal);
+
+        // Requests in a batch name no reply subject each: they are answered to the batch sender's replies, with their
+        // correlation (the batch's own reply subject says where those go). Resolved once for the whole batch.
+        Outbox? requester = !replies && batch.ReplyTo is { } batchReply ? ReplyOutbox(batchReply, out _) : null;
         for (int i = 0; i < count; i++)
         {
             Incoming item;
             try
             {
                 Frame.DecodeBatchItem(ref reader, batch.Data, out long correlation, out string? replyTo, out ReadOnlyMemory<byte> frame);
-                item = new Incoming(batch.Subject, replyTo, frame, Correlation: replies ? correlation : 0);
+                item = new Incoming(batch.Subject, replyTo, frame, Correlation: correlation, Replies: requester);
             }
             catch (WireException ex)
             {
@@ -407,13 +411,19 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         ReplySink? sink = null;
         if (frame.Kind == FrameKind.Request)
         {
-            if (msg.ReplyTo is null)
+            if (msg.ReplyTo is { } replyTo)
+            {
+                sink = new RemoteReplySink(this, replyTo, frame.Contract, frame.Sender);
+            }
+            else if (msg.CanAnswer)
+            {
+                sink = new RemoteReplySink(this, msg.Replies!, msg.Correlation, frame.Contract, frame.Sender);
+            }
+            else
             {
                 BadFrame(msg, "a request without a reply subject");
                 return;
             }
-
-            sink = new RemoteReplySink(this, msg.ReplyTo, frame.Contract, frame.Sender);
         }
 
         ActivityContext.TryParse(frame.TraceParent, null, out ActivityContext trace);
@@ -475,12 +485,11 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        double elapsed = Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds;
         if (frame.Kind == FrameKind.Error)
         {
             if (pending.Service is { } failing && !pending.Instance.IsNone)
             {
-                _router.Record(failing, pending.Instance, elapsed * ErrorPenalty); // failing fast is not being fast
+                _router.Record(failing, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds * ErrorPenalty); // failing fast is not being fast
             }
 
             sink.TryFail(new TetherException(frame.ErrorCode ?? ErrorCodes.HandlerFailed, frame.ErrorText ?? "remote error"));
@@ -509,7 +518,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
         if (pending.Service is { } routed && !pending.Instance.IsNone)
         {
-            _router.Record(routed, pending.Instance, elapsed);
+            _router.Record(routed, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds);
         }
 
         if (!sink.TryComplete(value) && pending.IsCreate && value is Address orphan)
@@ -558,9 +567,17 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         // Answer the sender when it left a way to answer (and is not itself one of our reply subjects).
-        if (msg.ReplyTo is { } replyTo && !msg.Subject.StartsWith(_replyPrefix, StringComparison.Ordinal))
+        if (msg.CanAnswer && !msg.Subject.StartsWith(_replyPrefix, StringComparison.Ordinal))
         {
-            SendError(replyTo, ErrorCodes.BadRequest, $"Node {_node.Name} rejected a frame on {msg.Subject}: {why}.");
+            string text = $"Node {_node.Name} rejected a frame on {msg.Subject}: {why}.";
+            if (msg.ReplyTo is { } replyTo)
+            {
+                SendError(replyTo, ErrorCodes.BadRequest, text);
+            }
+            else
+            {
+                SendError(msg.Replies!, msg.Correlation, null, ErrorCodes.BadRequest, text);
+            }
         }
     }
 

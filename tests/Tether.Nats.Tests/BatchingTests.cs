@@ -135,6 +135,82 @@ public sealed class BatchingTests
         Assert.Equal("echo still from beta", await a.Request(echo, new Ask("still")).AsTask().WaitAsync(s_wait));
     }
 
+    [Fact]
+    public async Task RequestsInABatch_WithoutReplySubjectsOfTheirOwn_AreAnsweredByCorrelation_ADamagedOneIsCountedAndAnswered()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
+        var wire = WireSerializer.For(bProxy);
+        byte[] Request(string contract, object payload) => new Frame { Kind = FrameKind.Request, SenderNode = "ghost", SenderId = 1, RecipientId = echo.Id, Contract = contract }
+            .Encode(payload.GetType(), payload, wire);
+
+        // A requester "ghost" that speaks the wire format by hand: its replies come to tether.default.reply.ghost.*
+        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+        await raw.ConnectAsync();
+        var answers = new Dictionary<long, Frame>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using INatsSub<byte[]> replies = await raw.SubscribeCoreAsync<byte[]>("tether.default.reply.ghost.*");
+        Task collecting = Task.Run(async () =>
+        {
+            await foreach (NatsMsg<byte[]> msg in replies.Msgs.ReadAllAsync())
+            {
+                var items = new List<(long Correlation, byte[] Frame)>();
+                if (Frame.IsBatch(msg.Data))
+                {
+                    var batch = new MessagePack.MessagePackReader(msg.Data);
+                    int count = Frame.DecodeBatchHeader(ref batch);
+                    for (int i = 0; i < count; i++)
+                    {
+                        Frame.DecodeBatchItem(ref batch, msg.Data, out long correlation, out _, out ReadOnlyMemory<byte> frame);
+                        items.Add((correlation, frame.ToArray()));
+                    }
+                }
+                else
+                {
+                    items.Add((long.Parse(msg.Subject[(msg.Subject.LastIndexOf('.') + 1)..], System.Globalization.CultureInfo.InvariantCulture), msg.Data!));
+                }
+
+                foreach ((long correlation, byte[] bytes) in items)
+                {
+                    var reader = new MessagePack.MessagePackReader(bytes);
+                    answers[correlation] = Frame.DecodeHeader(ref reader);
+                }
+
+                if (answers.Count == 3)
+                {
+                    all.TrySetResult();
+                }
+            }
+        });
+
+        // Three requests with no reply subject each (nil): two good, one of an unknown contract. The batch's own reply
+        // subject names the requester; each is answered to its correlation.
+        byte[] batch = Frame.EncodeBatch([(5, null, Request("test.ask", new Ask("five"))), (6, null, Request("test.nobody-knows", new Ask("x"))), (7, null, Request("test.ask", new Ask("seven")))]);
+        await raw.PublishAsync("tether.default.node.beta", batch, replyTo: "tether.default.reply.ghost.-1");
+        await all.Task.WaitAsync(s_wait);
+
+        Assert.Equal(FrameKind.Response, answers[5].Kind);
+        Assert.Equal(FrameKind.Error, answers[6].Kind);
+        Assert.Equal(ErrorCodes.BadRequest, answers[6].ErrorCode);
+        Assert.Contains("test.nobody-knows", answers[6].ErrorText, StringComparison.Ordinal);
+        Assert.Equal(FrameKind.Response, answers[7].Kind);
+        Assert.Equal(1, bProxy.Statistics.BadFrames);
+
+        // Without a reply subject on the batch, a request item has nowhere to be answered: rejected and counted.
+        await raw.PublishAsync("tether.default.node.beta", Frame.EncodeBatch([(8, null, Request("test.ask", new Ask("eight")))]));
+        long start = Stopwatch.GetTimestamp();
+        while (bProxy.Statistics.BadFrames < 2)
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, "a request with no way to answer it was not counted as a bad frame");
+            await Task.Delay(10); // polling a condition with a deadline
+        }
+
+        Assert.False(answers.ContainsKey(8));
+        await replies.UnsubscribeAsync();
+        await collecting.WaitAsync(s_wait);
+    }
+
     private sealed record Burst(Address To, int Count);
 
     private sealed class Burster : Target, ITarget<Burster>

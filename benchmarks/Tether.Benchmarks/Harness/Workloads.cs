@@ -163,14 +163,55 @@ internal abstract class Workload<TSystem> : IWorkload
     }
 
     /// <summary>Starts counting what one iteration allocates and collects, for the log (not for the table).</summary>
-    protected static GcProbe Probe() => new(GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+    protected static GcProbe Probe() => new(GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Environment.CpuUsage.TotalTime, ChildCpu.Read());
 }
 
-/// <summary>Allocations and collections since <see cref="Workload.Probe"/>: printed with each iteration as a cheap profile.</summary>
-internal readonly record struct GcProbe(long Allocated, int Gen0, int Gen1, int Gen2)
+/// <summary>
+/// Allocations, collections and CPU time (this process's, and that of its child processes such as a nats-server) since
+/// <see cref="Workload.Probe"/>: printed with each iteration as a cheap profile. CPU per message is steadier than the
+/// rate on a shared machine.
+/// </summary>
+internal readonly record struct GcProbe(long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Cpu, TimeSpan Children)
 {
     public override string ToString()
-        => $"alloc {(GC.GetTotalAllocatedBytes(precise: false) - Allocated) / 1e6:0.0} MB, GCs {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}";
+    {
+        string text = $"alloc {(GC.GetTotalAllocatedBytes(precise: false) - Allocated) / 1e6:0.0} MB, GCs {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, cpu {(Environment.CpuUsage.TotalTime - Cpu).TotalMilliseconds:0} ms";
+        TimeSpan children = ChildCpu.Read() - Children;
+        return children > TimeSpan.Zero ? $"{text} + {children.TotalMilliseconds:0} ms in child processes" : text;
+    }
+}
+
+/// <summary>The CPU time of this process's running child processes (Linux: /proc), e.g. the nats-server of a remote workload.</summary>
+internal static class ChildCpu
+{
+    public static TimeSpan Read()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return TimeSpan.Zero;
+        }
+
+        long ticks = 0;
+        string self = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) "
+                if (fields[1] == self)
+                {
+                    ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture); // utime + stime
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // a process that ended meanwhile, or one we may not read
+            }
+        }
+
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
+    }
 }
 
 /// <summary>Ping-pong pairs, Proto.Actor's InprocessBenchmark shape: the pinger sends a batch, waits for all of it, sends the next.</summary>

@@ -51,8 +51,11 @@ internal struct Frame
     /// <summary>
     /// The kind of a batch frame: a MessagePack array <c>[version, 11, item, item, ...]</c> (always with a 32-bit array
     /// header, so the header has a fixed size of <see cref="BatchHeaderBytes"/>), each item <c>[correlation, replyTo, frame]</c>:
-    /// the correlation an answer is for (in a batch of replies; 0 otherwise), the NATS reply subject of a request (or nil)
-    /// and the frame itself as binary. Each frame is handled exactly as if it had come in its own NATS message.
+    /// the correlation an answer is for (in a batch of replies) or a request awaits (0 otherwise), the NATS reply subject
+    /// of a request (or nil) and the frame itself as binary. A request with a correlation and no reply subject of its own
+    /// is answered to the batch's reply subject with its last token replaced by the correlation (the batch's sender's
+    /// replies: <c>tether.{cluster}.reply.{node}.{correlation}</c>); this is how Tether sends requests in batches, with no
+    /// subject text per request. Each frame is otherwise handled exactly as if it had come in its own NATS message.
     /// </summary>
     public const FrameKind BatchKind = FrameKind.Batch;
 

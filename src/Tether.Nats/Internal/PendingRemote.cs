@@ -25,7 +25,8 @@ internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string desti
     /// <summary>The chosen instance; none when it went through the queue group.</summary>
     public Address Instance { get; } = instance;
 
-    public long Start { get; } = Stopwatch.GetTimestamp();
+    /// <summary>When it left; taken only for a request routed to a service (the router's latency figure needs it; a clock read costs).</summary>
+    public long Start { get; } = service is null ? 0 : Stopwatch.GetTimestamp();
 
     /// <summary>A remote create: an answer that arrives after the creator gave up is an orphan to end.</summary>
     public bool IsCreate { get; } = isCreate;

@@ -1,34 +1,70 @@
 namespace Tether.Nats.Internal;
 
 /// <summary>The reply obligation of a request that came over the wire: its outcome is published to the requester's reply subject.</summary>
-/// <remarks>The description is built only when asked for (errors, logs): the hot path allocates no text.</remarks>
+/// <remarks>
+/// The description is built only when asked for (errors, logs): the hot path allocates no text. A request that came
+/// inside a batch knows its requester's reply outbox and correlation, and builds the reply subject's text only if it
+/// must travel on (a forwarded reply token) or the answer goes out alone.
+/// </remarks>
 internal sealed class RemoteReplySink : Tether.Internal.ReplySink
 {
     private readonly BrokerProxy _proxy;
     private readonly string? _description;
     private readonly string? _contract;
     private readonly Address _sender;
+    private readonly Outbox? _outbox;
+    private readonly long _correlation;
+    private string? _replyTo;
 
     public RemoteReplySink(BrokerProxy proxy, string replyTo, string description)
     {
         _proxy = proxy;
-        ReplyTo = replyTo;
+        _replyTo = replyTo;
         _description = description;
     }
 
     public RemoteReplySink(BrokerProxy proxy, string replyTo, string? contract, Address sender)
     {
         _proxy = proxy;
-        ReplyTo = replyTo;
+        _replyTo = replyTo;
         _contract = contract;
         _sender = sender;
     }
 
-    public string ReplyTo { get; }
+    /// <summary>A request from a batch: answered through the requester's reply outbox, to <paramref name="correlation"/>.</summary>
+    public RemoteReplySink(BrokerProxy proxy, Outbox replies, long correlation, string? contract, Address sender)
+    {
+        _proxy = proxy;
+        _outbox = replies;
+        _correlation = correlation;
+        _contract = contract;
+        _sender = sender;
+    }
+
+    /// <summary>The requester's reply subject (<c>tether.{cluster}.reply.{node}.{correlation}</c> for a Tether requester).</summary>
+    public string ReplyTo => _replyTo ??= _outbox!.ReplyBase + _correlation.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public override string Describe() => _description ?? $"{_contract} from {_sender}";
 
-    protected override void OnResponse(object? value) => _proxy.SendResponse(ReplyTo, value);
+    protected override void OnResponse(object? value)
+    {
+        if (_outbox is not null)
+        {
+            _proxy.SendResponse(_outbox, _correlation, null, value);
+            return;
+        }
 
-    protected override void OnError(TetherException error) => _proxy.SendError(ReplyTo, error.Code, error.Message);
+        _proxy.SendResponse(ReplyTo, value);
+    }
+
+    protected override void OnError(TetherException error)
+    {
+        if (_outbox is not null)
+        {
+            _proxy.SendError(_outbox, _correlation, null, error.Code, error.Message);
+            return;
+        }
+
+        _proxy.SendError(ReplyTo, error.Code, error.Message);
+    }
 }
