@@ -16,6 +16,24 @@ public sealed class NatsServer : IDisposable
 
     private readonly string? _config;
 
+    // Servers not yet disposed: killed when the process exits, so a test host that ends without disposing one (an aborted
+    // run) leaves no broker behind.
+    private static readonly HashSet<NatsServer> s_live = [];
+
+    static NatsServer() => AppDomain.CurrentDomain.ProcessExit += static (_, _) =>
+    {
+        NatsServer[] left;
+        lock (s_live)
+        {
+            left = [.. s_live];
+        }
+
+        foreach (NatsServer server in left)
+        {
+            server.Kill();
+        }
+    };
+
     private NatsServer(int port, string? config)
     {
         Port = port;
@@ -121,6 +139,11 @@ public sealed class NatsServer : IDisposable
             start.ArgumentList.Add(file);
         }
         _process = Process.Start(start) ?? throw new InvalidOperationException("nats-server did not start");
+        lock (s_live)
+        {
+            s_live.Add(this);
+        }
+
         long begin = Stopwatch.GetTimestamp();
         while (true)
         {
@@ -163,6 +186,11 @@ public sealed class NatsServer : IDisposable
     public void Dispose()
     {
         Kill();
+        lock (s_live)
+        {
+            s_live.Remove(this);
+        }
+
         if (Directory.Exists(_dir))
         {
             Directory.Delete(_dir, recursive: true); // a server shared with a Cluster is disposed by both
