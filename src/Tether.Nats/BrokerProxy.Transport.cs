@@ -158,34 +158,35 @@ public sealed partial class BrokerProxy
     {
         string? outer = t_sendingTo;
         int relayedBefore = t_relayed?.Count ?? 0;
+        bool left = false;
         t_sendingTo = node; // read by ReplySubjectFor when a reply token in the payload is encoded
         try
         {
-            Encode(sender, outbox, subject, recipient, message, category, reply, trace, destination, service, instance, node);
+            left = Encode(sender, outbox, subject, recipient, message, category, reply, trace, destination, service, instance, node);
         }
         finally
         {
             t_sendingTo = outer;
-        }
-
-        if (t_relayed is { } relayed && relayed.Count > relayedBefore)
-        {
-            for (int i = relayedBefore; i < relayed.Count; i++)
+            if (t_relayed is { } relayed && relayed.Count > relayedBefore)
             {
-                SendAccepted(relayed[i], node!); // the requester of a relayed token watches the node it went to
+                string[] requesters = left ? relayed.GetRange(relayedBefore, relayed.Count - relayedBefore).ToArray() : [];
+                relayed.RemoveRange(relayedBefore, relayed.Count - relayedBefore); // also when the frame was refused or failed
+                foreach (string requester in requesters)
+                {
+                    SendAccepted(requester, node!); // the requester of a relayed token watches the node it went to
+                }
             }
-
-            relayed.RemoveRange(relayedBefore, relayed.Count - relayedBefore);
         }
     }
 
-    private void Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
+    /// <summary>Encodes and sends (or queues) one frame; false when it did not leave (refused, or its node was lost meanwhile).</summary>
+    private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
     {
         Type type = message.GetType();
         if (!Options.Contracts.TryGetName(type, out string contract))
         {
             Refuse(reply, $"{type.Name} is not a registered contract (BrokerOptions.Contracts.Register<{type.Name}>(name)), so it cannot leave node {_node.Name}");
-            return;
+            return false;
         }
 
         Frame frame = new()
@@ -210,7 +211,7 @@ public sealed partial class BrokerProxy
             if (bytes.Length > Options.MaxFrameBytes)
             {
                 Refuse(reply, $"{type.Name} takes {bytes.Length} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
-                return;
+                return false;
             }
         }
 
@@ -229,14 +230,14 @@ public sealed partial class BrokerProxy
             {
                 // Lost between the check and the registration: fail now rather than at the deadline.
                 reply.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{reply.Describe()}: node {node} is unreachable."));
-                return;
+                return false;
             }
         }
 
         if (bytes is not null)
         {
             Publish(subject, bytes, replyTo, correlation);
-            return;
+            return true;
         }
 
         int refused;
@@ -254,7 +255,10 @@ public sealed partial class BrokerProxy
         {
             _pending.TryRemove(correlation, out _);
             Refuse(reply, $"{type.Name} takes {refused} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
+            return false;
         }
+
+        return true;
     }
 
     private static void Refuse(ReplySink? reply, string why)

@@ -151,7 +151,14 @@ public sealed class NatsServer : IDisposable
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, Port);
-                return;
+                if (ListeningPerLog())
+                {
+                    return;
+                }
+
+                // Something answers on the port, but our server has not said it listens there: maybe another test's
+                // server got the same port and ours is about to exit with "address already in use".
+                throw new SocketException((int)SocketError.AddressAlreadyInUse);
             }
             catch (SocketException) when (Stopwatch.GetElapsedTime(begin) < TimeSpan.FromSeconds(10) && !_process.HasExited)
             {
@@ -168,6 +175,19 @@ public sealed class NatsServer : IDisposable
                 throw new InvalidOperationException($"nats-server did not open port {Port} within 10 s: {ex.Message}\n{log}", ex);
             }
         }
+    }
+
+    /// <summary>True when this server's own log says it listens for clients on <see cref="Port"/>.</summary>
+    private bool ListeningPerLog()
+    {
+        string log = Path.Join(_dir, "server.log");
+        if (!File.Exists(log))
+        {
+            return false;
+        }
+
+        using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        return reader.ReadToEnd().Contains($"Listening for client connections on 127.0.0.1:{Port}", StringComparison.Ordinal);
     }
 
     /// <summary>Kills the server (as a crash would).</summary>
