@@ -169,11 +169,11 @@ public sealed partial class BrokerProxy
             t_sendingTo = outer;
             if (t_relayed is { } relayed && relayed.Count > relayedBefore)
             {
-                string[] requesters = left ? relayed.GetRange(relayedBefore, relayed.Count - relayedBefore).ToArray() : [];
+                (string ReplyTo, int Hop)[] requesters = left ? relayed.GetRange(relayedBefore, relayed.Count - relayedBefore).ToArray() : [];
                 relayed.RemoveRange(relayedBefore, relayed.Count - relayedBefore); // also when the frame was refused or failed
-                foreach (string requester in requesters)
+                foreach ((string replyTo, int hop) in requesters)
                 {
-                    SendAccepted(requester, node!); // the requester of a relayed token watches the node it went to
+                    SendAccepted(replyTo, node!, hop); // the requester of a relayed token watches the node it went to
                 }
             }
         }
@@ -407,14 +407,14 @@ public sealed partial class BrokerProxy
     /// Tells a requester which node holds its request now: this one, when it took the request from a queue group, or
     /// <paramref name="holder"/>, the node this one passed the request's reply token on to.
     /// </summary>
-    private void SendAccepted(string replyTo, string? holder = null)
+    private void SendAccepted(string replyTo, string? holder = null, int hop = 1)
     {
         if (!IsReplySubject(replyTo))
         {
             return; // not a Tether requester: nothing to tell
         }
 
-        Frame frame = new() { Kind = FrameKind.Accepted, SenderNode = holder ?? _node.Name };
+        Frame frame = new() { Kind = FrameKind.Accepted, SenderNode = holder ?? _node.Name, RecipientId = hop };
         if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
         {
             return;
@@ -424,13 +424,19 @@ public sealed partial class BrokerProxy
     }
 
     /// <summary>The taker of a request sent through a queue group is known: watch that node from now on.</summary>
-    private void OnAccepted(long correlation, string? taker)
+    private void OnAccepted(long correlation, string? taker, long hop)
     {
         if (taker is null || !BrokerOptions.IsToken(taker) || !_pending.TryGetValue(correlation, out PendingRemote? pending))
         {
             return; // answered already, or not a request of ours
         }
 
+        if (hop <= pending.Hop || hop > int.MaxValue)
+        {
+            return; // an older notice than one already heard (notices from different nodes may cross)
+        }
+
+        pending.Hop = (int)hop;
         pending.Destination = $"node {taker}";
 
         // Lost before we knew it had the request: the loss scan has passed, so fail it here.

@@ -55,7 +55,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private static string? t_sendingTo; // the node a frame being encoded on this thread goes to (null: a queue group)
 
     [ThreadStatic]
-    private static List<string>? t_relayed; // reply subjects of other nodes' requesters whose tokens the frame being encoded carries on
+    private static List<(string ReplyTo, int Hop)>? t_relayed; // other nodes' requesters whose tokens the frame being encoded carries on
     private long _badFrames;
     private long _sent;
     private long _received;
@@ -91,7 +91,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             {
                 // Relayed on (A -> this node -> another): once the message is out, the requester is told who holds its
                 // answer now, so it watches that node instead of this one.
-                (t_relayed ??= []).Add(remote.ReplyTo);
+                (t_relayed ??= []).Add((remote.ReplyTo, remote.Hops + 1));
             }
 
             return remote.ReplyTo; // already answered over the wire: pass the requester's subject on
@@ -461,7 +461,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         bool opened = !msg.HasNoResponders && TryOpen(msg, ref reader, out frame);
         if (opened && frame.Kind == FrameKind.Accepted)
         {
-            OnAccepted(correlation, frame.SenderNode); // not the answer: the request stays pending
+            OnAccepted(correlation, frame.SenderNode, frame.RecipientId); // not the answer: the request stays pending
             return;
         }
 
@@ -660,10 +660,16 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         _stopping.Dispose();
     }
 
-    /// <summary>Drops the connection without a goodbye, as a crashed process would (for failure tests).</summary>
     /// <summary>Where each pending remote request is watched for ("node X", "service X", ...); for tests.</summary>
     internal IReadOnlyCollection<string> PendingDestinations() => [.. _pending.Values.Select(p => p.Destination)];
 
+    /// <summary>Each pending remote request's correlation and where it is watched for; for tests.</summary>
+    internal IReadOnlyDictionary<long, string> PendingRequests() => _pending.ToDictionary(e => e.Key, e => e.Value.Destination);
+
+    /// <summary>The subject prefix of this node's answers: the prefix plus a correlation is a request's reply subject; for tests.</summary>
+    internal string ReplyPrefix => _replyPrefix;
+
+    /// <summary>Drops the connection without a goodbye, as a crashed process would (for failure tests).</summary>
     internal async Task VanishAsync()
     {
         Interlocked.Exchange(ref _disposed, 1); // a later DisposeAsync has nothing left to do

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using NATS.Client.Core;
+using Tether.Nats.Internal;
 
 namespace Tether.Nats.Tests;
 
@@ -52,6 +54,14 @@ public sealed class FailureTests
         });
 
         private void Kept() => kept.TrySetResult();
+    }
+
+    /// <summary>Passes every reply token it is handed on to the next target (typically on another node).</summary>
+    public sealed class TokenRelay(Address next) : Target, ITarget<TokenRelay>
+    {
+        private Address Next { get; } = next;
+
+        public static void Wire(Channels<TokenRelay> channels) => channels.On<Forward>(static (self, m, ctx) => ctx.Send(self.Next, m));
     }
 
     private static async Task Until(Func<Task<bool>> condition, string phase)
@@ -196,6 +206,69 @@ public sealed class FailureTests
         Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
         Assert.Contains("gamma", error.Message, StringComparison.Ordinal);
         Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after gamma vanished");
+    }
+
+    [Fact]
+    public async Task ReplyTokenRelayedOverThreeHops_LastHolderLost_RequesterFailsNamingItWithinDetectionTime()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        (Node c, _) = await cluster.AddNodeAsync("gamma");
+        (Node d, BrokerProxy dProxy) = await cluster.AddNodeAsync("delta");
+        var kept = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Address keeper = new("delta", d.Spawn(() => new TokenKeeper(kept)).Id);
+        Address relay = new("gamma", c.Spawn(() => new TokenRelay(keeper)).Id);
+        Address passer = new("beta", b.Spawn(() => new TokenPasser()).Id);
+        await cluster.MeshedAsync();
+
+        // alpha -> beta -> gamma -> delta: beta and gamma each tell alpha where the token went; the notices may cross.
+        Task<string> request = a.Request(passer, new Delegate(relay, "q"), TimeSpan.FromSeconds(60)).AsTask();
+        await kept.Task.WaitAsync(s_wait);
+
+        long lost = Stopwatch.GetTimestamp();
+        await dProxy.VanishAsync();
+        TetherException error = await Assert.ThrowsAsync<TetherException>(() => request.WaitAsync(s_wait));
+
+        Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        Assert.Contains("delta", error.Message, StringComparison.Ordinal);
+        Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after delta vanished");
+    }
+
+    [Fact]
+    public async Task AcceptedNotices_ArrivingOutOfOrder_TheNodeOfTheHighestHopIsWatched()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, BrokerProxy aProxy) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        await cluster.AddNodeAsync("gamma");
+        (_, BrokerProxy dProxy) = await cluster.AddNodeAsync("delta");
+        Address never = new("beta", b.Spawn(() => new Echo()).Id);
+        await cluster.MeshedAsync();
+
+        // Two requests that beta never answers; each is watched on beta (hop 1).
+        Task<string> first = a.Request(never, new Never(), TimeSpan.FromSeconds(60)).AsTask();
+        Task<string> marker = a.Request(never, new Never(), TimeSpan.FromSeconds(60)).AsTask();
+        await Until(() => Task.FromResult(aProxy.PendingRequests().Count == 2), "both requests to be pending");
+        long[] correlations = [.. aProxy.PendingRequests().Keys.Order()];
+
+        // The token of the first went on to gamma (hop 2), then to delta (hop 3), but the notices arrive the other way
+        // round. A notice for the second request, sent last on the same connection, shows when both were handled.
+        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+        await raw.ConnectAsync();
+        await raw.PublishAsync(aProxy.ReplyPrefix + correlations[0], Notice("delta", 3));
+        await raw.PublishAsync(aProxy.ReplyPrefix + correlations[0], Notice("gamma", 2));
+        await raw.PublishAsync(aProxy.ReplyPrefix + correlations[1], Notice("gamma", 2));
+        await Until(() => Task.FromResult(aProxy.PendingRequests()[correlations[1]] == "node gamma"), "the last notice to be handled");
+        Assert.Equal("node delta", aProxy.PendingRequests()[correlations[0]]);
+
+        await dProxy.VanishAsync();
+        TetherException error = await Assert.ThrowsAsync<TetherException>(() => first.WaitAsync(s_wait));
+        Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        Assert.Contains("delta", error.Message, StringComparison.Ordinal);
+        Assert.False(marker.IsCompleted, "the request watched on gamma ended although gamma is alive");
+
+        static byte[] Notice(string holder, int hop) => new Frame { Kind = FrameKind.Accepted, SenderNode = holder, RecipientId = hop }.Encode(null, null);
     }
 
     [Fact]

@@ -70,8 +70,9 @@ internal sealed class ReplyTokenResolver(BrokerProxy proxy) : IFormatterResolver
 }
 
 /// <summary>
-/// A reply token on the wire: the requester's reply subject, a description and the requester. Whoever holds the
-/// deserialized token answers straight to the requester's node; the first answer to arrive there wins.
+/// A reply token on the wire: the requester's reply subject, a description, the requester, and how many node-to-node
+/// passes it has made (counting this one). Whoever holds the deserialized token answers straight to the requester's
+/// node; the first answer to arrive there wins.
 /// </summary>
 internal sealed class ReplyTokenFormatter<T>(BrokerProxy proxy) : IMessagePackFormatter<ReplyToken<T>?>
 {
@@ -83,10 +84,11 @@ internal sealed class ReplyTokenFormatter<T>(BrokerProxy proxy) : IMessagePackFo
             return;
         }
 
-        writer.WriteArrayHeader(3);
+        writer.WriteArrayHeader(4);
         writer.Write(proxy.ReplySubjectFor(value.Sink));
         writer.Write(value.Sink.Describe());
         AddressFormatter.Instance.Serialize(ref writer, value.Requester, options);
+        writer.Write(value.Sink is RemoteReplySink remote ? remote.Hops + 1 : 1);
     }
 
     public ReplyToken<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -96,19 +98,25 @@ internal sealed class ReplyTokenFormatter<T>(BrokerProxy proxy) : IMessagePackFo
             return null;
         }
 
-        if (reader.ReadArrayHeader() != 3)
+        if (reader.ReadArrayHeader() != 4)
         {
-            throw new MessagePackSerializationException("A reply token must be [replyTo, description, requester].");
+            throw new MessagePackSerializationException("A reply token must be [replyTo, description, requester, hops].");
         }
 
         string replyTo = reader.ReadString() ?? throw new MessagePackSerializationException("A reply token has no reply subject.");
         string description = reader.ReadString() ?? "a forwarded request";
         Address requester = AddressFormatter.Instance.Deserialize(ref reader, options);
+        int hops = reader.ReadInt32();
+        if (hops < 1)
+        {
+            throw new MessagePackSerializationException($"A reply token's hop count must be at least 1; it is {hops}.");
+        }
+
         if (!proxy.IsReplySubject(replyTo))
         {
             throw new MessagePackSerializationException("A reply token names a subject that is not a Tether reply subject.");
         }
 
-        return new ReplyToken<T>(new RemoteReplySink(proxy, replyTo, description), requester);
+        return new ReplyToken<T>(new RemoteReplySink(proxy, replyTo, description, hops), requester);
     }
 }

@@ -20,8 +20,11 @@ internal enum FrameKind : byte
     Batch = 11,
 
     /// <summary>
-    /// "Node X has taken your request": sent on the reply subject by the node that took a request or a create from a
-    /// service's queue group, so the requester knows which node to watch, and fails the request at once if that node is lost.
+    /// "Node X has your request now" (X in the sender-node field): sent on the reply subject by the node that took a
+    /// request or a create from a service's queue group (hop 1), or by a node that passed the request's reply token on to
+    /// X (hop = the token's hops so far + 1). The hop travels in the recipient-id field; the requester watches the node of
+    /// the highest hop it has heard of (notices from different nodes may arrive in any order), and fails the request at
+    /// once if that node is lost.
     /// </summary>
     Accepted = 12,
 }

@@ -19,6 +19,12 @@ internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string desti
         set => Volatile.Write(ref _destination, value);
     }
 
+    /// <summary>
+    /// How many node-to-node passes the request (or its reply token) made to reach <see cref="Destination"/>: 1 when sent to
+    /// a known node, 0 while only a queue group has it. An <c>Accepted</c> notice of a lower or equal hop is stale.
+    /// </summary>
+    public int Hop { get; set; } = service is null || instance != default ? 1 : 0;
+
     /// <summary>The service the request was routed for, if any.</summary>
     public string? Service { get; } = service;
 

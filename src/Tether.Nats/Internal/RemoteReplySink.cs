@@ -16,11 +16,13 @@ internal sealed class RemoteReplySink : Tether.Internal.ReplySink
     private readonly long _correlation;
     private string? _replyTo;
 
-    public RemoteReplySink(BrokerProxy proxy, string replyTo, string description)
+    /// <summary>A reply token that came inside a message, <paramref name="hops"/> node-to-node passes from its requester.</summary>
+    public RemoteReplySink(BrokerProxy proxy, string replyTo, string description, int hops)
     {
         _proxy = proxy;
         _replyTo = replyTo;
         _description = description;
+        Hops = hops;
     }
 
     public RemoteReplySink(BrokerProxy proxy, string replyTo, string? contract, Address sender)
@@ -40,6 +42,9 @@ internal sealed class RemoteReplySink : Tether.Internal.ReplySink
         _contract = contract;
         _sender = sender;
     }
+
+    /// <summary>How many node-to-node passes the obligation made from the requester's node to this one (1 for a request that came itself).</summary>
+    public int Hops { get; } = 1;
 
     /// <summary>The requester's reply subject (<c>tether.{cluster}.reply.{node}.{correlation}</c> for a Tether requester).</summary>
     public string ReplyTo => _replyTo ??= _outbox!.ReplyBase + _correlation.ToString(System.Globalization.CultureInfo.InvariantCulture);
