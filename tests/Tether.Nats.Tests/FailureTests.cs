@@ -64,15 +64,7 @@ public sealed class FailureTests
         public static void Wire(Channels<TokenRelay> channels) => channels.On<Forward>(static (self, m, ctx) => ctx.Send(self.Next, m));
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string phase)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (!await condition())
-        {
-            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"timed out waiting for: {phase}");
-            await Task.Delay(20); // polling a condition with a deadline
-        }
-    }
+    private static Task Until(Func<Task<bool>> condition, string phase) => Eventually.Until(condition, phase, s_wait);
 
     private static async Task<bool> IsGone(Node from, Address target)
     {

@@ -90,13 +90,5 @@ public sealed class OrderTests
         }
     }
 
-    private static async Task Until(Func<Task<bool>> condition, string phase)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (!await condition())
-        {
-            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"timed out waiting for: {phase}");
-            await Task.Delay(20); // polling a condition with a deadline
-        }
-    }
+    private static Task Until(Func<Task<bool>> condition, string phase) => Eventually.Until(condition, phase, s_wait);
 }

@@ -7,15 +7,7 @@ public sealed class TopicTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
-    private static async Task Until(Func<bool> condition, string phase)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (!condition())
-        {
-            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"timed out waiting for: {phase}");
-            await Task.Delay(10); // polling a condition with a deadline
-        }
-    }
+    private static Task Until(Func<bool> condition, string phase) => Eventually.Until(condition, phase, s_wait);
 
     [Fact]
     public async Task Publish_ReachesSubscribersOnEveryNodeOnceAndInOrder()
