@@ -49,7 +49,7 @@ public sealed partial class BrokerProxy
     private Outbox AddNodeOutbox(string node)
     {
         string subject = $"{_prefix}.node.{node}";
-        return _nodeOutboxes.GetOrAdd(node, _ => new Outbox(subject, $"node {node}", PublishSegment, SegmentFailed, Options.MaxFrameBytes));
+        return _nodeOutboxes.GetOrAdd(node, _ => new Outbox(subject, $"node {node}", PublishSegment, SegmentFailed, Options.MaxFrameBytes, _flushGuard));
     }
 
     /// <summary>
@@ -80,7 +80,7 @@ public sealed partial class BrokerProxy
         }
 
         string key = prefix.ToString();
-        return _replyOutboxes.GetOrAdd(key, k => new Outbox(k + ".batch", $"replies to {k}", PublishSegment, SegmentFailed, Options.MaxFrameBytes, replyBase: k + "."));
+        return _replyOutboxes.GetOrAdd(key, k => new Outbox(k + ".batch", $"replies to {k}", PublishSegment, SegmentFailed, Options.MaxFrameBytes, _flushGuard, replyBase: k + "."));
     }
 
     /// <summary>Publishes a segment of an outbox: a lone frame as itself, several as one batch frame.</summary>

@@ -48,6 +48,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly MessagePack.MessagePackSerializerOptions _wire;
+    private readonly FlushGuard _flushGuard = new();
     private ITimer? _heartbeat;
     private long _nextCorrelation;
 
@@ -278,16 +279,81 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     }
 
     /// <summary>Counts a received message and hands it (or each frame of a batch) to its handler; never throws.</summary>
+    /// <remarks>
+    /// Answers to requests are not completed one by one on the socket reader: they are collected while the message is
+    /// handled and completed together in one thread-pool work item (<see cref="Answers"/>), as one run.
+    /// </remarks>
     private void Dispatch(Incoming incoming, Action<Incoming> handle)
     {
-        if (Frame.IsBatch(incoming.Data.Span))
+        Answers answers = t_answers ??= new Answers();
+        answers.Collecting = true;
+        try
         {
-            Interlocked.Increment(ref _batchesReceived);
-            Unbatch(incoming, handle);
-            return;
+            if (Frame.IsBatch(incoming.Data.Span))
+            {
+                Interlocked.Increment(ref _batchesReceived);
+                Unbatch(incoming, handle);
+            }
+            else
+            {
+                HandleOne(incoming, handle);
+            }
+        }
+        finally
+        {
+            answers.Collecting = false;
+            if (answers.Count > 0)
+            {
+                t_answers = null; // handed over: the next message gets a collection of its own
+                ThreadPool.UnsafeQueueUserWorkItem(answers, preferLocal: false);
+            }
+        }
+    }
+
+    [ThreadStatic]
+    private static Answers? t_answers;
+
+    /// <summary>
+    /// Answers of one received message (a batch of them, under load), completed in one thread-pool work item that is a run
+    /// (<see cref="RunScope"/>): the requesters awaiting them from outside the runtime continue here, one after the other,
+    /// instead of each in a work item of its own; and what they send next leaves together, in one NATS message published
+    /// on this thread when the run ends, instead of the first alone and the rest through the outbox's writer.
+    /// </summary>
+    private sealed class Answers : IThreadPoolWorkItem
+    {
+        private (ReplySink Sink, object? Value)[] _items = new (ReplySink, object?)[8];
+
+        public bool Collecting;
+
+        public int Count;
+
+        public void Add(ReplySink sink, object? value)
+        {
+            if (Count == _items.Length)
+            {
+                Array.Resize(ref _items, Count * 2);
+            }
+
+            _items[Count++] = (sink, value);
         }
 
-        HandleOne(incoming, handle);
+        public void Execute()
+        {
+            RunScope? run = RunScope.Open();
+            try
+            {
+                for (int i = 0; i < Count; i++)
+                {
+                    (ReplySink sink, object? value) = _items[i];
+                    _items[i] = default;
+                    sink.TryCompleteHere(value);
+                }
+            }
+            finally
+            {
+                RunScope.Close(run);
+            }
+        }
     }
 
     /// <summary>Counts one frame and handles it; whatever it throws is a bad frame, never the end of the subscription.</summary>
@@ -521,6 +587,12 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             _router.Record(routed, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds);
         }
 
+        if (!pending.IsCreate && t_answers is { Collecting: true } answers)
+        {
+            answers.Add(sink, value); // completed with the others of this message, see Dispatch
+            return;
+        }
+
         if (!sink.TryComplete(value) && pending.IsCreate && value is Address orphan)
         {
             // The creator gave up (deadline) before the instance arrived: nobody owns it, so it must not live on.
@@ -649,6 +721,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         await _nats.DisposeAsync().ConfigureAwait(false);
+        _flushGuard.Dispose();
         Task[] loops;
         lock (_subs)
         {
@@ -677,6 +750,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         _node.Remote = null;
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _nats.DisposeAsync().ConfigureAwait(false);
+        _flushGuard.Dispose();
     }
 
     [LoggerMessage(1, LogLevel.Information, "Node {Node} attached to NATS at {Url}, cluster {Cluster}")]

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using MessagePack;
+using Tether.Internal;
 
 namespace Tether.Nats.Internal;
 
@@ -22,7 +23,7 @@ namespace Tether.Nats.Internal;
 /// would overflow the current segment starts the next one, so a burst larger than a frame is split, never refused.
 /// </para>
 /// </remarks>
-internal sealed class Outbox : IThreadPoolWorkItem
+internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
 {
     /// <summary>A destination whose writer has been done for this long is idle: the next frame goes out at once, on the caller's thread.</summary>
     /// <remarks>
@@ -39,8 +40,12 @@ internal sealed class Outbox : IThreadPoolWorkItem
     private readonly Action<Outbox, Segment, Exception> _failed;
     private readonly int _batchLimit;
     private readonly int _maxFrame;
+    private readonly FlushGuard _guard;
     private Segment? _filling;
     private bool _writing;
+    private bool _deferred; // frames wait for the end of a run (no writer has them yet)
+    private bool _deferredAtLastTick; // ... and already did at the guard's last tick
+    private bool _watched; // the guard looks at this outbox
     private long _idleSince; // when the last writer finished
 
     [ThreadStatic]
@@ -52,8 +57,10 @@ internal sealed class Outbox : IThreadPoolWorkItem
     /// <param name="failed">Called when publishing a segment failed (its requests must fail).</param>
     /// <param name="maxFrameBytes">The largest frame, and the bound of a batch.</param>
     /// <param name="replyBase">For a requester's replies: its reply subjects without the correlation (<c>tether.{cluster}.reply.{node}.</c>).</param>
-    public Outbox(string batchSubject, string destination, Func<Outbox, Segment, ValueTask> publish, Action<Outbox, Segment, Exception> failed, int maxFrameBytes, string? replyBase = null)
+    /// <param name="guard">Publishes frames left waiting for a run that takes too long to end.</param>
+    public Outbox(string batchSubject, string destination, Func<Outbox, Segment, ValueTask> publish, Action<Outbox, Segment, Exception> failed, int maxFrameBytes, FlushGuard guard, string? replyBase = null)
     {
+        _guard = guard;
         BatchSubject = batchSubject;
         ReplyBase = replyBase;
         Destination = destination;
@@ -122,20 +129,37 @@ internal sealed class Outbox : IThreadPoolWorkItem
     {
         Segment? inline = null;
         bool schedule = false;
+        bool defer = false;
+        bool watch = false;
+        bool inRun = RunScope.IsOpen;
         lock (_gate)
         {
             Segment segment = _filling ??= Rent();
+            bool full = false;
             if (segment.Items.Count > 0 && segment.Length + item.Length > _batchLimit)
             {
                 // The batch is full: seal it; this frame starts the next one.
                 _ready.Enqueue(segment);
                 _filling = segment = Rent();
+                full = true;
             }
 
             int at = segment.Reserve(item.Length);
             item.CopyTo(segment.Buffer.AsSpan(at));
             segment.Items.Add(new Item(at + frameOffset, frameLength, subject, replyTo, correlation, pending));
-            if (!_writing)
+            if (!_writing && inRun && !full)
+            {
+                // Inside a run (a target's batch of messages, or a batch of answers): the frame leaves when the run
+                // ends, with whatever else the run sends, published on this thread (see RunScope). A full batch does
+                // not wait: a large burst streams out through the writer meanwhile.
+                defer = true;
+                _deferred = true;
+                if (!_watched)
+                {
+                    _watched = watch = true;
+                }
+            }
+            else if (!_writing)
             {
                 _writing = true;
 
@@ -144,6 +168,7 @@ internal sealed class Outbox : IThreadPoolWorkItem
                 {
                     inline = segment;
                     _filling = null;
+                    _deferred = _deferredAtLastTick = false;
                 }
                 else
                 {
@@ -152,7 +177,15 @@ internal sealed class Outbox : IThreadPoolWorkItem
             }
         }
 
-        if (inline is not null)
+        if (defer)
+        {
+            RunScope.TryDeferFlush(this);
+            if (watch)
+            {
+                _guard.Watch(this);
+            }
+        }
+        else if (inline is not null)
         {
             // Idle: out at once on this thread; whatever others append meanwhile waits for the writer.
             if (Publish(inline))
@@ -186,6 +219,8 @@ internal sealed class Outbox : IThreadPoolWorkItem
                     next = _filling;
                     _filling = null;
                 }
+
+                _deferred = _deferredAtLastTick = false; // a writer has them now
             }
 
             if (!Publish(next))
@@ -193,6 +228,55 @@ internal sealed class Outbox : IThreadPoolWorkItem
                 return; // an asynchronous publish goes on with the loop when it completes
             }
         }
+    }
+
+    /// <summary>The run that deferred frames here ended: publish them on this thread, unless a writer already has them.</summary>
+    public void FlushAtRunEnd()
+    {
+        lock (_gate)
+        {
+            if (_writing || (_ready.Count == 0 && _filling is not { Items.Count: > 0 }))
+            {
+                return;
+            }
+
+            _writing = true;
+        }
+
+        Execute();
+    }
+
+    /// <summary>
+    /// The guard's tick: frames deferred at the last tick and still waiting (a run that blocks, or takes long) go to the
+    /// writer now. False when nothing waits any more (the guard stops looking).
+    /// </summary>
+    public bool CheckDeferred()
+    {
+        lock (_gate)
+        {
+            if (!_deferred)
+            {
+                _watched = false;
+                return false;
+            }
+
+            if (!_deferredAtLastTick)
+            {
+                _deferredAtLastTick = true;
+                return true;
+            }
+
+            _deferred = _deferredAtLastTick = _watched = false;
+            if (_writing)
+            {
+                return false;
+            }
+
+            _writing = true;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return false;
     }
 
     /// <summary>Publishes one segment; false when it completes asynchronously (the continuation then resumes the writer).</summary>

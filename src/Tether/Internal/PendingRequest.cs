@@ -70,6 +70,14 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
         _activity?.Dispose();
     }
 
+    protected override void OnResponseHere(object? value)
+    {
+        // Only the winner of the sink gets here, so no other completion reads the flag. A continuation that captured a
+        // context (a target's turns) is still posted to it.
+        _core.RunContinuationsAsynchronously = false;
+        OnResponse(value);
+    }
+
     void ITypedReply<T>.OnTypedResponse(T value)
     {
         Finish();

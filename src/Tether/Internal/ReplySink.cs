@@ -25,6 +25,22 @@ internal abstract class ReplySink
     }
 
     /// <summary>
+    /// Completes with <paramref name="value"/> on this thread: a continuation awaiting it from outside any target runs
+    /// here, at once, instead of being queued (a transport that completes a batch of answers in one work item uses it,
+    /// so the awaiting callers run in one go and what they send next leaves together).
+    /// </summary>
+    public bool TryCompleteHere(object? value)
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0)
+        {
+            return false;
+        }
+
+        OnResponseHere(value);
+        return true;
+    }
+
+    /// <summary>
     /// Completes with a typed answer: a sink that awaits exactly this type takes it without boxing (an int answer
     /// allocates nothing); any other sink gets it as an object.
     /// </summary>
@@ -56,6 +72,9 @@ internal abstract class ReplySink
     }
 
     protected abstract void OnResponse(object? value);
+
+    /// <summary>As <see cref="OnResponse"/>, on a thread where an awaiting continuation may run inline.</summary>
+    protected virtual void OnResponseHere(object? value) => OnResponse(value);
 
     protected abstract void OnError(TetherException error);
 }

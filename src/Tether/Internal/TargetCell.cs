@@ -122,21 +122,12 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     /// </summary>
     private static void Wake(TargetCell cell)
     {
-        Woken? woken = t_woken;
-        if (woken is null || !woken.Deferring)
+        if (!RunScope.TryDeferWake(cell))
         {
             // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
             // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.
             ThreadPool.UnsafeQueueUserWorkItem(cell, preferLocal: true);
-            return;
         }
-
-        if (woken.Count == woken.Cells.Length)
-        {
-            woken.Flush(); // a wide fan-out: let the first ones start
-        }
-
-        woken.Cells[woken.Count++] = cell;
     }
 
     /// <summary>Called by the spawner once set-up is done: opens the mailbox for scheduling.</summary>
@@ -144,16 +135,14 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     public void Execute()
     {
-        Woken woken = t_woken ??= new Woken();
-        woken.Deferring = true;
+        RunScope? run = RunScope.Open();
         try
         {
             RunBatch();
         }
         finally
         {
-            woken.Deferring = false;
-            woken.Flush();
+            RunScope.Close(run);
         }
     }
 
@@ -203,28 +192,6 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
                 budget = Node.Throughput;
             }
-        }
-    }
-
-    [ThreadStatic]
-    private static Woken? t_woken;
-
-    /// <summary>Targets woken during the current run on this thread, scheduled when it ends.</summary>
-    private sealed class Woken
-    {
-        public readonly TargetCell?[] Cells = new TargetCell?[64];
-        public int Count;
-        public bool Deferring;
-
-        public void Flush()
-        {
-            for (int i = 0; i < Count; i++)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(Cells[i]!, preferLocal: true);
-                Cells[i] = null;
-            }
-
-            Count = 0;
         }
     }
 

@@ -1,0 +1,130 @@
+namespace Tether.Internal;
+
+/// <summary>Work a transport put off until the current run on this thread ends (see <see cref="RunScope"/>).</summary>
+internal interface IRunEndFlush
+{
+    /// <summary>Called once on the thread whose run ended, after the last handler of the run.</summary>
+    void FlushAtRunEnd();
+}
+
+/// <summary>
+/// What a run on this thread puts off until it ends: targets it woke, and transports' outgoing frames. A run is a
+/// target's batch of messages (<see cref="TargetCell.Execute"/>), or a transport's batch of answers completed in one go.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A burst sent in one run then leaves together: a woken local target handles it in one run of its own instead of an
+/// idle worker stealing it after the first message (and the two threads passing every message across cores), and frames
+/// for another node leave in one network message, published on this thread when the run ends, instead of the first
+/// alone and the rest through a writer on another thread.
+/// </para>
+/// <para>
+/// A run is bounded (<see cref="NodeOptions.Throughput"/> messages), so nothing waits longer than the rest of the run.
+/// A handler that blocks its thread until an answer comes (sync over async) waits for what it sent itself: handlers are
+/// asynchronous, never blocking.
+/// </para>
+/// </remarks>
+internal sealed class RunScope
+{
+    [ThreadStatic]
+    private static RunScope? t_scope;
+
+    private readonly TargetCell?[] _woken = new TargetCell?[64];
+    private readonly List<IRunEndFlush> _flushes = [];
+    private int _wokenCount;
+    private bool _open;
+
+    /// <summary>True while a run is going on on this thread.</summary>
+    public static bool IsOpen => t_scope is { _open: true };
+
+    /// <summary>
+    /// Opens a run on this thread; null when one is already open (the outer one ends it). Pass the result to
+    /// <see cref="Close"/>.
+    /// </summary>
+    public static RunScope? Open()
+    {
+        RunScope scope = t_scope ??= new RunScope();
+        if (scope._open)
+        {
+            return null;
+        }
+
+        scope._open = true;
+        return scope;
+    }
+
+    /// <summary>Ends the run: flushes the transports, then schedules the targets woken meanwhile.</summary>
+    public static void Close(RunScope? scope)
+    {
+        if (scope is null)
+        {
+            return;
+        }
+
+        // Flushing may register more (a flush never opens a run): the loop takes those too, before the run is closed.
+        try
+        {
+            for (int i = 0; i < scope._flushes.Count; i++)
+            {
+                scope._flushes[i].FlushAtRunEnd();
+            }
+        }
+        finally
+        {
+            scope._flushes.Clear();
+            scope._open = false;
+            scope.ScheduleWoken();
+        }
+    }
+
+    /// <summary>Notes a target woken during the run, scheduled when the run ends; false when no run is open here.</summary>
+    public static bool TryDeferWake(TargetCell cell)
+    {
+        RunScope? scope = t_scope;
+        if (scope is null || !scope._open)
+        {
+            return false;
+        }
+
+        if (scope._wokenCount == scope._woken.Length)
+        {
+            scope.ScheduleWoken(); // a wide fan-out: let the first ones start
+        }
+
+        scope._woken[scope._wokenCount++] = cell;
+        return true;
+    }
+
+    /// <summary>Asks for <paramref name="flush"/> when the run ends (once per run); false when no run is open here.</summary>
+    public static bool TryDeferFlush(IRunEndFlush flush)
+    {
+        RunScope? scope = t_scope;
+        if (scope is null || !scope._open)
+        {
+            return false;
+        }
+
+        List<IRunEndFlush> flushes = scope._flushes;
+        for (int i = 0; i < flushes.Count; i++)
+        {
+            if (ReferenceEquals(flushes[i], flush))
+            {
+                return true;
+            }
+        }
+
+        flushes.Add(flush);
+        return true;
+    }
+
+    private void ScheduleWoken()
+    {
+        for (int i = 0; i < _wokenCount; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_woken[i]!, preferLocal: true);
+            _woken[i] = null;
+        }
+
+        _wokenCount = 0;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using MessagePack;
+using Tether.Internal;
+using Tether.Nats.Internal;
+
+namespace Tether.Nats.Tests;
+
+/// <summary>
+/// Frames sent during a run (a target's batch of messages, a batch of answers) leave together when the run ends; frames
+/// of a run that does not end soon (a handler that blocks) are published by the flush guard instead of waiting for it.
+/// </summary>
+public sealed class RunFlushTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public void OutsideARun_ALoneFrameIsPublishedAtOnce_OnTheCallersThread()
+    {
+        using var guard = new FlushGuard();
+        var published = new ConcurrentQueue<(int Thread, int Items)>();
+        Outbox outbox = NewOutbox(published, guard);
+
+        Append(outbox, 1);
+
+        Assert.Equal([(Environment.CurrentManagedThreadId, 1)], published);
+    }
+
+    [Fact]
+    public void InsideARun_FramesWaitForItsEnd_AndLeaveAsOneBatch_OnTheRunsThread()
+    {
+        using var guard = new FlushGuard(TimeSpan.FromMinutes(1)); // a guard that does not step in during this test
+        var published = new ConcurrentQueue<(int Thread, int Items)>();
+        Outbox outbox = NewOutbox(published, guard);
+
+        RunScope? run = RunScope.Open();
+        Assert.NotNull(run);
+        try
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                Append(outbox, i);
+            }
+
+            Assert.Empty(published);
+        }
+        finally
+        {
+            RunScope.Close(run);
+        }
+
+        Assert.Equal([(Environment.CurrentManagedThreadId, 20)], published);
+    }
+
+    [Fact]
+    public async Task ARunThatDoesNotEnd_HasItsFramesPublishedByTheGuard()
+    {
+        using var guard = new FlushGuard(TimeSpan.FromMilliseconds(5));
+        var published = new ConcurrentQueue<(int Thread, int Items)>();
+        Outbox outbox = NewOutbox(published, guard);
+        using var sent = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+
+        // A run on a thread of its own that sends three frames and then blocks (a handler waiting synchronously).
+        var blocked = new Thread(() =>
+        {
+            RunScope? run = RunScope.Open();
+            try
+            {
+                Append(outbox, 1);
+                Append(outbox, 2);
+                Append(outbox, 3);
+                sent.Set();
+                release.Wait(s_wait);
+            }
+            finally
+            {
+                RunScope.Close(run);
+            }
+        });
+        blocked.Start();
+        Assert.True(sent.Wait(s_wait), "the run did not start");
+
+        await Eventually.Until(() => published.Sum(p => p.Items) == 3, "the guard publishes the blocked run's frames", s_wait);
+        Assert.DoesNotContain(published, p => p.Thread == blocked.ManagedThreadId);
+
+        release.Set();
+        blocked.Join();
+        Assert.Equal(3, published.Sum(p => p.Items)); // the run's end found nothing left to publish
+    }
+
+    [Fact]
+    public async Task AHandlerThatBlocksAfterSending_StillHasItsFrameDelivered()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Address remote = new("beta", b.Spawn(() => new Signal(arrived)).Id);
+        Address blocker = a.Spawn(static () => new Blocker());
+
+        // The handler sends to the remote target and then blocks its thread until that target has the message: its run
+        // cannot end first, so only the flush guard can get the frame out.
+        bool sawIt = await a.Request(blocker, new SendAndWait(remote, arrived.Task)).AsTask().WaitAsync(s_wait);
+
+        Assert.True(sawIt, "the frame sent before blocking never arrived while the handler waited");
+    }
+
+    [Fact]
+    public async Task ACallerThatBlocksInTheContinuationOfAnAnswer_StillGetsItsNextAnswer()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        Address echo = new("beta", b.Spawn(static () => new Echo()).Id);
+
+        (bool inRun, string first, string? second) = await Task.Run(async () =>
+        {
+            string first = await a.Request(echo, new Ask("one")).ConfigureAwait(false);
+
+            // This continuation runs inside the run that completed the answer; blocking it on a second request must not
+            // hold that request back until the run ends (it would not end before the request's deadline).
+            bool inRun = RunScope.IsOpen;
+            Task<string> next = a.Request(echo, new Ask("two")).AsTask();
+            return (inRun, first, next.Wait(s_wait) ? next.Result : null);
+        });
+
+        Assert.True(inRun, "the continuation should have run inside the run of answers (else this test proves nothing)");
+        Assert.Equal("echo one from beta", first);
+        Assert.Equal("echo two from beta", second);
+    }
+
+    private static Outbox NewOutbox(ConcurrentQueue<(int Thread, int Items)> published, FlushGuard guard)
+        => new(
+            "test.batch",
+            "test",
+            (_, segment) =>
+            {
+                published.Enqueue((Environment.CurrentManagedThreadId, segment.Items.Count));
+                return ValueTask.CompletedTask;
+            },
+            (_, _, ex) => throw new InvalidOperationException("publishing failed", ex),
+            maxFrameBytes: 64 * 1024,
+            guard);
+
+    private static void Append(Outbox outbox, int n)
+    {
+        var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderId = 1, RecipientId = 2, Contract = "test.n" };
+        Assert.Equal(0, outbox.Append(frame, typeof(int), n, MessagePackSerializerOptions.Standard, "test.subject", null, 0, null));
+    }
+
+    private sealed record SendAndWait(Address To, Task Arrived) : IRequest<bool>;
+
+    private sealed class Blocker : Target, ITarget<Blocker>
+    {
+        public static void Wire(Channels<Blocker> channels) => channels.Request<SendAndWait, bool>(static (_, m, ctx) =>
+        {
+            ctx.Send(m.To, new Numbered("blocker", 1));
+            return m.Arrived.Wait(s_wait); // blocks this thread: what a handler should never do, and must survive
+        });
+    }
+
+    private sealed class Signal(TaskCompletionSource arrived) : Target, ITarget<Signal>
+    {
+        public static void Wire(Channels<Signal> channels) => channels.On<Numbered>(static (self, _, _) => self.Arrived());
+
+        private void Arrived() => arrived.TrySetResult();
+    }
+}
