@@ -281,7 +281,10 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     /// <summary>Counts a received message and hands it (or each frame of a batch) to its handler; never throws.</summary>
     /// <remarks>
     /// Answers to requests are not completed one by one on the socket reader: they are collected while the message is
-    /// handled and completed together in one thread-pool work item (<see cref="Answers"/>), as one run.
+    /// handled and completed together in one thread-pool work item (<see cref="Answers"/>), as one run. Handling the
+    /// message is not itself a run: a target it delivers to starts at its first message, on another core, while the reader
+    /// goes on unpacking (deferring that wake to the end of the batch measured slower on 2 cores: blast 0.72 against 0.91 M
+    /// msg/s, medians of 15 iterations in alternating builds).
     /// </remarks>
     private void Dispatch(Incoming incoming, Action<Incoming> handle)
     {

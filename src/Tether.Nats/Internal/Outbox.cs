@@ -45,7 +45,7 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
     private bool _writing;
     private bool _deferred; // frames wait for the end of a run (no writer has them yet)
     private bool _deferredAtLastTick; // ... and already did at the guard's last tick
-    private bool _watched; // the guard looks at this outbox
+    private bool _guarded; // the guard looks at this outbox (from its first deferred frame on)
     private long _idleSince; // when the last writer finished
 
     [ThreadStatic]
@@ -130,7 +130,7 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
         Segment? inline = null;
         bool schedule = false;
         bool defer = false;
-        bool watch = false;
+        bool first = false;
         bool inRun = RunScope.IsOpen;
         lock (_gate)
         {
@@ -154,9 +154,9 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
                 // not wait: a large burst streams out through the writer meanwhile.
                 defer = true;
                 _deferred = true;
-                if (!_watched)
+                if (!_guarded)
                 {
-                    _watched = watch = true;
+                    _guarded = first = true;
                 }
             }
             else if (!_writing)
@@ -180,10 +180,12 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
         if (defer)
         {
             RunScope.TryDeferFlush(this);
-            if (watch)
+            if (first)
             {
-                _guard.Watch(this);
+                _guard.Add(this);
             }
+
+            _guard.Poke();
         }
         else if (inline is not null)
         {
@@ -246,9 +248,21 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
         Execute();
     }
 
+    /// <summary>True while frames wait for the end of a run.</summary>
+    public bool HasDeferred
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _deferred;
+            }
+        }
+    }
+
     /// <summary>
     /// The guard's tick: frames deferred at the last tick and still waiting (a run that blocks, or takes long) go to the
-    /// writer now. False when nothing waits any more (the guard stops looking).
+    /// writer now. True when frames were waiting (the guard keeps ticking).
     /// </summary>
     public bool CheckDeferred()
     {
@@ -256,7 +270,6 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
         {
             if (!_deferred)
             {
-                _watched = false;
                 return false;
             }
 
@@ -266,17 +279,17 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
                 return true;
             }
 
-            _deferred = _deferredAtLastTick = _watched = false;
+            _deferred = _deferredAtLastTick = false;
             if (_writing)
             {
-                return false;
+                return true;
             }
 
             _writing = true;
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        return false;
+        return true;
     }
 
     /// <summary>Publishes one segment; false when it completes asynchronously (the continuation then resumes the writer).</summary>
