@@ -136,6 +136,38 @@ public sealed class RunFlushTests
         Assert.True(inRun, "in 10 attempts the continuation never ran inside the run of answers, so this test proved nothing");
     }
 
+    [Fact]
+    public async Task AContinuationThatBlocksOnTheNextAnswerOfItsBatch_DoesNotHoldItBack()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        Address pair = new("beta", b.Spawn(static () => new Pair()).Id);
+
+        // Two answers in one NATS message (the pair answers both in one handler), completed in one run on alpha: the first
+        // one's continuation blocks until the second is there. Without the guard's takeover it waits for ever (here: 20 s).
+        bool inRun = false;
+        for (int attempt = 1; attempt <= 10 && !inRun; attempt++)
+        {
+            Task<string> first = a.Request(pair, new Ask($"first {attempt}")).AsTask();
+            Task<string> second = a.Request(pair, new Ask($"second {attempt}")).AsTask();
+            Task<string> blocked = first.ContinueWith(
+                _ =>
+                {
+                    inRun = RunScope.IsOpen;
+                    return second.Wait(s_wait) ? second.Result : "stuck";
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+
+            Assert.Equal($"paired second {attempt}", await blocked.WaitAsync(2 * s_wait));
+            Assert.Equal($"paired first {attempt}", await first);
+        }
+
+        Assert.True(inRun, "in 10 attempts the first answer's continuation never ran inside the run of answers, so this test proved nothing");
+    }
+
     private static Outbox NewOutbox(ConcurrentQueue<(int Thread, int Items)> published, FlushGuard guard)
         => new(
             "test.batch",
@@ -153,6 +185,27 @@ public sealed class RunFlushTests
     {
         var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderId = 1, RecipientId = 2, Contract = "test.n" };
         Assert.Equal(0, outbox.Append(frame, typeof(int), n, MessagePackSerializerOptions.Standard, "test.subject", null, 0, null));
+    }
+
+    /// <summary>Holds an ask until a second one comes, then answers both in the same handler.</summary>
+    private sealed class Pair : Target, ITarget<Pair>
+    {
+        private (ReplyToken<string> Token, string Text)? _held;
+
+        public static void Wire(Channels<Pair> channels) => channels.Deferred<Ask, string>(static (self, m, token, _) => self.Take(m.Text, token));
+
+        private void Take(string text, ReplyToken<string> token)
+        {
+            if (_held is not { } held)
+            {
+                _held = (token, text);
+                return;
+            }
+
+            _held = null;
+            held.Token.Reply($"paired {held.Text}");
+            token.Reply($"paired {text}");
+        }
     }
 
     private sealed record SendAndWait(Address To, Task Arrived) : IRequest<bool>;

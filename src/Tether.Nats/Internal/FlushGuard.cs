@@ -1,27 +1,35 @@
 namespace Tether.Nats.Internal;
 
+/// <summary>Something a run put off that the <see cref="FlushGuard"/> looks at every tick.</summary>
+internal interface IStallCheck
+{
+    /// <summary>Hands over what has waited since the previous tick; false when nothing is left to watch.</summary>
+    bool Check();
+}
+
 /// <summary>
-/// Sees that frames deferred to the end of a run (<see cref="Tether.Internal.RunScope"/>) leave even when that run does
-/// not end soon: a handler that computes for long after sending, or blocks its thread. Every tick it looks at the outboxes
-/// that defer; frames that were already waiting at the previous tick go to the outbox's writer. So a frame waits at most
-/// about two ticks for a run that does not end.
+/// Sees that what a run put off does not wait on a run that does not end soon (a handler that computes for long, or a
+/// continuation that blocks its thread): frames deferred to the end of the run (<see cref="Outbox"/>) and answers
+/// completed one after the other in one run (<see cref="AnswerBatch"/>). Every tick it looks at what is watched; what has
+/// not moved since the previous tick is handed to another thread. So nothing waits more than about two ticks for a run
+/// that does not end.
 /// </summary>
 /// <remarks>
-/// The timer runs while frames are being deferred and stops after <see cref="IdleTicksBeforeStop"/> ticks without any, so
-/// a node at rest has no timer ticking, and a busy one does not start and stop it for every run.
+/// The timer runs while something is watched and stops after <see cref="IdleTicksBeforeStop"/> ticks with nothing, so a
+/// node at rest has no timer ticking and a busy one does not start and stop it for every run.
 /// </remarks>
 internal sealed class FlushGuard : IDisposable
 {
-    /// <summary>The default tick; a deferred frame waits at most about twice this long.</summary>
+    /// <summary>The default tick; what a stalled run put off waits at most about twice this long.</summary>
     public static readonly TimeSpan DefaultTick = TimeSpan.FromMilliseconds(1);
 
     private const int IdleTicksBeforeStop = 100;
 
     private readonly Lock _gate = new();
-    private readonly List<Outbox> _outboxes = [];
+    private readonly List<IStallCheck> _watched = [];
     private readonly Timer _timer;
     private readonly TimeSpan _tick;
-    private volatile bool _running;
+    private bool _running;
     private int _idleTicks;
     private bool _disposed;
 
@@ -32,32 +40,21 @@ internal sealed class FlushGuard : IDisposable
         _timer = new Timer(static s => ((FlushGuard)s!).OnTick(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
-    /// <summary>Looks at <paramref name="outbox"/> from now on (called once, the first time it defers a frame).</summary>
-    public void Add(Outbox outbox)
+    /// <summary>Looks at <paramref name="item"/> every tick until its <see cref="IStallCheck.Check"/> says false.</summary>
+    public void Watch(IStallCheck item)
     {
         lock (_gate)
         {
-            _outboxes.Add(outbox);
-        }
-    }
+            if (_disposed)
+            {
+                return;
+            }
 
-    /// <summary>A frame was deferred: make sure the timer runs.</summary>
-    public void Poke()
-    {
-        // The deferred frame was recorded before this read (and a stopping tick looks again after it clears _running):
-        // either this sees the timer stopped and starts it, or that last look finds the frame.
-        Interlocked.MemoryBarrier();
-        if (_running)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (!_running && !_disposed)
+            _watched.Add(item);
+            _idleTicks = 0;
+            if (!_running)
             {
                 _running = true;
-                _idleTicks = 0;
                 _timer.Change(_tick, _tick);
             }
         }
@@ -72,34 +69,15 @@ internal sealed class FlushGuard : IDisposable
                 return;
             }
 
-            bool waiting = false;
-            foreach (Outbox outbox in _outboxes)
-            {
-                waiting |= outbox.CheckDeferred();
-            }
-
-            if (waiting)
+            _watched.RemoveAll(static item => !item.Check());
+            if (_watched.Count > 0)
             {
                 _idleTicks = 0;
             }
             else if (++_idleTicks >= IdleTicksBeforeStop && _running)
             {
                 _running = false;
-                Interlocked.MemoryBarrier();
-                foreach (Outbox outbox in _outboxes)
-                {
-                    waiting |= outbox.HasDeferred; // deferred while stopping, by a poke that saw the timer running
-                }
-
-                if (waiting)
-                {
-                    _running = true;
-                    _idleTicks = 0;
-                }
-                else
-                {
-                    _timer.Change(Timeout.Infinite, Timeout.Infinite);
-                }
+                _timer.Change(Timeout.Infinite, Timeout.Infinite);
             }
         }
     }
@@ -110,7 +88,7 @@ internal sealed class FlushGuard : IDisposable
         {
             _disposed = true;
             _running = false;
-            _outboxes.Clear();
+            _watched.Clear();
         }
 
         _timer.Dispose();

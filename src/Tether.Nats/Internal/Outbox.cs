@@ -23,7 +23,7 @@ namespace Tether.Nats.Internal;
 /// would overflow the current segment starts the next one, so a burst larger than a frame is split, never refused.
 /// </para>
 /// </remarks>
-internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
+internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
 {
     /// <summary>A destination whose writer has been done for this long is idle: the next frame goes out at once, on the caller's thread.</summary>
     /// <remarks>
@@ -45,7 +45,7 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
     private bool _writing;
     private bool _deferred; // frames wait for the end of a run (no writer has them yet)
     private bool _deferredAtLastTick; // ... and already did at the guard's last tick
-    private bool _guarded; // the guard looks at this outbox (from its first deferred frame on)
+    private bool _guarded; // the guard is watching this outbox
     private long _idleSince; // when the last writer finished
 
     [ThreadStatic]
@@ -182,10 +182,8 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
             RunScope.TryDeferFlush(this);
             if (first)
             {
-                _guard.Add(this);
+                _guard.Watch(this);
             }
-
-            _guard.Poke();
         }
         else if (inline is not null)
         {
@@ -248,28 +246,17 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
         Execute();
     }
 
-    /// <summary>True while frames wait for the end of a run.</summary>
-    public bool HasDeferred
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _deferred;
-            }
-        }
-    }
-
     /// <summary>
     /// The guard's tick: frames deferred at the last tick and still waiting (a run that blocks, or takes long) go to the
-    /// writer now. True when frames were waiting (the guard keeps ticking).
+    /// writer now. False when no frame waits any more (the guard stops watching until the next deferred frame).
     /// </summary>
-    public bool CheckDeferred()
+    public bool Check()
     {
         lock (_gate)
         {
             if (!_deferred)
             {
+                _guarded = false;
                 return false;
             }
 
@@ -279,17 +266,17 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush
                 return true;
             }
 
-            _deferred = _deferredAtLastTick = false;
+            _deferred = _deferredAtLastTick = _guarded = false;
             if (_writing)
             {
-                return true;
+                return false;
             }
 
             _writing = true;
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        return true;
+        return false;
     }
 
     /// <summary>Publishes one segment; false when it completes asynchronously (the continuation then resumes the writer).</summary>
