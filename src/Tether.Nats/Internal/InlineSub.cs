@@ -21,8 +21,26 @@ internal sealed class InlineSub : NatsSubBase
     protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer, ReadOnlySequence<byte> payloadBuffer)
     {
         bool noResponders = headersBuffer is { } headers && payloadBuffer.IsEmpty && StartsWith(headers, NoResponders);
-        ReadOnlyMemory<byte> data = payloadBuffer.IsSingleSegment ? payloadBuffer.First : payloadBuffer.ToArray();
-        _handle(new Incoming(subject, replyTo, data, noResponders));
+        if (payloadBuffer.IsSingleSegment)
+        {
+            _handle(new Incoming(subject, replyTo, payloadBuffer.First, noResponders));
+            return ValueTask.CompletedTask;
+        }
+
+        // Spread over the reader's buffer segments (a large batch usually is): copied into a pooled buffer, which the
+        // handler does not keep, instead of a new array per message.
+        int length = checked((int)payloadBuffer.Length);
+        byte[] copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            payloadBuffer.CopyTo(copy);
+            _handle(new Incoming(subject, replyTo, copy.AsMemory(0, length), noResponders));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+
         return ValueTask.CompletedTask;
     }
 
