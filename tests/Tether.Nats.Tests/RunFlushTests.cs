@@ -77,13 +77,19 @@ public sealed class RunFlushTests
                 RunScope.Close(run);
             }
         });
+        blocked.IsBackground = true;
         blocked.Start();
-        Assert.True(sent.Wait(s_wait), "the run did not start");
+        try
+        {
+            Assert.True(sent.Wait(s_wait), "the run did not start");
+            await Eventually.Until(() => published.Sum(p => p.Items) == 3, "the guard publishes the blocked run's frames", s_wait);
+            Assert.DoesNotContain(published, p => p.Thread == blocked.ManagedThreadId);
+        }
+        finally
+        {
+            release.Set();
+        }
 
-        await Eventually.Until(() => published.Sum(p => p.Items) == 3, "the guard publishes the blocked run's frames", s_wait);
-        Assert.DoesNotContain(published, p => p.Thread == blocked.ManagedThreadId);
-
-        release.Set();
         blocked.Join();
         Assert.Equal(3, published.Sum(p => p.Items)); // the run's end found nothing left to publish
     }
@@ -166,6 +172,34 @@ public sealed class RunFlushTests
         }
 
         Assert.True(inRun, "in 10 attempts the first answer's continuation never ran inside the run of answers, so this test proved nothing");
+    }
+
+    [Fact]
+    public async Task ACallerThatBlocksInTheContinuationOfAnAnswer_OnALocalRequest_StillGetsItsAnswer()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, _) = await cluster.AddNodeAsync("beta");
+        Address remote = new("beta", b.Spawn(static () => new Echo()).Id);
+        Address local = a.Spawn(static () => new Echo());
+
+        // The continuation of a remote answer runs inside the run of answers; blocking it on a request to a local target
+        // must not hold that target's wake-up until the run ends (it would not end before the request's deadline).
+        bool inRun = false;
+        for (int attempt = 1; attempt <= 10 && !inRun; attempt++)
+        {
+            (inRun, string? answer) = await Task.Run(async () =>
+            {
+                await a.Request(remote, new Ask("one")).ConfigureAwait(false);
+                bool inRun = RunScope.IsOpen;
+                Task<string> next = a.Request(local, new Ask("two")).AsTask();
+                return (inRun, next.Wait(s_wait) ? next.Result : null);
+            });
+
+            Assert.Equal("echo two from alpha", answer);
+        }
+
+        Assert.True(inRun, "in 10 attempts the continuation never ran inside the run of answers, so this test proved nothing");
     }
 
     private static Outbox NewOutbox(ConcurrentQueue<(int Thread, int Items)> published, FlushGuard guard)

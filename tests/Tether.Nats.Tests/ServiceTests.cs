@@ -78,8 +78,22 @@ public sealed class ServiceTests
             await Task.Delay(20); // polling a condition with a deadline
         }
 
-        Dictionary<string, int> warm = await LoadAsync(caller, TimeSpan.FromSeconds(1));
-        Assert.All(new[] { "beta", "gamma", "delta" }, n => Assert.True(Share(warm, n) > 0.1, $"{n} got {Share(warm, n):P0} while all were fast"));
+        // While all are fast, each gets a fair part of the traffic: within a few 1-s windows, since a sample taken during
+        // a pause of this (loaded, 2-core) machine can make one look slow for a moment.
+        long warming = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            Dictionary<string, int> warm = await LoadAsync(caller, TimeSpan.FromSeconds(1));
+            string[] starved = new[] { "beta", "gamma", "delta" }.Where(n => Share(warm, n) <= 0.1).ToArray();
+            if (starved.Length == 0)
+            {
+                break;
+            }
+
+            Assert.True(
+                Stopwatch.GetElapsedTime(warming) < TimeSpan.FromSeconds(10),
+                $"while all were fast, {string.Join(", ", starved.Select(n => $"{n} got {Share(warm, n):P0}"))} of the traffic in every 1-s window for 10 s");
+        }
 
         caller.Send(new Address("beta", workers["beta"].Id), new SetDelay(40));
         await LoadAsync(caller, TimeSpan.FromSeconds(2)); // the router has 2 s to notice

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tether.Internal;
 
 namespace Tether.Nats.Internal;
@@ -19,6 +20,7 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem, IStallCheck
     private (ReplySink Sink, object? Value)[] _items = new (ReplySink, object?)[8];
     private int _next; // the next answer to claim
     private int _seenAtTick = -1;
+    private int _takeoverQueued; // 1 from a takeover's queueing until it starts
 
     public AnswerBatch(FlushGuard guard) => _guard = guard;
 
@@ -52,9 +54,14 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem, IStallCheck
     }
 
     /// <summary>Claims and completes answers until none is left, as one run.</summary>
+    /// <remarks>
+    /// The run defers frames, not wake-ups: a continuation may wait synchronously for a local target, which must start.
+    /// The trace context is put back after each answer (ending a request's span here sets the current activity).
+    /// </remarks>
     private void Complete()
     {
-        RunScope? run = RunScope.Open();
+        RunScope? run = RunScope.Open(deferWakes: false);
+        Activity? current = Activity.Current;
         try
         {
             int i;
@@ -63,12 +70,22 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem, IStallCheck
                 (ReplySink sink, object? value) = _items[i];
                 _items[i] = default;
                 sink.TryCompleteHere(value);
+                if (Activity.Current != current)
+                {
+                    Activity.Current = current;
+                }
             }
         }
         finally
         {
             RunScope.Close(run);
         }
+    }
+
+    private static void TakeOver(AnswerBatch batch)
+    {
+        Volatile.Write(ref batch._takeoverQueued, 0);
+        batch.Complete();
     }
 
     bool IStallCheck.Check()
@@ -85,9 +102,14 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem, IStallCheck
             return true;
         }
 
-        // Stuck on one continuation since the last tick: the rest go on in another work item.
+        // Stuck on one continuation since the last tick: the rest go on in another work item (one at a time: a takeover
+        // not started yet, on a starved pool, is not queued again).
         _seenAtTick = -1;
-        ThreadPool.UnsafeQueueUserWorkItem(static batch => batch.Complete(), this, preferLocal: false);
+        if (Interlocked.Exchange(ref _takeoverQueued, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(TakeOver, this, preferLocal: false);
+        }
+
         return true;
     }
 }

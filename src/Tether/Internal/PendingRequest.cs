@@ -5,8 +5,9 @@ namespace Tether.Internal;
 
 /// <summary>
 /// A request awaiting its outcome. Registered with the node's deadline sweeper until it completes.
-/// Continuations always run asynchronously: on the requesting target's mailbox when awaited inside a handler,
-/// on the thread pool otherwise, never on the responder's thread.
+/// Continuations run on the requesting target's mailbox when awaited inside a handler, on the thread pool otherwise,
+/// never on the responder's thread. A transport that completes a batch of answers in one thread-pool work item
+/// (<see cref="ReplySink.TryCompleteHere"/>) runs an outside caller's continuation there, inline.
 /// </summary>
 internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, DeadlineSweeper.IExpiring, ITypedReply<T>
 {
@@ -73,9 +74,19 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
     protected override void OnResponseHere(object? value)
     {
         // Only the winner of the sink gets here, so no other completion reads the flag. A continuation that captured a
-        // context (a target's turns) is still posted to it.
+        // context (a target's turns) is still posted to it. The span ends before the continuation runs here, so it
+        // measures the request, not what the caller does next.
         _core.RunContinuationsAsynchronously = false;
-        OnResponse(value);
+        if (value is not T && !(value is null && default(T) is null))
+        {
+            OnResponse(value); // the wrong type: an error, no continuation of the caller's runs inside the span
+            return;
+        }
+
+        Finish();
+        _activity?.Dispose();
+        _activity = null;
+        _core.SetResult((T)value!);
     }
 
     void ITypedReply<T>.OnTypedResponse(T value)

@@ -33,6 +33,7 @@ internal sealed class RunScope
     private readonly List<IRunEndFlush> _flushes = [];
     private int _wokenCount;
     private bool _open;
+    private bool _deferWakes;
 
     /// <summary>True while a run is going on on this thread.</summary>
     public static bool IsOpen => t_scope is { _open: true };
@@ -41,7 +42,11 @@ internal sealed class RunScope
     /// Opens a run on this thread; null when one is already open (the outer one ends it). Pass the result to
     /// <see cref="Close"/>.
     /// </summary>
-    public static RunScope? Open()
+    /// <param name="deferWakes">
+    /// Whether targets woken during the run wait for its end too: yes for a target's run; no for a run of answers,
+    /// whose continuations are user code that may wait synchronously for a local target (which must start meanwhile).
+    /// </param>
+    public static RunScope? Open(bool deferWakes = true)
     {
         RunScope scope = t_scope ??= new RunScope();
         if (scope._open)
@@ -50,6 +55,7 @@ internal sealed class RunScope
         }
 
         scope._open = true;
+        scope._deferWakes = deferWakes;
         return scope;
     }
 
@@ -61,7 +67,9 @@ internal sealed class RunScope
             return;
         }
 
-        // Flushing may register more (a flush never opens a run): the loop takes those too, before the run is closed.
+        // Woken targets first: they start (on this thread's queue, or stolen by an idle worker) while the flushes
+        // publish. Flushing may register more flushes (the loop takes those too) and wake more targets (the finally).
+        scope.ScheduleWoken();
         try
         {
             for (int i = 0; i < scope._flushes.Count; i++)
@@ -81,7 +89,7 @@ internal sealed class RunScope
     public static bool TryDeferWake(TargetCell cell)
     {
         RunScope? scope = t_scope;
-        if (scope is null || !scope._open)
+        if (scope is null || !scope._open || !scope._deferWakes)
         {
             return false;
         }
