@@ -310,7 +310,13 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         finally
         {
             answers.Collecting = false;
-            if (answers.Count > 0)
+            if (answers.Count == 1)
+            {
+                // A lone answer (sequential requests): completed here, its continuation queued on this thread's own
+                // queue as for any request; a work item of its own would only add a hop to the global queue.
+                answers.CompleteAlone();
+            }
+            else if (answers.Count > 1)
             {
                 t_answers = null; // handed over: the next message gets a collection of its own
                 ThreadPool.UnsafeQueueUserWorkItem(answers, preferLocal: false);

@@ -43,6 +43,15 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem, IStallCheck
         _items[Count++] = (sink, value);
     }
 
+    /// <summary>Completes the batch's only answer on this thread, the usual way (its continuation is queued), and empties the batch for reuse.</summary>
+    public void CompleteAlone()
+    {
+        (ReplySink sink, object? value) = _items[0];
+        _items[0] = default;
+        Count = 0;
+        sink.TryComplete(value);
+    }
+
     public void Execute()
     {
         if (Count > 1)

@@ -19,6 +19,12 @@ namespace Tether.Nats.Internal;
 /// published in order, one at a time, so the order per sender and receiver holds.
 /// </para>
 /// <para>
+/// Inside a run (<see cref="RunScope"/>: a target's batch of messages, or a batch of answers) a frame is neither
+/// published at once nor handed to the writer: it waits for the run's end, when the run's thread publishes everything the
+/// run appended (<see cref="FlushAtRunEnd"/>), unless a writer took it first. The <see cref="FlushGuard"/> hands frames
+/// of a run that does not end to the writer (<see cref="Check"/>).
+/// </para>
+/// <para>
 /// A batch never exceeds <see cref="_batchLimit"/> (at most <see cref="BrokerOptions.MaxFrameBytes"/>): a frame that
 /// would overflow the current segment starts the next one, so a burst larger than a frame is split, never refused.
 /// </para>
