@@ -52,13 +52,10 @@ internal sealed class AnswerBatch : IThreadPoolWorkItem, IStallCheck
         sink.TryComplete(value);
     }
 
+    /// <summary>Runs the batch (queued only with two answers or more: a lone one is <see cref="CompleteAlone"/>d).</summary>
     public void Execute()
     {
-        if (Count > 1)
-        {
-            _guard.Watch(this); // one answer alone has nothing behind it to hold back
-        }
-
+        _guard.Watch(this);
         Complete();
     }
 
