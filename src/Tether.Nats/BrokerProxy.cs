@@ -295,6 +295,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         answers.Collecting = true;
+        t_deliveries.Active = true;
         try
         {
             if (Frame.IsBatch(incoming.Data.Span))
@@ -309,6 +310,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
         finally
         {
+            t_deliveries.Active = false;
+            Node.Flush(ref t_deliveries);
             answers.Collecting = false;
             if (answers.Count == 1)
             {
@@ -326,6 +329,10 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     [ThreadStatic]
     private static AnswerBatch? t_answers;
+
+    /// <summary>Messages for one local target from one received NATS message, posted together (see <see cref="DeliverLocally"/>).</summary>
+    [ThreadStatic]
+    private static DeliveryRun t_deliveries;
 
     /// <summary>Counts one frame and handles it; whatever it throws is a bad frame, never the end of the subscription.</summary>
     private void HandleOne(Incoming frame, Action<Incoming> handle)
@@ -406,6 +413,20 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             case FrameKind.Send or FrameKind.Request or FrameKind.Event:
                 DeliverLocally(msg, frame, ref reader);
                 break;
+            case FrameKind.End or FrameKind.Renew:
+                Node.Flush(ref t_deliveries); // the messages before it in the batch reach the target first
+                OnTether(msg, frame);
+                break;
+            default:
+                BadFrame(msg, $"a {frame.Kind} frame does not belong on a node inbox");
+                break;
+        }
+    }
+
+    private void OnTether(Incoming msg, Frame frame)
+    {
+        switch (frame.Kind)
+        {
             case FrameKind.End or FrameKind.Renew when frame.SenderNode is null || frame.SenderId <= 0:
                 BadFrame(msg, $"a {frame.Kind} frame must name the target that sends it");
                 break;
@@ -421,11 +442,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 }
 
                 break;
-            case FrameKind.Renew:
-                _node.Renew(frame.Sender, new Address(_node.Name, frame.RecipientId));
-                break;
             default:
-                BadFrame(msg, $"a {frame.Kind} frame does not belong on a node inbox");
+                _node.Renew(frame.Sender, new Address(_node.Name, frame.RecipientId));
                 break;
         }
     }
@@ -472,7 +490,15 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         };
         if (service is not null)
         {
+            Node.Flush(ref t_deliveries);
             _node.DeliverToService(frame.Sender, service, payload, category, sink, trace, localOnly: true);
+            return;
+        }
+
+        if (t_deliveries.Active)
+        {
+            // Unpacking a received message: consecutive messages for one target are posted to it together.
+            _node.Deliver(ref t_deliveries, frame.Sender, frame.RecipientId, payload, category, sink, trace);
             return;
         }
 

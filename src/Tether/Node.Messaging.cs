@@ -106,6 +106,90 @@ public sealed partial class Node
     }
 
     /// <summary>
+    /// Delivers to the target <paramref name="id"/> of this node as part of <paramref name="run"/>: consecutive messages
+    /// for one target wait in the run and are posted together (<see cref="TargetCell.PostChain"/>), at most
+    /// <see cref="DeliveryRun.MaxCount"/> at a time, when the target changes or at <see cref="Flush"/>. For a transport
+    /// unpacking a batch from the wire; the caller flushes before anything else that must keep its order after them.
+    /// </summary>
+    internal void Deliver(ref DeliveryRun run, Address sender, long id, object message, Category category, ReplySink? reply, ActivityContext trace)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (run.Cell is { } current && current.Id == id && current.Node == this)
+        {
+            if (run.Count == DeliveryRun.MaxCount)
+            {
+                Flush(ref run);
+            }
+        }
+        else
+        {
+            Flush(ref run);
+            if (!_cells.TryGetValue(id, out TargetCell? cell))
+            {
+                Undeliverable(sender, new Address(Name, id), message, reply, ErrorCodes.NoSuchTarget, "no live target has this address");
+                return;
+            }
+
+            run.Cell = cell;
+        }
+
+        Envelope envelope = EnvelopePool.Rent(category, sender, message, reply);
+        if (trace.TraceId != default)
+        {
+            envelope.Trace = trace;
+        }
+
+        envelope.Next = run.Newest;
+        run.Oldest ??= envelope;
+        run.Newest = envelope;
+        run.Count++;
+    }
+
+    /// <summary>Posts what waits in <paramref name="run"/>; the run is empty after it.</summary>
+    internal static void Flush(ref DeliveryRun run)
+    {
+        if (run.Count == 0)
+        {
+            return;
+        }
+
+        TargetCell cell = run.Cell!;
+        Envelope newest = run.Newest!;
+        Envelope oldest = run.Oldest!;
+        int count = run.Count;
+        run.Newest = run.Oldest = null;
+        run.Count = 0;
+        PostResult result = cell.PostChain(newest, oldest, count);
+        if (result == PostResult.Accepted)
+        {
+            if (cell.Node._sent.Enabled)
+            {
+                cell.Node._sent.Add(count);
+            }
+
+            return;
+        }
+
+        // Not whole: one by one, oldest first, so each gets the answer a single post would (what fits is taken).
+        Envelope? previous = null;
+        for (Envelope? e = newest; e is not null;)
+        {
+            Envelope? next = e.Next;
+            e.Next = previous;
+            previous = e;
+            e = next;
+        }
+
+        for (Envelope? e = previous; e is not null;)
+        {
+            Envelope? next = e.Next;
+            e.Next = null;
+            cell.Node.Post(cell, e);
+            e = next;
+        }
+    }
+
+    /// <summary>
     /// A send from a target's handler to a target of this node, without adapters: the common case, kept short (no
     /// address lookup, the trace context read only when an activity is current).
     /// </summary>

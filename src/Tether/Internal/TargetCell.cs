@@ -91,6 +91,42 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         return PostResult.Accepted;
     }
 
+    /// <summary>
+    /// Posts a chain of <paramref name="count"/> envelopes at once, linked newest first (<paramref name="newest"/> through
+    /// <see cref="Envelope.Next"/> to <paramref name="oldest"/>): one atomic for the bound and one push for the whole
+    /// chain, where a post each would contend with the running consumer for this cell's line on every message.
+    /// </summary>
+    /// <returns><see cref="PostResult.Full"/> when the chain does not fit whole (nothing was posted: the caller posts
+    /// one by one, so what fits is taken in order); otherwise as <see cref="Post"/>.</returns>
+    public PostResult PostChain(Envelope newest, Envelope oldest, int count)
+    {
+        if (Volatile.Read(ref _state) != Alive)
+        {
+            return PostResult.Ended;
+        }
+
+        if (Interlocked.Add(ref _accepted, count) - Volatile.Read(ref _taken) > _capacity)
+        {
+            Interlocked.Add(ref _accepted, -count);
+            return PostResult.Full;
+        }
+
+        Envelope? head;
+        do
+        {
+            head = Volatile.Read(ref _inbox);
+            oldest.Next = head;
+        }
+        while (Interlocked.CompareExchange(ref _inbox, newest, head) != head);
+
+        if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
+        {
+            Wake(this);
+        }
+
+        return PostResult.Accepted;
+    }
+
     public void PostSystem(object payload) => Push(EnvelopePool.Rent(Category.System, default, payload, null));
 
     /// <summary>
