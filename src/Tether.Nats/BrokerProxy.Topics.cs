@@ -55,9 +55,8 @@ public sealed partial class BrokerProxy
             StreamMsgGetResponse latest = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_prefix}.devt.{topic}" }, _stopping.Token).ConfigureAwait(false);
             if (latest.Message is { Data.Length: > 0 } message)
             {
-                var reader = new MessagePackReader(message.Data);
-                Frame frame = Frame.DecodeHeader(ref reader);
-                if (frame.Contract is not null && Options.Contracts.TryGetType(frame.Contract, out Type type) && Frame.ReadPayload(ref reader, type, _wire) is { } payload)
+                int payloadAt = Frame.DecodeHeader(message.Data.Span, out Frame frame);
+                if (frame.Contract is not null && _codecs.TryGetByName(frame.Contract, out PayloadCodec? codec) && Frame.ReadPayload(message.Data, payloadAt, codec) is { } payload)
                 {
                     _node.DeliverTo(subscriber, frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default, payload, Category.Event, null, default);
                 }
@@ -151,7 +150,7 @@ public sealed partial class BrokerProxy
         }
 
         Type type = @event.GetType();
-        if (!Options.Contracts.TryGetName(type, out string contract))
+        if (!_codecs.TryGetByType(type, out PayloadCodec? codec))
         {
             throw new TetherException(ErrorCodes.BadRequest, $"{type.Name} is not a registered contract, so it cannot be published to other nodes on topic \"{topic}\".");
         }
@@ -161,10 +160,10 @@ public sealed partial class BrokerProxy
             Kind = FrameKind.Event,
             SenderNode = _node.Name,
             SenderId = sender.IsNone ? 0 : sender.Id,
-            Contract = contract,
+            Contract = codec.Contract,
             TraceParent = trace == default ? null : FormatTrace(trace),
         };
-        byte[] bytes = frame.Encode(type, @event, _wire);
+        byte[] bytes = frame.Encode(codec, @event);
         if (Options.DurableTopics.Contains(topic) && _js is not null)
         {
             _ = PublishDurableAsync($"{_prefix}.devt.{topic}", bytes);
@@ -190,8 +189,7 @@ public sealed partial class BrokerProxy
 
     private void OnEvent(Incoming msg, string topic)
     {
-        var reader = new MessagePackReader(msg.Data);
-        if (!TryOpen(msg, ref reader, out Frame frame))
+        if (!TryOpen(msg, out Frame frame, out int payloadAt))
         {
             return;
         }
@@ -202,13 +200,13 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        if (frame.Contract is null || !Options.Contracts.TryGetType(frame.Contract, out Type type))
+        if (frame.Contract is null || !_codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
         {
             BadFrame(msg, $"the event contract \"{frame.Contract}\" is not registered on node {_node.Name}");
             return;
         }
 
-        if (Frame.ReadPayload(ref reader, type, _wire) is not { } payload)
+        if (Frame.ReadPayload(msg.Data, payloadAt, codec) is not { } payload)
         {
             BadFrame(msg, "the event is empty");
             return;

@@ -136,7 +136,7 @@ public sealed partial class BrokerProxy
         {
             error = null; // per request below: its destination is in the text
         }
-        else if (new MessagePackReader(msg.Data) is var reader && TryOpen(msg, ref reader, out Frame frame) && frame.Kind == FrameKind.Error)
+        else if (TryOpen(msg, out Frame frame, out _) && frame.Kind == FrameKind.Error)
         {
             error = new TetherException(frame.ErrorCode ?? ErrorCodes.BadRequest, frame.ErrorText ?? "the batch was rejected");
         }
@@ -183,7 +183,7 @@ public sealed partial class BrokerProxy
     private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
     {
         Type type = message.GetType();
-        if (!Options.Contracts.TryGetName(type, out string contract))
+        if (!_codecs.TryGetByType(type, out PayloadCodec? codec))
         {
             Refuse(reply, $"{type.Name} is not a registered contract (BrokerOptions.Contracts.Register<{type.Name}>(name)), so it cannot leave node {_node.Name}");
             return false;
@@ -198,16 +198,18 @@ public sealed partial class BrokerProxy
                 _ => FrameKind.Send,
             },
             SenderNode = sender.Node,
+            SenderNodeEncoded = ReferenceEquals(sender.Node, _node.Name) ? _nodeNameEncoded : null,
             SenderId = sender.Id,
             RecipientId = recipient,
-            Contract = contract,
+            Contract = codec.Contract,
+            ContractEncoded = codec.ContractEncoded,
             TraceParent = trace == default ? null : FormatTrace(trace),
         };
 
         byte[]? bytes = null;
         if (outbox is null)
         {
-            bytes = frame.Encode(type, message, _wire);
+            bytes = frame.Encode(codec, message);
             if (bytes.Length > Options.MaxFrameBytes)
             {
                 Refuse(reply, $"{type.Name} takes {bytes.Length} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({Options.MaxFrameBytes})");
@@ -243,7 +245,7 @@ public sealed partial class BrokerProxy
         int refused;
         try
         {
-            refused = outbox!.Append(frame, type, message, _wire, subject, replyTo, correlation, pending);
+            refused = outbox!.Append(frame, codec, message, subject, replyTo, correlation, pending);
         }
         catch
         {
@@ -278,8 +280,8 @@ public sealed partial class BrokerProxy
             return ValueTask.FromException<Address>(new TetherException(ErrorCodes.BadRequest, $"The service name \"{service}\" cannot be used over NATS: use letters, digits, '-' and '_' only."));
         }
 
-        string? argumentContract = null;
-        if (argument is not null && !Options.Contracts.TryGetName(argument.GetType(), out argumentContract))
+        PayloadCodec? argumentCodec = null;
+        if (argument is not null && !_codecs.TryGetByType(argument.GetType(), out argumentCodec))
         {
             return ValueTask.FromException<Address>(new TetherException(ErrorCodes.BadRequest, $"The factory argument's type {argument.GetType().Name} is not a registered contract."));
         }
@@ -292,12 +294,12 @@ public sealed partial class BrokerProxy
             SenderNode = owner.Node,
             SenderId = owner.Id,
             Contract = service,
-            ErrorText = argumentContract,
+            ErrorText = argumentCodec?.Contract,
             Flag = (tether.EndWhenOwnerEnds ? 1L : 0L) | (tether.EndWhenOwnerNodeUnreachable ? 2L : 0L) | ((long)(tether.Lease?.TotalMilliseconds ?? 0) << 2),
         };
         long correlation = Interlocked.Increment(ref _nextCorrelation);
         _pending[correlation] = new PendingRemote(pending, $"service {service}", service, default, isCreate: true);
-        Publish($"{_prefix}.svc.{service}", frame.Encode(argument?.GetType(), argument, _wire), _replyPrefix + correlation, correlation);
+        Publish($"{_prefix}.svc.{service}", frame.Encode(argumentCodec, argument), _replyPrefix + correlation, correlation);
         return pending.Task;
     }
 
@@ -313,14 +315,14 @@ public sealed partial class BrokerProxy
             Flag = ownerEnded ? 1 : 0,
         };
         Outbox outbox = NodeOutbox(target.Node);
-        outbox.Append(frame, null, null, _wire, outbox.BatchSubject, null, 0, null);
+        outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
     }
 
     void IRemoteTransport.Renew(Address requestedBy, Address instance)
     {
         Frame frame = new() { Kind = FrameKind.Renew, SenderNode = requestedBy.Node, SenderId = requestedBy.Id, RecipientId = instance.Id };
         Outbox outbox = NodeOutbox(instance.Node);
-        outbox.Append(frame, null, null, _wire, outbox.BatchSubject, null, 0, null);
+        outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
     }
 
     void IRemoteTransport.FactoryRegistered(string service) => _ = ServeAsync(service);
@@ -366,24 +368,24 @@ public sealed partial class BrokerProxy
     internal void SendResponse(Outbox? outbox, long correlation, string? replyTo, object? value)
     {
         Type? type = value?.GetType();
-        string? contract = null;
-        if (type is not null && !Options.Contracts.TryGetName(type, out contract))
+        PayloadCodec? codec = null;
+        if (type is not null && !_codecs.TryGetByType(type, out codec))
         {
             SendError(outbox, correlation, replyTo, ErrorCodes.BadRequest, $"The answer's type {type.Name} is not a registered contract on node {_node.Name}.");
             return;
         }
 
-        var frame = new Frame { Kind = FrameKind.Response, SenderNode = _node.Name, Contract = contract };
+        var frame = new Frame { Kind = FrameKind.Response, SenderNode = _node.Name, SenderNodeEncoded = _nodeNameEncoded, Contract = codec?.Contract, ContractEncoded = codec?.ContractEncoded };
         int refused;
         try
         {
             if (outbox is not null)
             {
-                refused = outbox.Append(frame, type, value, _wire, replyTo, null, correlation, null);
+                refused = outbox.Append(frame, codec, value, replyTo, null, correlation, null);
             }
             else
             {
-                byte[] bytes = frame.Encode(type, value, _wire);
+                byte[] bytes = frame.Encode(codec, value);
                 refused = bytes.Length > Options.MaxFrameBytes ? bytes.Length : 0;
                 if (refused == 0)
                 {
@@ -415,12 +417,12 @@ public sealed partial class BrokerProxy
         }
 
         Frame frame = new() { Kind = FrameKind.Accepted, SenderNode = holder ?? _node.Name, RecipientId = hop };
-        if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
+        if (ReplyOutbox(replyTo, out long correlation) is { } outbox && outbox.Append(frame, null, null, replyTo, null, correlation, null) == 0)
         {
             return;
         }
 
-        Publish(replyTo, frame.Encode(null, null, _wire), null, 0);
+        Publish(replyTo, frame.Encode(null, null), null, 0);
     }
 
     /// <summary>The taker of a request sent through a queue group is known: watch that node from now on.</summary>
@@ -453,12 +455,12 @@ public sealed partial class BrokerProxy
     internal void SendError(Outbox? outbox, long correlation, string? replyTo, string code, string text)
     {
         Frame frame = new() { Kind = FrameKind.Error, SenderNode = _node.Name, ErrorCode = code, ErrorText = text };
-        if (outbox is not null && outbox.Append(frame, null, null, _wire, replyTo, null, correlation, null) == 0)
+        if (outbox is not null && outbox.Append(frame, null, null, replyTo, null, correlation, null) == 0)
         {
             return;
         }
 
-        Publish(replyTo ?? outbox!.ReplyBase + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Encode(null, null, _wire), null, 0);
+        Publish(replyTo ?? outbox!.ReplyBase + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture), frame.Encode(null, null), null, 0);
     }
 
     /// <summary>
@@ -520,8 +522,7 @@ public sealed partial class BrokerProxy
 
     private void OnService(Incoming msg, string service)
     {
-        var reader = new MessagePackReader(msg.Data);
-        if (!TryOpen(msg, ref reader, out Frame frame))
+        if (!TryOpen(msg, out Frame frame, out int payloadAt))
         {
             return;
         }
@@ -529,7 +530,7 @@ public sealed partial class BrokerProxy
         switch (frame.Kind)
         {
             case FrameKind.Create:
-                OnCreate(msg, frame, ref reader);
+                OnCreate(msg, frame, payloadAt);
                 break;
             case FrameKind.Send or FrameKind.Request or FrameKind.Event:
                 if (frame.Kind == FrameKind.Request && msg.ReplyTo is { } replyTo)
@@ -537,7 +538,7 @@ public sealed partial class BrokerProxy
                     SendAccepted(replyTo);
                 }
 
-                DeliverLocally(msg, frame, ref reader, service);
+                DeliverLocally(msg, frame, payloadAt, service);
                 break;
             default:
                 BadFrame(msg, $"a {frame.Kind} frame does not belong on a service subject");
@@ -545,7 +546,7 @@ public sealed partial class BrokerProxy
         }
     }
 
-    private void OnCreate(Incoming msg, Frame frame, ref MessagePackReader reader)
+    private void OnCreate(Incoming msg, Frame frame, int payloadAt)
     {
         if (frame.Contract is null || msg.ReplyTo is null)
         {
@@ -556,13 +557,13 @@ public sealed partial class BrokerProxy
         object? argument = null;
         if (frame.ErrorText is { } argumentContract)
         {
-            if (!Options.Contracts.TryGetType(argumentContract, out Type type))
+            if (!_codecs.TryGetByName(argumentContract, out PayloadCodec? codec))
             {
                 BadFrame(msg, $"the factory argument's contract \"{argumentContract}\" is not registered on node {_node.Name}");
                 return;
             }
 
-            argument = Frame.ReadPayload(ref reader, type, _wire);
+            argument = Frame.ReadPayload(msg.Data, payloadAt, codec);
         }
 
         long leaseMs = frame.Flag >> 2;
@@ -638,13 +639,12 @@ public sealed partial class BrokerProxy
         }
 
         Frame beat = new() { Kind = FrameKind.Heartbeat, SenderNode = _node.Name };
-        Publish($"{_prefix}.hb", beat.Encode(typeof(Dictionary<string, long[]>), services, _wire), null, 0);
+        Publish($"{_prefix}.hb", beat.Encode(_codecs.ForOwn(typeof(Dictionary<string, long[]>)), services), null, 0);
     }
 
     private void OnHeartbeat(Incoming msg)
     {
-        var reader = new MessagePackReader(msg.Data);
-        if (!TryOpen(msg, ref reader, out Frame frame) || frame.SenderNode is not { } peer || peer == _node.Name)
+        if (!TryOpen(msg, out Frame frame, out int payloadAt) || frame.SenderNode is not { } peer || peer == _node.Name)
         {
             return;
         }
@@ -655,7 +655,7 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        if (Frame.ReadPayload(ref reader, typeof(Dictionary<string, long[]>), _wire) is Dictionary<string, long[]> services)
+        if (Frame.ReadPayload(msg.Data, payloadAt, _codecs.ForOwn(typeof(Dictionary<string, long[]>))) is Dictionary<string, long[]> services)
         {
             _router.Announce(peer, services);
         }

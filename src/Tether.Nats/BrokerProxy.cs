@@ -48,6 +48,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly MessagePack.MessagePackSerializerOptions _wire;
+    private readonly PayloadCodecs _codecs;
+    private readonly byte[] _nodeNameEncoded; // this node's name as a frame carries it, encoded once
     private readonly FlushGuard _flushGuard = new();
     private ITimer? _heartbeat;
     private long _nextCorrelation;
@@ -81,6 +83,12 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         _router = new ServiceRouter(options.Exploration, smoothing: 0.3);
         _svc = new NatsSvcContext(nats);
         _wire = WireSerializer.For(this);
+        _codecs = new PayloadCodecs(options.Contracts, _wire);
+        var nameBuffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var nameWriter = new MessagePackWriter(nameBuffer);
+        nameWriter.Write(node.Name);
+        nameWriter.Flush();
+        _nodeNameEncoded = nameBuffer.WrittenSpan.ToArray();
     }
 
     /// <summary>The reply subject for a reply obligation that leaves this node inside a message (a forwarded reply token).</summary>
@@ -363,7 +371,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        var reader = new MessagePackReader(batch.Data);
+        var reader = new WireReader(batch.Data.Span);
         int count;
         try
         {
@@ -402,8 +410,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     private void OnInbox(Incoming msg)
     {
-        var reader = new MessagePackReader(msg.Data);
-        if (!TryOpen(msg, ref reader, out Frame frame))
+        if (!TryOpen(msg, out Frame frame, out int payload))
         {
             return;
         }
@@ -411,7 +418,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         switch (frame.Kind)
         {
             case FrameKind.Send or FrameKind.Request or FrameKind.Event:
-                DeliverLocally(msg, frame, ref reader);
+                DeliverLocally(msg, frame, payload);
                 break;
             case FrameKind.End or FrameKind.Renew:
                 Node.Flush(ref t_deliveries); // the messages before it in the batch reach the target first
@@ -448,15 +455,15 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    private void DeliverLocally(Incoming msg, Frame frame, ref MessagePackReader reader, string? service = null)
+    private void DeliverLocally(Incoming msg, Frame frame, int payloadAt, string? service = null)
     {
-        if (frame.Contract is null || !Options.Contracts.TryGetType(frame.Contract, out Type type))
+        if (frame.Contract is null || !_codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
         {
             BadFrame(msg, $"the contract \"{frame.Contract}\" is not registered on node {_node.Name}");
             return;
         }
 
-        object? payload = Frame.ReadPayload(ref reader, type, _wire);
+        object? payload = Frame.ReadPayload(msg.Data, payloadAt, codec);
         if (payload is null || (service is null && frame.RecipientId <= 0))
         {
             BadFrame(msg, payload is null ? "the message is empty" : "the recipient id is not valid");
@@ -519,9 +526,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        var reader = new MessagePackReader(msg.Data);
         Frame frame = default;
-        bool opened = !msg.HasNoResponders && TryOpen(msg, ref reader, out frame);
+        int payloadAt = 0;
+        bool opened = !msg.HasNoResponders && TryOpen(msg, out frame, out payloadAt);
         if (opened && frame.Kind == FrameKind.Accepted)
         {
             OnAccepted(correlation, frame.SenderNode, frame.RecipientId); // not the answer: the request stays pending
@@ -562,7 +569,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         object? value = null;
         if (frame.Contract is not null)
         {
-            if (!Options.Contracts.TryGetType(frame.Contract, out Type type))
+            if (!_codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
             {
                 sink.TryFail(new TetherException(ErrorCodes.BadRequest, $"{sink.Describe()}: the answer's contract \"{frame.Contract}\" is not registered on node {_node.Name}."));
                 return;
@@ -570,7 +577,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
             try
             {
-                value = Frame.ReadPayload(ref reader, type, _wire);
+                value = Frame.ReadPayload(msg.Data, payloadAt, codec);
             }
             catch (WireException ex)
             {
@@ -597,11 +604,11 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
     }
 
-    /// <summary>Checks the frame's size and reads its header; <paramref name="reader"/> (over <c>msg.Data</c>) is left at the payload.</summary>
-    /// <remarks>The reader is the caller's local, passed by reference: a copy of it (a large struct) costs more than the whole header.</remarks>
-    private bool TryOpen(Incoming msg, ref MessagePackReader reader, out Frame frame)
+    /// <summary>Checks the frame's size and reads its header; <paramref name="payloadAt"/> is where its payload starts in <c>msg.Data</c>.</summary>
+    private bool TryOpen(Incoming msg, out Frame frame, out int payloadAt)
     {
         frame = default;
+        payloadAt = 0;
         ReadOnlyMemory<byte> data = msg.Data;
         if (data.Length == 0)
         {
@@ -617,7 +624,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
         try
         {
-            Frame.DecodeHeader(ref reader, out frame);
+            payloadAt = Frame.DecodeHeader(data.Span, out frame);
             return true;
         }
         catch (WireException ex)
@@ -698,7 +705,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         try
         {
             Frame bye = new() { Kind = FrameKind.Bye, SenderNode = _node.Name };
-            await _nats.PublishAsync($"{_prefix}.hb", bye.Encode(null, null, _wire)).ConfigureAwait(false);
+            await _nats.PublishAsync($"{_prefix}.hb", bye.Encode(null, null)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsException or ObjectDisposedException)
         {

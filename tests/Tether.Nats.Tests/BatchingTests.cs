@@ -117,8 +117,7 @@ public sealed class BatchingTests
 
         // A damaged batch with a reply subject is answered with bad-request.
         NatsMsg<byte[]> reply = await raw.RequestAsync<byte[], byte[]>("tether.default.node.beta", Truncated("r"), replyOpts: new NatsSubOpts { Timeout = s_wait });
-        var reader = new MessagePack.MessagePackReader(reply.Data);
-        Frame answer = Frame.DecodeHeader(ref reader);
+        Frame answer = Frame.DecodeHeader(reply.Data);
         Assert.Equal(FrameKind.Error, answer.Kind);
         Assert.Equal(ErrorCodes.BadRequest, answer.ErrorCode);
 
@@ -158,7 +157,7 @@ public sealed class BatchingTests
                 var items = new List<(long Correlation, byte[] Frame)>();
                 if (Frame.IsBatch(msg.Data))
                 {
-                    var batch = new MessagePack.MessagePackReader(msg.Data);
+                    var batch = new WireReader(msg.Data);
                     int count = Frame.DecodeBatchHeader(ref batch);
                     for (int i = 0; i < count; i++)
                     {
@@ -173,8 +172,7 @@ public sealed class BatchingTests
 
                 foreach ((long correlation, byte[] bytes) in items)
                 {
-                    var reader = new MessagePack.MessagePackReader(bytes);
-                    answers[correlation] = Frame.DecodeHeader(ref reader);
+                    answers[correlation] = Frame.DecodeHeader(bytes);
                 }
 
                 if (answers.Count == 3)

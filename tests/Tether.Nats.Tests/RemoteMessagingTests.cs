@@ -179,8 +179,7 @@ public sealed class RemoteMessagingTests
         }
 
         NatsMsg<byte[]> reply = await raw.RequestAsync<byte[], byte[]>("tether.default.node.beta", [0xC1], replyOpts: new NatsSubOpts { Timeout = s_wait });
-        var reader = new MessagePack.MessagePackReader(reply.Data);
-        Tether.Nats.Internal.Frame answer = Tether.Nats.Internal.Frame.DecodeHeader(ref reader);
+        Tether.Nats.Internal.Frame answer = Tether.Nats.Internal.Frame.DecodeHeader(reply.Data);
         Assert.Equal(Tether.Nats.Internal.FrameKind.Error, answer.Kind);
         Assert.Equal(ErrorCodes.BadRequest, answer.ErrorCode);
 

@@ -218,10 +218,12 @@ public sealed class RunFlushTests
             maxFrameBytes: 64 * 1024,
             guard);
 
+    private static readonly PayloadCodec s_int = PayloadCodec.Create(typeof(int), MessagePackSerializerOptions.Standard);
+
     private static void Append(Outbox outbox, int n)
     {
         var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderId = 1, RecipientId = 2, Contract = "test.n" };
-        Assert.Equal(0, outbox.Append(frame, typeof(int), n, MessagePackSerializerOptions.Standard, "test.subject", null, 0, null));
+        Assert.Equal(0, outbox.Append(frame, s_int, n, "test.subject", null, 0, null));
     }
 
     /// <summary>Holds an ask until a second one comes, then answers both in the same handler.</summary>

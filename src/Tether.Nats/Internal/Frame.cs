@@ -49,6 +49,12 @@ internal struct Frame
     public string? ErrorText;
     public long Flag;
 
+    /// <summary>When set, the MessagePack form of <see cref="SenderNode"/>, written as it is (no encoding per frame).</summary>
+    public byte[]? SenderNodeEncoded;
+
+    /// <summary>When set, the MessagePack form of <see cref="Contract"/>, written as it is.</summary>
+    public byte[]? ContractEncoded;
+
     public Address Sender => SenderNode is null ? default : new Address(SenderNode, SenderId);
 
     /// <summary>
@@ -102,155 +108,169 @@ internal struct Frame
     /// <summary>Reads a batch header; <paramref name="reader"/> is left at the first item.</summary>
     /// <returns>The number of items announced.</returns>
     /// <exception cref="WireException">The header is malformed.</exception>
-    public static int DecodeBatchHeader(ref MessagePackReader reader)
+    public static int DecodeBatchHeader(ref WireReader reader)
     {
-        try
+        int count = reader.ReadArrayHeader();
+        if (count < 2 || reader.ReadInt64() != Version || reader.ReadInt64() != (byte)FrameKind.Batch)
         {
-            int count = reader.ReadArrayHeader();
-            if (count < 2 || reader.ReadInt32() != Version || reader.ReadByte() != (byte)FrameKind.Batch)
-            {
-                throw new WireException("the batch header is malformed");
-            }
+            throw new WireException("the batch header is malformed");
+        }
 
-            return count - 2;
-        }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
-        {
-            throw new WireException($"the batch is truncated or malformed ({ex.Message})", ex);
-        }
+        return count - 2;
     }
 
-    /// <summary>Reads one batch item: the correlation, the reply subject and the frame's bytes (a slice of the batch, not a copy).</summary>
+    /// <summary>Reads one batch item: the correlation, the reply subject and the frame's bytes (a slice of <paramref name="batch"/>, which <paramref name="reader"/> reads, not a copy).</summary>
     /// <exception cref="WireException">The item is truncated or malformed (the rest of the batch cannot be found).</exception>
-    public static void DecodeBatchItem(ref MessagePackReader reader, ReadOnlyMemory<byte> batch, out long correlation, out string? replyTo, out ReadOnlyMemory<byte> frame)
+    public static void DecodeBatchItem(ref WireReader reader, ReadOnlyMemory<byte> batch, out long correlation, out string? replyTo, out ReadOnlyMemory<byte> frame)
     {
-        try
+        if (reader.ReadArrayHeader() != 3)
         {
-            if (reader.ReadArrayHeader() != 3)
-            {
-                throw new WireException("a batch item has 3 fields");
-            }
-
-            correlation = reader.ReadInt64();
-            replyTo = reader.ReadString();
-            ReadOnlySequence<byte>? bytes = reader.ReadBytes();
-            if (bytes is not { } slice)
-            {
-                throw new WireException("a batch item has no frame");
-            }
-
-            // The reader runs over the batch's one contiguous buffer, so the slice is a single segment of it.
-            long end = reader.Consumed;
-            frame = batch.Slice((int)(end - slice.Length), (int)slice.Length);
+            throw new WireException("a batch item has 3 fields");
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
+
+        correlation = reader.ReadInt64();
+        replyTo = reader.ReadString();
+        if (!reader.TryReadBinary(out int offset, out int length))
         {
-            throw new WireException($"the batch is truncated or malformed ({ex.Message})", ex);
+            throw new WireException("a batch item has no frame");
         }
+
+        frame = batch.Slice(offset, length);
     }
 
     public readonly byte[] Encode(Type? payloadType, object? payload, MessagePackSerializerOptions? options = null)
+        => Encode(payloadType is null ? null : PayloadCodec.Create(payloadType, options ?? throw new InvalidOperationException("A frame with a payload needs the proxy's serializer options.")), payload);
+
+    public readonly byte[] Encode(PayloadCodec? codec, object? payload)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
-        EncodeTo(buffer, payloadType, payload, options);
+        EncodeTo(buffer, codec, payload);
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Writes the frame into <paramref name="buffer"/> (no copy of its own).</summary>
-    public readonly void EncodeTo(IBufferWriter<byte> buffer, Type? payloadType, object? payload, MessagePackSerializerOptions? options = null)
+    /// <exception cref="MessagePackSerializationException">The payload could not be serialized.</exception>
+    public readonly void EncodeTo(IBufferWriter<byte> buffer, PayloadCodec? codec, object? payload)
     {
         var writer = new MessagePackWriter(buffer);
         writer.WriteArrayHeader(Fields);
         writer.Write(Version);
         writer.Write((byte)Kind);
-        writer.Write(SenderNode);
+        if (SenderNodeEncoded is { } node)
+        {
+            writer.WriteRaw(node);
+        }
+        else
+        {
+            writer.Write(SenderNode);
+        }
+
         writer.Write(SenderId);
         writer.Write(RecipientId);
-        writer.Write(Contract);
+        if (ContractEncoded is { } contract)
+        {
+            writer.WriteRaw(contract);
+        }
+        else
+        {
+            writer.Write(Contract);
+        }
+
         writer.Write(TraceParent);
         writer.Write(ErrorCode);
         writer.Write(ErrorText);
         writer.Write(Flag);
-        if (payloadType is null || payload is null)
+        if (codec is null || payload is null)
         {
             writer.WriteNil();
         }
         else
         {
-            MessagePackSerializer.Serialize(payloadType, ref writer, payload, options ?? throw new InvalidOperationException("A frame with a payload needs the proxy's serializer options."));
+            codec.Write(ref writer, payload);
         }
 
         writer.Flush();
     }
 
-    /// <summary>Reads the header; <paramref name="reader"/> is left at the payload.</summary>
+    /// <summary>Reads the header of the frame in <paramref name="data"/>.</summary>
     /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
-    public static Frame DecodeHeader(ref MessagePackReader reader)
+    public static Frame DecodeHeader(ReadOnlySpan<byte> data)
     {
-        DecodeHeader(ref reader, out Frame frame);
+        DecodeHeader(data, out Frame frame);
         return frame;
     }
 
-    /// <summary>Reads the header into <paramref name="frame"/> field by field (no copy of a whole frame); <paramref name="reader"/> is left at the payload.</summary>
+    /// <summary>Reads the header of the frame in <paramref name="data"/> into <paramref name="frame"/> (no copy of a whole frame).</summary>
+    /// <returns>Where the payload starts in <paramref name="data"/>.</returns>
     /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
-    public static void DecodeHeader(ref MessagePackReader reader, out Frame frame)
+    public static int DecodeHeader(ReadOnlySpan<byte> data, out Frame frame)
     {
         frame = default;
-        try
+        var reader = new WireReader(data);
+        int count = reader.ReadArrayHeader();
+        if (count != Fields)
         {
-            int count = reader.ReadArrayHeader();
-            if (count != Fields)
-            {
-                throw new WireException($"a frame has {Fields} fields, this one {count}");
-            }
-
-            int version = reader.ReadInt32();
-            if (version != Version)
-            {
-                throw new WireException($"frame version {version} is not supported (this node speaks {Version})");
-            }
-
-            frame.Kind = (FrameKind)reader.ReadByte();
-            frame.SenderNode = Utf8Interner.ReadString(ref reader);
-            frame.SenderId = reader.ReadInt64();
-            frame.RecipientId = reader.ReadInt64();
-            frame.Contract = Utf8Interner.ReadString(ref reader);
-            frame.TraceParent = reader.ReadString();
-            frame.ErrorCode = reader.ReadString();
-            frame.ErrorText = reader.ReadString();
-            frame.Flag = reader.ReadInt64();
-            if (!Enum.IsDefined(frame.Kind))
-            {
-                throw new WireException($"frame kind {(byte)frame.Kind} is unknown");
-            }
-
-            if (frame.SenderNode is not null && !BrokerOptions.IsToken(frame.SenderNode))
-            {
-                throw new WireException("the sender's node name is not valid");
-            }
-
-            return;
+            throw new WireException($"a frame has {Fields} fields, this one {count}");
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+
+        long version = reader.ReadInt64();
+        if (version != Version)
         {
-            throw new WireException($"the frame is truncated or malformed ({ex.Message})", ex);
+            throw new WireException($"frame version {version} is not supported (this node speaks {Version})");
         }
+
+        long kind = reader.ReadInt64();
+        if (kind is < 1 or > (long)FrameKind.Accepted)
+        {
+            throw new WireException($"frame kind {kind} is unknown");
+        }
+
+        frame.Kind = (FrameKind)kind;
+        frame.SenderNode = reader.ReadInternedString(out bool nodeIsToken);
+        frame.SenderId = reader.ReadInt64();
+        frame.RecipientId = reader.ReadInt64();
+        frame.Contract = reader.ReadInternedString(out _);
+        frame.TraceParent = reader.ReadString();
+        frame.ErrorCode = reader.ReadString();
+        frame.ErrorText = reader.ReadString();
+        frame.Flag = reader.ReadInt64();
+        if (frame.SenderNode is not null && !nodeIsToken)
+        {
+            throw new WireException("the sender's node name is not valid");
+        }
+
+        if (reader.Position >= data.Length)
+        {
+            throw new WireException("the frame is truncated (it ends before its payload)");
+        }
+
+        return reader.Position;
     }
 
-    public static object? ReadPayload(ref MessagePackReader reader, Type type, MessagePackSerializerOptions options)
+    /// <summary>Reads the payload at <paramref name="offset"/> in <paramref name="data"/> with <paramref name="codec"/> (nil is null).</summary>
+    /// <exception cref="WireException">The payload is not a valid value of the codec's type.</exception>
+    public static object? ReadPayload(ReadOnlyMemory<byte> data, int offset, PayloadCodec codec)
     {
-        if (reader.TryReadNil())
+        if ((uint)offset >= (uint)data.Length)
+        {
+            throw new WireException("the frame is truncated (it ends before its payload)");
+        }
+
+        if (data.Span[offset] == 0xC0)
         {
             return null;
         }
 
+        var reader = new MessagePackReader(data[offset..]);
         try
         {
-            return MessagePackSerializer.Deserialize(type, ref reader, options);
+            return codec.Read(ref reader);
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentException)
+#pragma warning disable CA1031 // whatever a formatter throws on hostile bytes is a bad payload, never a crash
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+#pragma warning restore CA1031
         {
-            throw new WireException($"the payload is not a valid {type.Name} ({ex.InnerException?.Message ?? ex.Message})", ex);
+            throw new WireException($"the payload is not a valid {codec.Type.Name} ({ex.InnerException?.Message ?? ex.Message})", ex);
         }
     }
 }

@@ -94,7 +94,7 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
     /// </summary>
     /// <returns>0 when accepted; otherwise the frame's size, which exceeds <see cref="BrokerOptions.MaxFrameBytes"/> (nothing was sent).</returns>
     /// <exception cref="MessagePackSerializationException">The payload could not be serialized (nothing was sent).</exception>
-    public int Append(in Frame frame, Type? payloadType, object? payload, MessagePackSerializerOptions options, string? subject, string? replyTo, long correlation, PendingRemote? pending)
+    public int Append(in Frame frame, PayloadCodec? codec, object? payload, string? subject, string? replyTo, long correlation, PendingRemote? pending)
     {
         // Encoded outside the lock, into this thread's scratch buffer: the lock is held only for a short copy, so
         // producers and the writer rarely contend (encoding under it made them spin).
@@ -109,7 +109,7 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
             writer.Write(replyTo);
             writer.Flush();
             int frameStart = scratch.Reserve(5) + 5; // bin32 header, patched below
-            frame.EncodeTo(scratch, payloadType, payload, options);
+            frame.EncodeTo(scratch, codec, payload);
             int frameLength = scratch.Length - frameStart;
             if (frameLength > _maxFrame)
             {

@@ -1,11 +1,11 @@
 using System.Text;
-using MessagePack;
 
 namespace Tether.Nats.Internal;
 
 /// <summary>
-/// Reads the short strings every frame repeats (node names, contract names) without allocating each time: a small
-/// fixed table of recently seen UTF-8 forms and their strings. A miss decodes as usual and takes the slot.
+/// Reads the short strings every frame repeats (node names, contract names) without allocating or validating each
+/// time: a small fixed table of recently seen UTF-8 forms, their strings, and whether each is a valid subject token.
+/// A miss decodes as usual and takes the slot.
 /// </summary>
 internal static class Utf8Interner
 {
@@ -13,34 +13,27 @@ internal static class Utf8Interner
     private const int MaxLength = 64;
     private static readonly Entry?[] s_table = new Entry?[Slots];
 
-    /// <summary>Reads a string (or nil) at the reader, interned when it is short.</summary>
-    public static string? ReadString(ref MessagePackReader reader)
+    /// <summary>The string of <paramref name="utf8"/>, interned when it is short; <paramref name="isToken"/> as <see cref="BrokerOptions.IsToken"/>.</summary>
+    public static string Intern(ReadOnlySpan<byte> utf8, out bool isToken)
     {
-        if (reader.TryReadNil())
-        {
-            return null;
-        }
-
-        if (!reader.TryReadStringSpan(out ReadOnlySpan<byte> utf8))
-        {
-            return reader.ReadString(); // not contiguous in the buffer: the ordinary way
-        }
-
         if (utf8.Length > MaxLength)
         {
-            return Encoding.UTF8.GetString(utf8);
+            string text = Encoding.UTF8.GetString(utf8);
+            isToken = BrokerOptions.IsToken(text);
+            return text;
         }
 
         int slot = Hash(utf8) & (Slots - 1);
         Entry? entry = Volatile.Read(ref s_table[slot]);
-        if (entry is not null && utf8.SequenceEqual(entry.Utf8))
+        if (entry is null || !utf8.SequenceEqual(entry.Utf8))
         {
-            return entry.Text;
+            string text = Encoding.UTF8.GetString(utf8);
+            entry = new Entry(utf8.ToArray(), text, BrokerOptions.IsToken(text));
+            Volatile.Write(ref s_table[slot], entry);
         }
 
-        string text = Encoding.UTF8.GetString(utf8);
-        Volatile.Write(ref s_table[slot], new Entry(utf8.ToArray(), text));
-        return text;
+        isToken = entry.IsToken;
+        return entry.Text;
     }
 
     private static int Hash(ReadOnlySpan<byte> utf8)
@@ -54,5 +47,5 @@ internal static class Utf8Interner
         return (int)(hash ^ (hash >> 16));
     }
 
-    private sealed record Entry(byte[] Utf8, string Text);
+    private sealed record Entry(byte[] Utf8, string Text, bool IsToken);
 }
