@@ -318,8 +318,8 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
         finally
         {
-            t_deliveries.Active = false;
             Node.Flush(ref t_deliveries);
+            t_deliveries = default; // no target or node is kept alive by a reader thread between messages
             answers.Collecting = false;
             if (answers.Count == 1)
             {

@@ -10,6 +10,8 @@ internal struct DeliveryRun
     public bool Active;
 
     public TargetCell? Cell;
+    public Node? Node;
+    public long Id;
     public Envelope? Newest;
     public Envelope? Oldest;
     public int Count;
