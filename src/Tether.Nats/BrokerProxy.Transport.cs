@@ -11,7 +11,7 @@ public sealed partial class BrokerProxy
 {
     void IRemoteTransport.Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace)
     {
-        if (_lost.ContainsKey(to.Node))
+        if (IsLost(to.Node))
         {
             reply?.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{message.GetType().Name} could not be delivered to {to}: node {to.Node} is unreachable."));
             return;
@@ -23,7 +23,7 @@ public sealed partial class BrokerProxy
 
     void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace)
     {
-        if (_router.Choose(service) is { } instance && !_lost.ContainsKey(instance.Node))
+        if (_router.Choose(service) is { } instance && !IsLost(instance.Node))
         {
             Outbox outbox = NodeOutbox(instance.Node);
             SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, category, reply, trace, outbox.Destination, service, instance, instance.Node);
@@ -228,7 +228,7 @@ public sealed partial class BrokerProxy
             // Through an outbox the frame carries no reply subject: in a batch the correlation says it, and a lone
             // frame's reply subject is made when it is published.
             replyTo = outbox is null ? _replyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-            if (node is not null && _lost.ContainsKey(node) && _pending.TryRemove(correlation, out _))
+            if (node is not null && IsLost(node) && _pending.TryRemove(correlation, out _))
             {
                 // Lost between the check and the registration: fail now rather than at the deadline.
                 reply.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{reply.Describe()}: node {node} is unreachable."));
@@ -442,7 +442,7 @@ public sealed partial class BrokerProxy
         pending.Destination = $"node {taker}";
 
         // Lost before we knew it had the request: the loss scan has passed, so fail it here.
-        if (_lost.ContainsKey(taker) && _pending.TryRemove(correlation, out _))
+        if (IsLost(taker) && _pending.TryRemove(correlation, out _))
         {
             pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {taker}, which took it, is unreachable."));
         }
@@ -665,7 +665,10 @@ public sealed partial class BrokerProxy
         {
             joined = !_peers.ContainsKey(peer);
             _peers[peer] = _node.TimeProvider.GetTimestamp();
-            _lost.TryRemove(peer, out _);
+            if (_lost.TryRemove(peer, out _))
+            {
+                Interlocked.Decrement(ref _lostCount);
+            }
         }
 
         if (joined)
@@ -689,7 +692,10 @@ public sealed partial class BrokerProxy
             }
 
             _peers.TryRemove(peer, out _);
-            _lost[peer] = 0;
+            if (_lost.TryAdd(peer, 0))
+            {
+                Interlocked.Increment(ref _lostCount);
+            }
         }
 
         Interlocked.Increment(ref _peersLost);
@@ -707,6 +713,9 @@ public sealed partial class BrokerProxy
         int ended = _node.OwnerNodeLost(peer);
         LogPeerLost(_logger, peer, failed, ended);
     }
+
+    /// <summary>Whether <paramref name="node"/> is declared unreachable; while no node is, without a lookup (it runs for every frame sent).</summary>
+    private bool IsLost(string node) => Volatile.Read(ref _lostCount) != 0 && _lost.ContainsKey(node);
 
     private static string FormatTrace(ActivityContext trace)
         => $"00-{trace.TraceId.ToHexString()}-{trace.SpanId.ToHexString()}-{(trace.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";

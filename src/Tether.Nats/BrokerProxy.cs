@@ -39,6 +39,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private long _nextBatch;
     private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
+    private int _lostCount; // the entries of _lost, kept beside it under the peers' lock
     private readonly ConcurrentDictionary<string, Task> _services = new(StringComparer.Ordinal);
     private readonly ServiceRouter _router;
     private readonly NatsSvcContext _svc;
