@@ -112,7 +112,7 @@ public sealed partial class BrokerProxy
             {
                 await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(cancellationToken: _stopping.Token).ConfigureAwait(false))
                 {
-                    Interlocked.Increment(ref _received);
+                    Interlocked.Increment(ref _hot.Received);
                     try
                     {
                         OnEvent(new Incoming(msg.Subject, null, msg.Data ?? ReadOnlyMemory<byte>.Empty), topic);
@@ -175,7 +175,7 @@ public sealed partial class BrokerProxy
 
     private async Task PublishDurableAsync(string subject, byte[] bytes)
     {
-        Interlocked.Increment(ref _sent);
+        Interlocked.Increment(ref _hot.Sent);
         try
         {
             PubAckResponse ack = await _js!.PublishAsync(subject, bytes, cancellationToken: _stopping.Token).ConfigureAwait(false);

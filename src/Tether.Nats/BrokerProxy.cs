@@ -33,10 +33,10 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     // Striped: requests are added by the callers' threads while answers remove them on the socket reader.
     private readonly PendingTable _pending = new();
     private readonly ConcurrentDictionary<string, Outbox> _nodeOutboxes = new(StringComparer.Ordinal);
+    private Outbox? _lastNodeOutbox; // see NodeOutbox
     private readonly ConcurrentDictionary<string, Outbox> _replyOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox>.AlternateLookup<ReadOnlySpan<char>> _replyOutboxLookup;
     private readonly string _replyHead;
-    private long _nextBatch;
     private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
     private int _lostCount; // the entries of _lost, kept beside it under the peers' lock
@@ -53,18 +53,14 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private readonly byte[] _nodeNameEncoded; // this node's name as a frame carries it, encoded once
     private readonly FlushGuard _flushGuard = new();
     private ITimer? _heartbeat;
-    private long _nextCorrelation;
 
     [ThreadStatic]
     private static string? t_sendingTo; // the node a frame being encoded on this thread goes to (null: a queue group)
 
     [ThreadStatic]
     private static List<(string ReplyTo, int Hop)>? t_relayed; // other nodes' requesters whose tokens the frame being encoded carries on
+    private readonly HotCounters _hot = new();
     private long _badFrames;
-    private long _sent;
-    private long _received;
-    private long _batchesReceived;
-    private long _published;
     private long _peersLost;
     private long _lastBeat;
     private int _announcePending;
@@ -112,7 +108,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return _replyPrefix + "0"; // nobody waits: answers to correlation 0 are dropped on arrival
         }
 
-        long correlation = Interlocked.Increment(ref _nextCorrelation);
+        long correlation = Interlocked.Increment(ref _hot.NextCorrelation);
 
         // The node the message carrying the token goes to holds the obligation: if it is lost, so is the answer.
         string destination = t_sendingTo is { } node ? $"node {node}" : "a forwarded reply token";
@@ -137,15 +133,15 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     public IReadOnlyDictionary<Address, double> Latencies(string service) => _router.Latencies(service);
 
     /// <summary>NATS messages received that carried a batch of frames (for tests).</summary>
-    internal long BatchesReceived => Interlocked.Read(ref _batchesReceived);
+    internal long BatchesReceived => Interlocked.Read(ref _hot.BatchesReceived);
 
     /// <summary>NATS messages published through the outboxes: a lone frame or a whole batch each (for tests).</summary>
-    internal long MessagesPublished => Interlocked.Read(ref _published);
+    internal long MessagesPublished => Interlocked.Read(ref _hot.Published);
 
     /// <summary>A snapshot of the proxy's counters.</summary>
     public BrokerStatistics Statistics => new(
-        Interlocked.Read(ref _sent),
-        Interlocked.Read(ref _received),
+        Interlocked.Read(ref _hot.Sent),
+        Interlocked.Read(ref _hot.Received),
         Interlocked.Read(ref _badFrames),
         Interlocked.Read(ref _peersLost),
         _pending.Count);
@@ -309,7 +305,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         {
             if (Frame.IsBatch(incoming.Data.Span))
             {
-                Interlocked.Increment(ref _batchesReceived);
+                Interlocked.Increment(ref _hot.BatchesReceived);
                 Unbatch(incoming, handle);
             }
             else
@@ -346,7 +342,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     /// <summary>Counts one frame and handles it; whatever it throws is a bad frame, never the end of the subscription.</summary>
     private void HandleOne(Incoming frame, Action<Incoming> handle)
     {
-        Interlocked.Increment(ref _received);
+        Interlocked.Increment(ref _hot.Received);
         try
         {
             handle(frame);
@@ -367,7 +363,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     {
         if (batch.Data.Length > Options.MaxFrameBytes)
         {
-            Interlocked.Increment(ref _received);
+            Interlocked.Increment(ref _hot.Received);
             BadFrame(batch, $"the batch has {batch.Data.Length} bytes, more than the {Options.MaxFrameBytes} allowed");
             return;
         }
@@ -380,7 +376,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
         catch (WireException ex)
         {
-            Interlocked.Increment(ref _received);
+            Interlocked.Increment(ref _hot.Received);
             BadFrame(batch, ex.Message);
             return;
         }
@@ -400,7 +396,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             }
             catch (WireException ex)
             {
-                Interlocked.Increment(ref _received);
+                Interlocked.Increment(ref _hot.Received);
                 BadFrame(batch, $"frame {i + 1} of {count} in a batch: {ex.Message}");
                 return;
             }
@@ -660,7 +656,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     private void Publish(string subject, byte[] frame, string? replyTo, long correlation)
     {
-        Interlocked.Increment(ref _sent);
+        Interlocked.Increment(ref _hot.Sent);
         ValueTask publishing = _nats.PublishAsync(subject, frame, replyTo: replyTo);
         if (!publishing.IsCompletedSuccessfully)
         {

@@ -81,6 +81,9 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
 
     public string BatchSubject { get; }
 
+    /// <summary>The peer node whose inbox this is (null for a peer's replies).</summary>
+    public string? Node { get; init; }
+
     public string Destination { get; }
 
     /// <summary>A requester's reply subjects without the correlation; null for a node's inbox.</summary>
