@@ -300,6 +300,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         answers.Collecting = true;
+        bool outermost = !t_deliveries.Active; // a nested dispatch (none today) adds to the run it is in
         t_deliveries.Active = true;
         try
         {
@@ -315,8 +316,11 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
         finally
         {
-            Node.Flush(ref t_deliveries);
-            t_deliveries = default; // no target or node is kept alive by a reader thread between messages
+            if (outermost)
+            {
+                FlushDeliveries(incoming);
+            }
+
             answers.Collecting = false;
             if (answers.Count == 1)
             {
@@ -334,6 +338,25 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     [ThreadStatic]
     private static AnswerBatch? t_answers;
+
+    /// <summary>Posts what the received message left for local targets; never throws, and leaves no run behind.</summary>
+    private void FlushDeliveries(Incoming incoming)
+    {
+        try
+        {
+            Node.Flush(ref t_deliveries);
+        }
+#pragma warning disable CA1031 // a failing answer to one delivery must not reach the socket reader
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogDeliveryFailed(_logger, incoming.Subject, ex);
+        }
+        finally
+        {
+            t_deliveries = default; // no target or node is kept alive by a reader thread between messages
+        }
+    }
 
     /// <summary>Messages for one local target from one received NATS message, posted together (see <see cref="DeliverLocally"/>).</summary>
     [ThreadStatic]
@@ -762,6 +785,9 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
     [LoggerMessage(3, LogLevel.Warning, "Node {Peer} is unreachable: {Failed} pending requests failed, {Ended} instances it owned here end")]
     private static partial void LogPeerLost(ILogger logger, string peer, int failed, int ended);
+
+    [LoggerMessage(6, LogLevel.Error, "Delivering the frames of a message on {Subject} to local targets failed; each was posted or answered")]
+    private static partial void LogDeliveryFailed(ILogger logger, string subject, Exception error);
 
     [LoggerMessage(4, LogLevel.Information, "Node {Peer} joined")]
     private static partial void LogPeerJoined(ILogger logger, string peer);

@@ -187,13 +187,28 @@ public sealed partial class Node
             e = next;
         }
 
+        // Every envelope gets its outcome even if answering one of them throws (a failing reply path): the first
+        // exception is rethrown once all are posted.
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
         for (Envelope? e = previous; e is not null;)
         {
             Envelope? next = e.Next;
             e.Next = null;
-            cell.Node.Post(cell, e);
+            try
+            {
+                cell.Node.Post(cell, e);
+            }
+#pragma warning disable CA1031 // collected and rethrown below
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+            }
+
             e = next;
         }
+
+        failure?.Throw();
     }
 
     /// <summary>

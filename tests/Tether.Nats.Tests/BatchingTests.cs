@@ -209,6 +209,49 @@ public sealed class BatchingTests
         await collecting.WaitAsync(s_wait);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task SendsThenAnEndInOneBatch_TheSendsAreHandledBeforeTheTargetEnds(int round)
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        var tally = new Tally();
+        Address target = new("beta", b.Spawn(() => new Tallying(tally)).Id);
+        int targets = b.Statistics.Targets;
+        var wire = WireSerializer.For(bProxy);
+        byte[] Send(int seq) => new Frame { Kind = FrameKind.Send, SenderNode = "alpha", SenderId = 1, RecipientId = target.Id, Contract = "test.numbered" }
+            .Encode(typeof(Numbered), new Numbered("alpha", seq), wire);
+
+        // The end is asked by the target itself (from another node only its owner, or itself, may end it). The sends
+        // wait to be posted together when the end comes: it must not overtake them.
+        byte[] end = new Frame { Kind = FrameKind.End, SenderNode = "beta", SenderId = target.Id, RecipientId = target.Id, ErrorText = "the test ends it" }.Encode(null, null);
+        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+        await raw.ConnectAsync();
+        await raw.PublishAsync("tether.default.node.beta", Frame.EncodeBatch([.. Enumerable.Range(1, 20).Select(i => (0L, (string?)null, Send(i))), (0L, null, end)]));
+
+        await Eventually.Until(() => b.Statistics.Targets == targets - 1, $"round {round}: the target ends", s_wait);
+        Assert.Equal(20, tally.Count);
+        Assert.Equal(0, bProxy.Statistics.BadFrames);
+    }
+
+    private sealed class Tally
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Add() => Interlocked.Increment(ref _count);
+    }
+
+    private sealed class Tallying(Tally tally) : Target, ITarget<Tallying>
+    {
+        public static void Wire(Channels<Tallying> channels) => channels.On<Numbered>(static (self, _, _) => self.Add());
+
+        private void Add() => tally.Add();
+    }
+
     private sealed record Burst(Address To, int Count);
 
     private sealed class Burster : Target, ITarget<Burster>

@@ -9,7 +9,9 @@ namespace Tether.Nats.Tests;
 /// </summary>
 public sealed class WireCodecTests
 {
-    private static readonly MessagePackSerializerOptions s_options = MessagePackSerializerOptions.Standard.WithResolver(MessagePack.Resolvers.ContractlessStandardResolver.Instance);
+    private static readonly MessagePackSerializerOptions s_options = MessagePackSerializerOptions.Standard
+        .WithResolver(MessagePack.Resolvers.ContractlessStandardResolver.Instance)
+        .WithSecurity(MessagePackSecurity.UntrustedData); // as on the wire
     private static readonly PayloadCodec s_codec = PayloadCodec.Create(typeof(Sample), s_options, "test.sample");
 
     public static TheoryData<long> Integers => [0, 1, 127, 128, 255, 256, 65_535, 65_536, int.MaxValue, uint.MaxValue, long.MaxValue, -1, -32, -33, -128, -129, -32_768, -32_769, int.MinValue, long.MinValue];
@@ -110,6 +112,36 @@ public sealed class WireCodecTests
     }
 
     [Fact]
+    public void Batch_RandomDamage_IsReadOrAWireExceptionNeverAnythingElse()
+    {
+        byte[] Item(int n) => new Frame { Kind = FrameKind.Send, SenderNode = "alpha", SenderId = n, RecipientId = 2, Contract = "test.sample" }
+            .Encode(s_codec, new Sample("text", n, new byte[n]));
+        byte[] whole = Frame.EncodeBatch([(0, null, Item(1)), (7, "tether.default.reply.alpha.7", Item(2)), (0, null, Item(3))]);
+        Assert.Equal(3, ReadBatch(whole));
+        var random = new Random(20261126);
+        int rejected = 0;
+        for (int round = 0; round < 20_000; round++)
+        {
+            byte[] damaged = (byte[])whole.Clone();
+            for (int hits = random.Next(1, 4); hits > 0; hits--)
+            {
+                damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+            }
+
+            try
+            {
+                ReadBatch(random.Next(4) == 0 ? damaged[..random.Next(damaged.Length)] : damaged);
+            }
+            catch (WireException)
+            {
+                rejected++;
+            }
+        }
+
+        Assert.True(rejected > 1_000, $"only {rejected} of 20,000 damaged batches were rejected");
+    }
+
+    [Fact]
     public void Header_HostileValues_AreRejectedWithWhatAndWhere()
     {
         // An array of 11 whose version is a string; a frame kind out of range; a node name that is no subject token.
@@ -122,6 +154,26 @@ public sealed class WireCodecTests
         Assert.Contains("kind 99", Assert.Throws<WireException>(() => Frame.DecodeHeader(unknownKind)).Message, StringComparison.Ordinal);
         Assert.Contains("node name", Assert.Throws<WireException>(() => Frame.DecodeHeader(badNode)).Message, StringComparison.Ordinal);
         Assert.Contains("out of range", Assert.Throws<WireException>(() => Frame.DecodeHeader(hugeString)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads a batch as the proxy does: its header, each item, each item's frame and payload; returns the item count.</summary>
+    private static int ReadBatch(byte[] bytes)
+    {
+        if (!Frame.IsBatch(bytes))
+        {
+            throw new WireException("not a batch");
+        }
+
+        var reader = new WireReader(bytes);
+        int count = Frame.DecodeBatchHeader(ref reader);
+        for (int i = 0; i < count; i++)
+        {
+            Frame.DecodeBatchItem(ref reader, bytes, out _, out _, out ReadOnlyMemory<byte> frame);
+            int payloadAt = Frame.DecodeHeader(frame.Span, out _);
+            Frame.ReadPayload(frame, payloadAt, s_codec);
+        }
+
+        return count;
     }
 
     private static object? Open(byte[] bytes)

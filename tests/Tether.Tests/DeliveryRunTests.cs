@@ -128,7 +128,40 @@ public sealed class DeliveryRunTests
         Assert.Equal(0, probe.Last);
     }
 
+    [Fact]
+    public async Task Deliver_RequestsInARunThatDoesNotFit_AreAnsweredMailboxFullAtOnce_WhatFitsIsTaken()
+    {
+        await using Node node = Node.Create();
+        var probe = new Sequence(expected: 10);
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 10 });
+        using var gate = new ManualResetEventSlim();
+        await MailboxTests.Hold(node, target, gate);
+        var run = new DeliveryRun { Active = true };
+        for (int n = 1; n <= 9; n++)
+        {
+            node.Deliver(ref run, default, target.Id, new Numbered(n), Category.Send, null, default);
+        }
+
+        Node.Flush(ref run); // one place left
+        var first = new PendingRequest<int>(node, typeof(Ask), target, TimeSpan.FromSeconds(20));
+        var second = new PendingRequest<int>(node, typeof(Ask), target, TimeSpan.FromSeconds(20));
+        node.Deliver(ref run, default, target.Id, new Numbered(10), Category.Send, null, default);
+        node.Deliver(ref run, default, target.Id, new Ask(1), Category.Request, first, default);
+        node.Deliver(ref run, default, target.Id, new Ask(2), Category.Request, second, default);
+        Node.Flush(ref run);
+
+        Assert.True(first.Task.IsCompleted && second.Task.IsCompleted, "requests refused by a full mailbox must fail at once, not at their deadline");
+        await first.Task.FailsWith(ErrorCodes.MailboxFull, "the first request of the run that did not fit");
+        await second.Task.FailsWith(ErrorCodes.MailboxFull, "the second request of the run that did not fit");
+        Assert.Equal(10, node.Statistics.MailboxDepth);
+        gate.Set();
+        await probe.All.Task.Within("the ten sends that fitted are handled");
+        Assert.Empty(probe.Violations);
+    }
+
     private sealed record Numbered(int N);
+
+    private sealed record Ask(int N) : IRequest<int>;
 
     private sealed class Sequence(int expected) : Target, ITarget<Sequence>
     {
@@ -142,6 +175,7 @@ public sealed class DeliveryRunTests
 
         public static void Wire(Channels<Sequence> channels) => channels
             .On<Numbered>(static (self, m, _) => self.Take(m.N))
+            .Request<Ask, int>(static (_, m, _) => m.N)
             .On<Block>(static (_, m, _) =>
             {
                 m.Entered.TrySetResult();

@@ -98,6 +98,7 @@ internal sealed class PayloadCodecs(ContractRegistry contracts, MessagePackSeria
         }
 
         codec = _byType.GetOrAdd(type, static (t, s) => PayloadCodec.Create(t, s.options, s.name), (options, name));
+        Volatile.Write(ref _lastByType, codec);
         return true;
     }
 

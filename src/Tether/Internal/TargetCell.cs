@@ -105,11 +105,18 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return PostResult.Ended;
         }
 
-        if (Interlocked.Add(ref _accepted, count) - Volatile.Read(ref _taken) > _capacity)
+        // Reserved only if the whole chain fits: an add rolled back afterwards would make the mailbox look up to a
+        // chain fuller than it is meanwhile, and other senders' single posts could be refused for room that was there.
+        int accepted;
+        do
         {
-            Interlocked.Add(ref _accepted, -count);
-            return PostResult.Full;
+            accepted = Volatile.Read(ref _accepted);
+            if (accepted + count - Volatile.Read(ref _taken) > _capacity)
+            {
+                return PostResult.Full;
+            }
         }
+        while (Interlocked.CompareExchange(ref _accepted, accepted + count, accepted) != accepted);
 
         Envelope? head;
         do
