@@ -88,25 +88,8 @@ public sealed class WireCodecTests
     {
         byte[] whole = new Frame { Kind = FrameKind.Request, SenderNode = "alpha", SenderId = 1, RecipientId = 2, Contract = "test.sample" }
             .Encode(s_codec, new Sample("text", 5, new byte[8]));
-        var random = new Random(20261125);
-        int rejected = 0;
-        for (int round = 0; round < 20_000; round++)
-        {
-            byte[] damaged = (byte[])whole.Clone();
-            for (int hits = random.Next(1, 4); hits > 0; hits--)
-            {
-                damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
-            }
 
-            try
-            {
-                Open(damaged);
-            }
-            catch (WireException)
-            {
-                rejected++;
-            }
-        }
+        int rejected = Rejections(whole, bytes => Open(bytes), seed: 20261125, truncateToo: false);
 
         Assert.True(rejected > 1_000, $"only {rejected} of 20,000 damaged frames were rejected");
     }
@@ -118,25 +101,8 @@ public sealed class WireCodecTests
             .Encode(s_codec, new Sample("text", n, new byte[n]));
         byte[] whole = Frame.EncodeBatch([(0, null, Item(1)), (7, "tether.default.reply.alpha.7", Item(2)), (0, null, Item(3))]);
         Assert.Equal(3, ReadBatch(whole));
-        var random = new Random(20261126);
-        int rejected = 0;
-        for (int round = 0; round < 20_000; round++)
-        {
-            byte[] damaged = (byte[])whole.Clone();
-            for (int hits = random.Next(1, 4); hits > 0; hits--)
-            {
-                damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
-            }
 
-            try
-            {
-                ReadBatch(random.Next(4) == 0 ? damaged[..random.Next(damaged.Length)] : damaged);
-            }
-            catch (WireException)
-            {
-                rejected++;
-            }
-        }
+        int rejected = Rejections(whole, bytes => ReadBatch(bytes), seed: 20261126, truncateToo: true);
 
         Assert.True(rejected > 1_000, $"only {rejected} of 20,000 damaged batches were rejected");
     }
@@ -154,6 +120,36 @@ public sealed class WireCodecTests
         Assert.Contains("kind 99", Assert.Throws<WireException>(() => Frame.DecodeHeader(unknownKind)).Message, StringComparison.Ordinal);
         Assert.Contains("node name", Assert.Throws<WireException>(() => Frame.DecodeHeader(badNode)).Message, StringComparison.Ordinal);
         Assert.Contains("out of range", Assert.Throws<WireException>(() => Frame.DecodeHeader(hugeString)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Damages <paramref name="whole"/> 20,000 times (1 to 3 random bytes; a quarter also cut short when
+    /// <paramref name="truncateToo"/>) and reads each; returns how many were rejected. Anything but a
+    /// <see cref="WireException"/> fails the test.
+    /// </summary>
+    private static int Rejections(byte[] whole, Func<byte[], object?> read, int seed, bool truncateToo)
+    {
+        var random = new Random(seed);
+        int rejected = 0;
+        for (int round = 0; round < 20_000; round++)
+        {
+            byte[] damaged = (byte[])whole.Clone();
+            for (int hits = random.Next(1, 4); hits > 0; hits--)
+            {
+                damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+            }
+
+            try
+            {
+                read(truncateToo && random.Next(4) == 0 ? damaged[..random.Next(damaged.Length)] : damaged);
+            }
+            catch (WireException)
+            {
+                rejected++;
+            }
+        }
+
+        return rejected;
     }
 
     /// <summary>Reads a batch as the proxy does: its header, each item, each item's frame and payload; returns the item count.</summary>

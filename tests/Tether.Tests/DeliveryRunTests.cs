@@ -62,23 +62,13 @@ public sealed class DeliveryRunTests
     public async Task Deliver_RunLongerThanTheRoomLeft_TakesTheFirstInOrderAndDropsTheRest()
     {
         await using Node node = Node.Create();
-        var probe = new Sequence(expected: 10);
-        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 10 });
         using var gate = new ManualResetEventSlim();
-        await MailboxTests.Hold(node, target, gate);
+        (Sequence probe, Address target) = await SpawnHeldWithRoomForTen(node, gate);
 
         var run = new DeliveryRun { Active = true };
-        for (int n = 1; n <= 4; n++)
-        {
-            node.Deliver(ref run, default, target.Id, new Numbered(n), Category.Send, null, default);
-        }
-
+        DeliverNumbered(node, ref run, target, 1, 4);
         Node.Flush(ref run); // 4 fit whole
-        for (int n = 5; n <= 25; n++)
-        {
-            node.Deliver(ref run, default, target.Id, new Numbered(n), Category.Send, null, default);
-        }
-
+        DeliverNumbered(node, ref run, target, 5, 25);
         Node.Flush(ref run); // 21 do not: one by one, 6 taken
 
         Assert.Equal(15, node.Statistics.Dropped);
@@ -132,16 +122,10 @@ public sealed class DeliveryRunTests
     public async Task Deliver_RequestsInARunThatDoesNotFit_AreAnsweredMailboxFullAtOnce_WhatFitsIsTaken()
     {
         await using Node node = Node.Create();
-        var probe = new Sequence(expected: 10);
-        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 10 });
         using var gate = new ManualResetEventSlim();
-        await MailboxTests.Hold(node, target, gate);
+        (Sequence probe, Address target) = await SpawnHeldWithRoomForTen(node, gate);
         var run = new DeliveryRun { Active = true };
-        for (int n = 1; n <= 9; n++)
-        {
-            node.Deliver(ref run, default, target.Id, new Numbered(n), Category.Send, null, default);
-        }
-
+        DeliverNumbered(node, ref run, target, 1, 9);
         Node.Flush(ref run); // one place left
         var first = new PendingRequest<int>(node, typeof(Ask), target, TimeSpan.FromSeconds(20));
         var second = new PendingRequest<int>(node, typeof(Ask), target, TimeSpan.FromSeconds(20));
@@ -157,6 +141,24 @@ public sealed class DeliveryRunTests
         gate.Set();
         await probe.All.Task.Within("the ten sends that fitted are handled");
         Assert.Empty(probe.Violations);
+    }
+
+    /// <summary>A target with a mailbox of 10, blocked in its handler on <paramref name="gate"/>, its mailbox empty.</summary>
+    private static async Task<(Sequence Probe, Address Target)> SpawnHeldWithRoomForTen(Node node, ManualResetEventSlim gate)
+    {
+        var probe = new Sequence(expected: 10);
+        Address target = node.Spawn(() => probe, new SpawnOptions { MailboxCapacity = 10 });
+        await MailboxTests.Hold(node, target, gate);
+        return (probe, target);
+    }
+
+    /// <summary>Delivers <see cref="Numbered"/> <paramref name="first"/> to <paramref name="last"/> to <paramref name="target"/> in <paramref name="run"/>.</summary>
+    private static void DeliverNumbered(Node node, ref DeliveryRun run, Address target, int first, int last)
+    {
+        for (int n = first; n <= last; n++)
+        {
+            node.Deliver(ref run, default, target.Id, new Numbered(n), Category.Send, null, default);
+        }
     }
 
     private sealed record Numbered(int N);

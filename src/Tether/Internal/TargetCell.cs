@@ -87,7 +87,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return PostResult.Full;
         }
 
-        Push(envelope);
+        Push(envelope, envelope);
         return PostResult.Accepted;
     }
 
@@ -118,6 +118,23 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         }
         while (Interlocked.CompareExchange(ref _accepted, accepted + count, accepted) != accepted);
 
+        Push(newest, oldest);
+        return PostResult.Accepted;
+    }
+
+    public void PostSystem(object payload)
+    {
+        Envelope envelope = EnvelopePool.Rent(Category.System, default, payload, null);
+        Push(envelope, envelope);
+    }
+
+    /// <summary>
+    /// Pushes a chain (<paramref name="newest"/> linked through to <paramref name="oldest"/>; one envelope is both) onto
+    /// the inbox stack. Safe with recycled envelopes: a push reads only the head reference, never a field of it, and the
+    /// consumer takes the whole stack at once (no pop that could meet a reused head).
+    /// </summary>
+    private void Push(Envelope newest, Envelope oldest)
+    {
         Envelope? head;
         do
         {
@@ -125,30 +142,6 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             oldest.Next = head;
         }
         while (Interlocked.CompareExchange(ref _inbox, newest, head) != head);
-
-        if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
-        {
-            Wake(this);
-        }
-
-        return PostResult.Accepted;
-    }
-
-    public void PostSystem(object payload) => Push(EnvelopePool.Rent(Category.System, default, payload, null));
-
-    /// <summary>
-    /// Pushes onto the inbox stack. Safe with recycled envelopes: a push reads only the head reference, never a field of
-    /// it, and the consumer takes the whole stack at once (no pop that could meet a reused head).
-    /// </summary>
-    private void Push(Envelope envelope)
-    {
-        Envelope? head;
-        do
-        {
-            head = Volatile.Read(ref _inbox);
-            envelope.Next = head;
-        }
-        while (Interlocked.CompareExchange(ref _inbox, envelope, head) != head);
 
         // The CAS above is a full fence, so this read cannot move before the push (no lost wake-up); reading first
         // spares a second locked instruction per message while the target is already running.
