@@ -138,6 +138,7 @@ internal struct Frame
         frame = batch.Slice(offset, length);
     }
 
+    /// <summary>Encodes with a codec made for this call (by reflection): for tests and tools; the proxy keeps its codecs in <see cref="PayloadCodecs"/>.</summary>
     public readonly byte[] Encode(Type? payloadType, object? payload, MessagePackSerializerOptions? options = null)
         => Encode(payloadType is null ? null : PayloadCodec.Create(payloadType, options ?? throw new InvalidOperationException("A frame with a payload needs the proxy's serializer options.")), payload);
 
