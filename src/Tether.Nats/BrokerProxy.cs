@@ -409,13 +409,14 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         // Requests in a batch name no reply subject each: they are answered to the batch sender's replies, with their
         // correlation (the batch's own reply subject says where those go). Resolved once for the whole batch.
         Outbox? requester = !replies && batch.ReplyTo is { } batchReply ? ReplyOutbox(batchReply, out _) : null;
+        var names = new BatchNames();
         for (int i = 0; i < count; i++)
         {
             Incoming item;
             try
             {
                 Frame.DecodeBatchItem(ref reader, batch.Data, out long correlation, out string? replyTo, out ReadOnlyMemory<byte> frame);
-                item = new Incoming(batch.Subject, replyTo, frame, Correlation: correlation, Replies: requester);
+                item = new Incoming(batch.Subject, replyTo, frame, Correlation: correlation, Replies: requester, Names: names);
             }
             catch (WireException ex)
             {
@@ -424,6 +425,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 return;
             }
 
+            names.Next();
             HandleOne(item, handle);
         }
     }
@@ -644,7 +646,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
         try
         {
-            payloadAt = Frame.DecodeHeader(data.Span, out frame);
+            payloadAt = Frame.DecodeHeader(data.Span, out frame, msg.Names);
             return true;
         }
         catch (WireException ex)

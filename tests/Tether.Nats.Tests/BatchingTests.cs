@@ -154,25 +154,23 @@ public sealed class BatchingTests
         {
             await foreach (NatsMsg<byte[]> msg in replies.Msgs.ReadAllAsync())
             {
-                var items = new List<(long Correlation, byte[] Frame)>();
                 if (Frame.IsBatch(msg.Data))
                 {
+                    // A frame after the first may refer to the names of the one before it (Frame.SameName).
                     var batch = new WireReader(msg.Data);
+                    var names = new BatchNames();
                     int count = Frame.DecodeBatchHeader(ref batch);
                     for (int i = 0; i < count; i++)
                     {
                         Frame.DecodeBatchItem(ref batch, msg.Data, out long correlation, out _, out ReadOnlyMemory<byte> frame);
-                        items.Add((correlation, frame.ToArray()));
+                        names.Next();
+                        Frame.DecodeHeader(frame.Span, out Frame answer, names);
+                        answers[correlation] = answer;
                     }
                 }
                 else
                 {
-                    items.Add((long.Parse(msg.Subject[(msg.Subject.LastIndexOf('.') + 1)..], System.Globalization.CultureInfo.InvariantCulture), msg.Data!));
-                }
-
-                foreach ((long correlation, byte[] bytes) in items)
-                {
-                    answers[correlation] = Frame.DecodeHeader(bytes);
+                    answers[long.Parse(msg.Subject[(msg.Subject.LastIndexOf('.') + 1)..], System.Globalization.CultureInfo.InvariantCulture)] = Frame.DecodeHeader(msg.Data);
                 }
 
                 if (answers.Count == 3)

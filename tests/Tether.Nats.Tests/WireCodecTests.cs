@@ -14,7 +14,21 @@ public sealed class WireCodecTests
         .WithSecurity(MessagePackSecurity.UntrustedData); // as on the wire
     private static readonly PayloadCodec s_codec = PayloadCodec.Create(typeof(Sample), s_options, "test.sample");
 
-    public static TheoryData<long> Integers => [0, 1, 127, 128, 255, 256, 65_535, 65_536, int.MaxValue, uint.MaxValue, long.MaxValue, -1, -32, -33, -128, -129, -32_768, -32_769, int.MinValue, long.MinValue];
+    private static readonly long[] s_widths = [0, 1, 127, 128, 255, 256, 65_535, 65_536, int.MaxValue, uint.MaxValue, long.MaxValue, -1, -32, -33, -128, -129, -32_768, -32_769, int.MinValue, long.MinValue];
+
+    public static TheoryData<long> Integers
+    {
+        get
+        {
+            var data = new TheoryData<long>();
+            foreach (long value in s_widths)
+            {
+                data.Add(value);
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Integers))]
@@ -108,13 +122,114 @@ public sealed class WireCodecTests
     }
 
     [Fact]
+    public void OutboxBatch_RandomDamage_IsReadOrAWireExceptionNeverAnythingElse()
+    {
+        byte[] whole = OutboxBatch([.. Enumerable.Range(1, 4).Select(n => Named(n, "alpha", s_codec))], out _);
+        Assert.True(whole.Count(b => b == Frame.SameName) >= 6, "the frames after the first refer to its names");
+        Assert.Equal(4, ReadBatch(whole));
+
+        int rejected = Rejections(whole, bytes => ReadBatch(bytes), seed: 20261127, truncateToo: true);
+
+        Assert.True(rejected > 1_000, $"only {rejected} of 20,000 damaged batches were rejected");
+    }
+
+    [Fact]
+    public void OutboxBatch_NamesRepeatedFromTheFrameBefore_AreWrittenOnce_AndReadBackTheSame()
+    {
+        PayloadCodec other = PayloadCodec.Create(typeof(Sample), s_options, "test.other-sample");
+        var frames = new List<Frame>();
+        foreach (long value in s_widths)
+        {
+            frames.Add(Named(value, "alpha", s_codec)); // same names as the one before, ids of every width
+        }
+
+        frames.Add(Named(5, "alpha", other)); // another contract: written in full, then referred to
+        frames.Add(Named(6, "alpha", other));
+        frames.Add(Named(7, null, other)); // no sender (a request from outside the runtime): nil, the contract referred to
+        frames.Add(new Frame { Kind = FrameKind.Send, SenderNode = "beta", SenderId = 8, Contract = "test.other-sample" }); // not pre-encoded: in full
+        frames.Add(Named(9, "alpha", s_codec));
+
+        byte[] batch = OutboxBatch(frames, out int plainLength);
+
+        var reader = new WireReader(batch);
+        var names = new BatchNames();
+        Assert.Equal(frames.Count, Frame.DecodeBatchHeader(ref reader));
+        for (int i = 0; i < frames.Count; i++)
+        {
+            Frame.DecodeBatchItem(ref reader, batch, out long correlation, out _, out ReadOnlyMemory<byte> bytes);
+            names.Next();
+            int payloadAt = Frame.DecodeHeader(bytes.Span, out Frame read, names);
+            Frame sent = frames[i];
+            Assert.Equal((sent.SenderNode, sent.SenderId, sent.RecipientId, sent.Contract, (long)i), (read.SenderNode, read.SenderId, read.RecipientId, read.Contract, correlation));
+            Assert.Equal((int)sent.Flag, Assert.IsType<Sample>(Frame.ReadPayload(bytes, payloadAt, s_codec)).Number);
+        }
+
+        // Each reference saves the name's bytes but one: 19 frames of every id width refer to "alpha" and "test.sample"
+        // (19 x (5 + 11)); then "alpha" twice (2 x 5), "test.other-sample" twice (2 x 17); "beta" and what follows it are in full.
+        Assert.Equal((19 * (5 + 11)) + (2 * 5) + (2 * 17), plainLength - batch.Length);
+    }
+
+    [Fact]
+    public void SameName_OutsideABatch_OrAfterAFrameNotRead_IsAWireExceptionSayingSo()
+    {
+        byte[] batch = OutboxBatch([Named(1, "alpha", s_codec), Named(2, "alpha", s_codec)], out _);
+        var reader = new WireReader(batch);
+        Frame.DecodeBatchHeader(ref reader);
+        Frame.DecodeBatchItem(ref reader, batch, out _, out _, out ReadOnlyMemory<byte> first);
+        Frame.DecodeBatchItem(ref reader, batch, out _, out _, out ReadOnlyMemory<byte> second);
+        var names = new BatchNames();
+
+        string alone = Assert.Throws<WireException>(() => Frame.DecodeHeader(second.Span, out _)).Message;
+        names.Next(); // the first item is skipped (as when it cannot be read)
+        names.Next();
+        string afterSkipped = Assert.Throws<WireException>(() => Frame.DecodeHeader(second.Span, out _, names)).Message;
+
+        Assert.Contains("name at byte 3 refers to a previous frame, but this frame is not in a batch", alone, StringComparison.Ordinal);
+        Assert.Contains("refers to the previous frame of the batch, which was not read", afterSkipped, StringComparison.Ordinal);
+        Assert.Equal("alpha", Frame.DecodeHeader(first.Span).SenderNode);
+    }
+
+    /// <summary>A frame with pre-encoded names, as the proxy sends it; <paramref name="value"/> is its ids, its flag and its payload's number.</summary>
+    private static Frame Named(long value, string? node, PayloadCodec codec) => new()
+    {
+        Kind = FrameKind.Request,
+        SenderNode = node,
+        SenderNodeEncoded = node is null ? null : MessagePackSerializer.Serialize(node),
+        SenderId = value,
+        RecipientId = value,
+        Contract = codec.Contract,
+        ContractEncoded = codec.ContractEncoded,
+        Flag = (int)value,
+    };
+
+    /// <summary>A batch as an outbox writes it (item i has correlation i); <paramref name="plainLength"/> is its length with every name in full.</summary>
+    private static byte[] OutboxBatch(IReadOnlyList<Frame> frames, out int plainLength)
+    {
+        var segment = new Outbox.Segment();
+        segment.Start();
+        var scratch = new Outbox.Segment();
+        var plain = new List<(long, string?, byte[])>();
+        for (int i = 0; i < frames.Count; i++)
+        {
+            var payload = new Sample("text", (int)frames[i].Flag, [1, 2, 3]);
+            Outbox.Encoded encoded = Outbox.EncodeItem(scratch, frames[i], s_codec, payload, i, null);
+            int start = segment.AppendItem(scratch.Buffer.AsSpan(0, scratch.Length), encoded, out int length);
+            segment.Items.Add(new Outbox.Item(start, length, null, null, i, null));
+            plain.Add((i, null, frames[i].Encode(s_codec, payload)));
+        }
+
+        plainLength = Frame.EncodeBatch(plain).Length;
+        return segment.AsBatch().ToArray();
+    }
+
+    [Fact]
     public void Header_HostileValues_AreRejectedWithWhatAndWhere()
     {
         // An array of 11 whose version is a string; a frame kind out of range; a node name that is no subject token.
         byte[] versionIsText = [0x9B, 0xA1, (byte)'1'];
         byte[] unknownKind = new Frame { Kind = (FrameKind)99, SenderNode = "alpha" }.Encode(null, null);
         byte[] badNode = new Frame { Kind = FrameKind.Send, SenderNode = "al.pha" }.Encode(null, null);
-        byte[] hugeString = [0x9B, 0x01, 0x01, 0xDB, 0xFF, 0xFF, 0xFF, 0xFF];
+        byte[] hugeString = [0x9B, Frame.Version, 0x01, 0xDB, 0xFF, 0xFF, 0xFF, 0xFF];
 
         Assert.Contains("expected an integer at byte 1", Assert.Throws<WireException>(() => Frame.DecodeHeader(versionIsText)).Message, StringComparison.Ordinal);
         Assert.Contains("kind 99", Assert.Throws<WireException>(() => Frame.DecodeHeader(unknownKind)).Message, StringComparison.Ordinal);
@@ -161,11 +276,13 @@ public sealed class WireCodecTests
         }
 
         var reader = new WireReader(bytes);
+        var names = new BatchNames();
         int count = Frame.DecodeBatchHeader(ref reader);
         for (int i = 0; i < count; i++)
         {
             Frame.DecodeBatchItem(ref reader, bytes, out _, out _, out ReadOnlyMemory<byte> frame);
-            int payloadAt = Frame.DecodeHeader(frame.Span, out _);
+            names.Next();
+            int payloadAt = Frame.DecodeHeader(frame.Span, out _, names);
             Frame.ReadPayload(frame, payloadAt, s_codec);
         }
 

@@ -33,10 +33,19 @@ internal enum FrameKind : byte
 /// The wire envelope: a MessagePack array
 /// <c>[version, kind, senderNode, senderId, recipientId, contract, traceparent, errorCode, errorText, flag, payload]</c>.
 /// The payload is the registered contract's MessagePack form; the contract name, never a CLR type name, says what it is.
+/// Inside a batch, a frame's senderNode or contract may be <see cref="SameName"/> (the integer 0) instead of a string:
+/// the same name as the frame before it in the batch (names are most of a small frame's bytes; see <see cref="BatchNames"/>).
 /// </summary>
 internal struct Frame
 {
-    public const int Version = 1;
+    /// <summary>2: names may refer to the previous frame of a batch (version 1 had no <see cref="SameName"/>).</summary>
+    public const int Version = 2;
+
+    /// <summary>In place of a name, in a frame of a batch after the first: "the previous frame's name" (positive fixint 0).</summary>
+    public const byte SameName = 0x00;
+
+    /// <summary>Where a frame's sender node name starts: after the array header, the version and the kind (one byte each).</summary>
+    public const int SenderNodeOffset = 3;
     private const int Fields = 11;
 
     public FrameKind Kind;
@@ -193,6 +202,48 @@ internal struct Frame
         writer.Flush();
     }
 
+    /// <summary>
+    /// Where this frame's pre-encoded names lie in <paramref name="encoded"/> (its bytes as <see cref="EncodeTo"/> wrote
+    /// them), for a batch writer that may put <see cref="SameName"/> in their place. A name not pre-encoded, or not
+    /// found where it should be, has a length of 0 (it is left as it is).
+    /// </summary>
+    public readonly NameSpans FindNames(ReadOnlySpan<byte> encoded)
+    {
+        int nodeLength = 0;
+        int nodeSize;
+        if (SenderNodeEncoded is { } node)
+        {
+            if (!encoded[SenderNodeOffset..].StartsWith(node))
+            {
+                return default;
+            }
+
+            nodeLength = nodeSize = node.Length;
+        }
+        else if (SenderNode is null)
+        {
+            nodeSize = 1; // nil
+        }
+        else
+        {
+            return default;
+        }
+
+        int contractAt = SenderNodeOffset + nodeSize + IntegerSize(SenderId) + IntegerSize(RecipientId);
+        int contractLength = ContractEncoded is { } contract && contractAt < encoded.Length && encoded[contractAt..].StartsWith(contract) ? contract.Length : 0;
+        return new NameSpans(SenderNodeOffset, nodeLength, contractAt, contractLength);
+    }
+
+    /// <summary>The bytes MessagePack's writer takes for <paramref name="value"/> (the shortest form).</summary>
+    private static int IntegerSize(long value) => value switch
+    {
+        >= -32 and <= 127 => 1,
+        >= sbyte.MinValue and <= byte.MaxValue => 2,
+        >= short.MinValue and <= ushort.MaxValue => 3,
+        >= int.MinValue and <= uint.MaxValue => 5,
+        _ => 9,
+    };
+
     /// <summary>Reads the header of the frame in <paramref name="data"/>.</summary>
     /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
     public static Frame DecodeHeader(ReadOnlySpan<byte> data)
@@ -202,9 +253,12 @@ internal struct Frame
     }
 
     /// <summary>Reads the header of the frame in <paramref name="data"/> into <paramref name="frame"/> (no copy of a whole frame).</summary>
+    /// <param name="data">The frame.</param>
+    /// <param name="frame">Its header.</param>
+    /// <param name="names">For a frame of a batch: the names of the frame before it, which <see cref="SameName"/> refers to; updated on success.</param>
     /// <returns>Where the payload starts in <paramref name="data"/>.</returns>
     /// <exception cref="WireException">The frame is malformed; the message says how.</exception>
-    public static int DecodeHeader(ReadOnlySpan<byte> data, out Frame frame)
+    public static int DecodeHeader(ReadOnlySpan<byte> data, out Frame frame, BatchNames? names = null)
     {
         frame = default;
         var reader = new WireReader(data);
@@ -227,10 +281,11 @@ internal struct Frame
         }
 
         frame.Kind = (FrameKind)kind;
-        frame.SenderNode = reader.ReadInternedString(out bool nodeIsToken);
+        bool nodeIsToken = true; // a previous frame's name was checked when that frame was read
+        frame.SenderNode = reader.TryReadSameName() ? Previous(names, reader.Position - 1).Node : reader.ReadInternedString(out nodeIsToken);
         frame.SenderId = reader.ReadInt64();
         frame.RecipientId = reader.ReadInt64();
-        frame.Contract = reader.ReadInternedString(out _);
+        frame.Contract = reader.TryReadSameName() ? Previous(names, reader.Position - 1).Contract : reader.ReadInternedString(out _);
         frame.TraceParent = reader.ReadString();
         frame.ErrorCode = reader.ReadString();
         frame.ErrorText = reader.ReadString();
@@ -245,8 +300,14 @@ internal struct Frame
             throw new WireException("the frame is truncated (it ends before its payload)");
         }
 
+        names?.Read(frame.SenderNode, frame.Contract);
         return reader.Position;
     }
+
+    private static BatchNames Previous(BatchNames? names, int at)
+        => names is null ? throw new WireException($"the name at byte {at} refers to a previous frame, but this frame is not in a batch")
+            : names.HasPrevious ? names
+            : throw new WireException($"the name at byte {at} refers to the previous frame of the batch, which was not read");
 
     /// <summary>Reads the payload at <paramref name="offset"/> in <paramref name="data"/> with <paramref name="codec"/> (nil is null).</summary>
     /// <exception cref="WireException">The payload is not a valid value of the codec's type.</exception>
@@ -275,6 +336,9 @@ internal struct Frame
         }
     }
 }
+
+/// <summary>Where the names lie in an encoded frame (offsets from its start; a length of 0: not to be replaced).</summary>
+internal readonly record struct NameSpans(int NodeAt, int NodeLength, int ContractAt, int ContractLength);
 
 /// <summary>A frame that cannot be read. Counted, logged, answered when the sender is known; never fatal.</summary>
 internal sealed class WireException : Exception

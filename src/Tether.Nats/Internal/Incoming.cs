@@ -16,7 +16,8 @@ namespace Tether.Nats.Internal;
 /// For a request in a batch that names no reply subject of its own: the reply outbox of the batch's sender, to which the
 /// answer goes with <see cref="Correlation"/>.
 /// </param>
-internal readonly record struct Incoming(string Subject, string? ReplyTo, ReadOnlyMemory<byte> Data, bool HasNoResponders = false, long Correlation = 0, Outbox? Replies = null)
+/// <param name="Names">For an item of a batch, the names of the item before it (see <see cref="Frame.SameName"/>).</param>
+internal readonly record struct Incoming(string Subject, string? ReplyTo, ReadOnlyMemory<byte> Data, bool HasNoResponders = false, long Correlation = 0, Outbox? Replies = null, BatchNames? Names = null)
 {
     public static Incoming From(NATS.Client.Core.NatsMsg<byte[]> msg)
         => new(msg.Subject, msg.ReplyTo, msg.Data ?? ReadOnlyMemory<byte>.Empty, msg.HasNoResponders);

@@ -105,23 +105,13 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         t_scratch = null; // not reentrant: a nested append on this thread gets a buffer of its own
         try
         {
-            scratch.Length = 0;
-            var writer = new MessagePackWriter(scratch);
-            writer.WriteArrayHeader(3);
-            writer.Write(correlation);
-            writer.Write(replyTo);
-            writer.Flush();
-            int frameStart = scratch.Reserve(5) + 5; // bin32 header, patched below
-            frame.EncodeTo(scratch, codec, payload);
-            int frameLength = scratch.Length - frameStart;
-            if (frameLength > _maxFrame)
+            Encoded encoded = EncodeItem(scratch, frame, codec, payload, correlation, replyTo);
+            if (encoded.Length > _maxFrame)
             {
-                return frameLength;
+                return encoded.Length;
             }
 
-            scratch.Buffer[frameStart - 5] = 0xC6;
-            BinaryPrimitives.WriteInt32BigEndian(scratch.Buffer.AsSpan(frameStart - 4), frameLength);
-            Enqueue(scratch.Buffer.AsSpan(0, scratch.Length), frameStart, frameLength, subject, replyTo, correlation, pending);
+            Enqueue(scratch.Buffer.AsSpan(0, scratch.Length), encoded, subject, replyTo, correlation, pending);
             return 0;
         }
         finally
@@ -133,8 +123,27 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         }
     }
 
+    /// <summary>
+    /// Encodes a batch item into <paramref name="scratch"/> (emptied first): its header (correlation and reply subject),
+    /// then the frame, whose binary header <see cref="Segment.AppendItem"/> writes when it copies the item in.
+    /// </summary>
+    /// <exception cref="MessagePackSerializationException">The payload could not be serialized.</exception>
+    internal static Encoded EncodeItem(Segment scratch, in Frame frame, PayloadCodec? codec, object? payload, long correlation, string? replyTo)
+    {
+        scratch.Length = 0;
+        var writer = new MessagePackWriter(scratch);
+        writer.WriteArrayHeader(3);
+        writer.Write(correlation);
+        writer.Write(replyTo);
+        writer.Flush();
+        int frameStart = scratch.Length;
+        frame.EncodeTo(scratch, codec, payload);
+        int frameLength = scratch.Length - frameStart;
+        return new Encoded(frameStart, frameLength, frame.FindNames(scratch.Buffer.AsSpan(frameStart, frameLength)), frame.SenderNode, frame.Contract);
+    }
+
     /// <summary>Copies one encoded batch item into the current segment and sees that it is published.</summary>
-    private void Enqueue(ReadOnlySpan<byte> item, int frameOffset, int frameLength, string? subject, string? replyTo, long correlation, PendingRemote? pending)
+    private void Enqueue(ReadOnlySpan<byte> item, in Encoded frame, string? subject, string? replyTo, long correlation, PendingRemote? pending)
     {
         Segment? inline = null;
         bool schedule = false;
@@ -153,9 +162,8 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
                 full = true;
             }
 
-            int at = segment.Reserve(item.Length);
-            item.CopyTo(segment.Buffer.AsSpan(at));
-            segment.Items.Add(new Item(at + frameOffset, frameLength, subject, replyTo, correlation, pending));
+            int frameStart = segment.AppendItem(item, frame, out int frameLength);
+            segment.Items.Add(new Item(frameStart, frameLength, subject, replyTo, correlation, pending));
             if (!_writing && inRun && !full)
             {
                 // Inside a run (a target's batch of messages, or a batch of answers): the frame leaves when the run
@@ -378,6 +386,14 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         }
     }
 
+    /// <summary>A frame encoded in a producer's scratch buffer, after its item's correlation and reply subject.</summary>
+    /// <param name="Start">Where the frame starts in the scratch item (the item's header is everything before it).</param>
+    /// <param name="Length">The frame's length.</param>
+    /// <param name="Names">Where its names lie, which may be replaced by <see cref="Frame.SameName"/>.</param>
+    /// <param name="Node">Its sender node name.</param>
+    /// <param name="Contract">Its contract name.</param>
+    internal readonly record struct Encoded(int Start, int Length, NameSpans Names, string? Node, string? Contract);
+
     /// <summary>One frame inside a segment.</summary>
     /// <param name="FrameStart">Where the frame's own bytes start in <see cref="Segment.Buffer"/>.</param>
     /// <param name="FrameLength">How many bytes the frame has.</param>
@@ -398,6 +414,12 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         public int Length { get; set; }
 
         public List<Item> Items { get; } = [];
+
+        /// <summary>The last item's sender node name, when the next item may refer to it (<see cref="Frame.SameName"/>).</summary>
+        private string? _lastNode;
+
+        /// <summary>The last item's contract name, when the next item may refer to it.</summary>
+        private string? _lastContract;
 
         /// <summary>True when one of the frames is a request.</summary>
         public bool HasRequests
@@ -425,6 +447,71 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         {
             Items.Clear();
             Length = 0;
+            _lastNode = _lastContract = null;
+        }
+
+        /// <summary>
+        /// Copies one batch item in: its header from <paramref name="item"/>, the frame's binary header (in its shortest
+        /// form) and the frame, with each name that the item before it in this segment had too replaced by
+        /// <see cref="Frame.SameName"/>. The first item is never changed: a segment of one is published as that frame alone.
+        /// </summary>
+        /// <returns>Where the frame starts in <see cref="Buffer"/>; <paramref name="length"/> is its length here.</returns>
+        public int AppendItem(ReadOnlySpan<byte> item, in Encoded encoded, out int length)
+        {
+            NameSpans names = encoded.Names;
+            bool sameNode = names.NodeLength > 1 && Items.Count > 0 && _lastNode is not null && string.Equals(_lastNode, encoded.Node, StringComparison.Ordinal);
+            bool sameContract = names.ContractLength > 1 && Items.Count > 0 && _lastContract is not null && string.Equals(_lastContract, encoded.Contract, StringComparison.Ordinal);
+            _lastNode = names.NodeLength > 0 ? encoded.Node : null;
+            _lastContract = names.ContractLength > 0 ? encoded.Contract : null;
+
+            ReadOnlySpan<byte> frame = item.Slice(encoded.Start, encoded.Length);
+            length = encoded.Length - (sameNode ? names.NodeLength - 1 : 0) - (sameContract ? names.ContractLength - 1 : 0);
+            int header = length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5;
+            int at = Reserve(encoded.Start + header + length);
+            Span<byte> to = Buffer.AsSpan(at, encoded.Start + header + length);
+            item[..encoded.Start].CopyTo(to);
+            to = to[encoded.Start..];
+            switch (header)
+            {
+                case 2:
+                    to[0] = 0xC4;
+                    to[1] = (byte)length;
+                    break;
+                case 3:
+                    to[0] = 0xC5;
+                    BinaryPrimitives.WriteUInt16BigEndian(to[1..], (ushort)length);
+                    break;
+                default:
+                    to[0] = 0xC6;
+                    BinaryPrimitives.WriteInt32BigEndian(to[1..], length);
+                    break;
+            }
+
+            to = to[header..];
+            int from = 0;
+            if (sameNode)
+            {
+                from = Replace(frame, from, names.NodeAt, names.NodeLength, ref to);
+            }
+
+            if (sameContract)
+            {
+                from = Replace(frame, from, names.ContractAt, names.ContractLength, ref to);
+            }
+
+            frame[from..].CopyTo(to);
+            return at + encoded.Start + header;
+        }
+
+        /// <summary>Copies <paramref name="frame"/> from <paramref name="from"/> up to a name, then the marker in the name's place.</summary>
+        /// <returns>Where the frame goes on after the name.</returns>
+        private static int Replace(ReadOnlySpan<byte> frame, int from, int nameAt, int nameLength, ref Span<byte> to)
+        {
+            int before = nameAt - from;
+            frame.Slice(from, before).CopyTo(to);
+            to[before] = Frame.SameName;
+            to = to[(before + 1)..];
+            return nameAt + nameLength;
         }
 
         /// <summary>The item's frame alone.</summary>

@@ -98,6 +98,18 @@ internal ref struct WireReader
         return null;
     }
 
+    /// <summary>Reads the marker "the previous frame's name" if it is next; false (nothing read) otherwise.</summary>
+    public bool TryReadSameName()
+    {
+        if (Position < _data.Length && _data[Position] == Frame.SameName)
+        {
+            Position++;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Reads binary data: where it lies in the buffer; false for nil.</summary>
     public bool TryReadBinary(out int offset, out int length)
     {
