@@ -205,6 +205,76 @@ public sealed class RunFlushTests
         return null;
     }
 
+    [Fact]
+    public void InsideARun_FramesOfEverySize_AreSplitIntoBatchesNoneLargerThanMaxFrameBytes_AndAllReadBack()
+    {
+        using var guard = new FlushGuard(TimeSpan.FromMinutes(1));
+        var batches = new ConcurrentQueue<byte[]>(); // one writer at a time publishes, in order (a full batch on the pool)
+        int published = 0;
+        var outbox = new Outbox(
+            "test.batch",
+            "test",
+            (_, segment) =>
+            {
+                batches.Enqueue((segment.Items.Count == 1 ? segment.FrameOf(segment.Items[0]) : segment.AsBatch()).ToArray());
+                Interlocked.Add(ref published, segment.Items.Count);
+                return ValueTask.CompletedTask;
+            },
+            (_, _, ex) => throw new InvalidOperationException("publishing failed", ex),
+            maxFrameBytes: 1024,
+            guard);
+        var text = PayloadCodec.Create(typeof(string), MessagePackSerializerOptions.Standard, "test.text");
+        var random = new Random(20261126);
+        var sent = new List<string>();
+
+        RunScope? run = RunScope.Open();
+        try
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                // Mostly small frames (many to a batch, so that some batch ends on every distance from the bound), some
+                // up to the largest that fits alone (about 990 bytes of text).
+                string payload = new('x', random.Next(4) == 0 ? random.Next(0, 990) : random.Next(0, 300));
+                // Names not pre-encoded, so never replaced by a reference: the items keep their full size.
+                var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderId = 1, RecipientId = i, Contract = text.Contract };
+                if (outbox.Append(frame, text, payload, "test.subject", null, 0, null) == 0)
+                {
+                    sent.Add(payload);
+                }
+            }
+        }
+        finally
+        {
+            RunScope.Close(run);
+        }
+
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref published) == sent.Count, s_wait), $"{published} of {sent.Count} frames were published");
+        var read = new List<string>();
+        foreach (byte[] batch in batches)
+        {
+            Assert.True(batch.Length <= 1024, $"a published message of {batch.Length} bytes exceeds MaxFrameBytes (1024)");
+            if (!Frame.IsBatch(batch))
+            {
+                read.Add((string)Frame.ReadPayload(batch, Frame.DecodeHeader(batch, out _), text)!);
+                continue;
+            }
+
+            var reader = new WireReader(batch);
+            var names = new BatchNames();
+            int count = Frame.DecodeBatchHeader(ref reader);
+            for (int i = 0; i < count; i++)
+            {
+                Frame.DecodeBatchItem(ref reader, batch, out _, out _, out ReadOnlyMemory<byte> bytes);
+                names.Next();
+                read.Add((string)Frame.ReadPayload(bytes, Frame.DecodeHeader(bytes.Span, out _, names), text)!);
+            }
+        }
+
+        Assert.Equal(20_000, sent.Count); // every frame fits in 1,024 bytes alone
+        Assert.Equal(sent, read);
+        Assert.True(batches.Count > 1_000, "the burst should have been split into many batches");
+    }
+
     private static Outbox NewOutbox(ConcurrentQueue<(int Thread, int Items)> published, FlushGuard guard)
         => new(
             "test.batch",

@@ -154,7 +154,7 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         {
             Segment segment = _filling ??= Rent();
             bool full = false;
-            if (segment.Items.Count > 0 && segment.Length + item.Length > _batchLimit)
+            if (segment.Items.Count > 0 && segment.Length + item.Length + Segment.MaxBinaryHeader > _batchLimit)
             {
                 // The batch is full: seal it; this frame starts the next one.
                 _ready.Enqueue(segment);
@@ -414,6 +414,9 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
         public int Length { get; set; }
 
         public List<Item> Items { get; } = [];
+
+        /// <summary>The most bytes <see cref="AppendItem"/> adds to an item for its frame's binary header (bin32).</summary>
+        public const int MaxBinaryHeader = 5;
 
         /// <summary>The last item's sender node name, when the next item may refer to it (<see cref="Frame.SameName"/>).</summary>
         private string? _lastNode;
