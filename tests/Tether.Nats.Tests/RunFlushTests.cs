@@ -235,8 +235,10 @@ public sealed class RunFlushTests
                 // Mostly small frames (many to a batch, so that some batch ends on every distance from the bound), some
                 // up to the largest that fits alone (about 990 bytes of text).
                 string payload = new('x', random.Next(4) == 0 ? random.Next(0, 990) : random.Next(0, 300));
-                // Names not pre-encoded, so never replaced by a reference: the items keep their full size.
-                var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderId = 1, RecipientId = i, Contract = text.Contract };
+                // Half the frames with names not pre-encoded (never replaced by a reference: such items keep their full
+                // size right up to the bound), half in pairs that refer to the names of the frame before.
+                bool encoded = i % 4 >= 2;
+                var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderNodeEncoded = encoded ? s_a : null, SenderId = 1, RecipientId = i, Contract = text.Contract, ContractEncoded = encoded ? text.ContractEncoded : null };
                 if (outbox.Append(frame, text, payload, "test.subject", null, 0, null) == 0)
                 {
                     sent.Add(payload);
@@ -274,6 +276,8 @@ public sealed class RunFlushTests
         Assert.Equal(sent, read);
         Assert.True(batches.Count > 1_000, "the burst should have been split into many batches");
     }
+
+    private static readonly byte[] s_a = MessagePackSerializer.Serialize("a");
 
     private static Outbox NewOutbox(ConcurrentQueue<(int Thread, int Items)> published, FlushGuard guard)
         => new(

@@ -124,8 +124,8 @@ public sealed class WireCodecTests
     [Fact]
     public void OutboxBatch_RandomDamage_IsReadOrAWireExceptionNeverAnythingElse()
     {
-        byte[] whole = OutboxBatch([.. Enumerable.Range(1, 4).Select(n => Named(n, "alpha", s_codec))], out _);
-        Assert.True(whole.Count(b => b == Frame.SameName) >= 6, "the frames after the first refer to its names");
+        byte[] whole = OutboxBatch([.. Enumerable.Range(1, 4).Select(n => Named(n, "alpha", s_codec))], out int plainLength);
+        Assert.Equal(3 * (5 + 11), plainLength - whole.Length); // the three frames after the first refer to its names
         Assert.Equal(4, ReadBatch(whole));
 
         int rejected = Rejections(whole, bytes => ReadBatch(bytes), seed: 20261127, truncateToo: true);
@@ -220,6 +220,21 @@ public sealed class WireCodecTests
 
         plainLength = Frame.EncodeBatch(plain).Length;
         return segment.AsBatch().ToArray();
+    }
+
+    [Fact]
+    public void Batch_OfAnotherVersion_IsRefusedForItsVersion()
+    {
+        byte[] batch = Frame.EncodeBatch([(0, null, Named(1, "alpha", s_codec).Encode(s_codec, new Sample("text", 1, [])))]);
+        batch[5] = 1; // the version 1 nodes spoke
+
+        Assert.True(Frame.IsBatch(batch));
+        string why = Assert.Throws<WireException>(() =>
+        {
+            var reader = new WireReader(batch);
+            Frame.DecodeBatchHeader(ref reader);
+        }).Message;
+        Assert.Equal($"batch version 1 is not supported (this node speaks {Frame.Version})", why);
     }
 
     [Fact]

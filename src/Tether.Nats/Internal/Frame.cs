@@ -111,8 +111,9 @@ internal struct Frame
     }
 
     /// <summary>True when <paramref name="data"/> starts like a batch frame (it may still be malformed further on).</summary>
+    /// <remarks>The version is not looked at here: a batch of another version is read as a batch, and refused for its version.</remarks>
     public static bool IsBatch(ReadOnlySpan<byte> data)
-        => data.Length >= BatchHeaderBytes && data[0] == 0xDD && data[5] == Version && data[6] == (byte)FrameKind.Batch;
+        => data.Length >= BatchHeaderBytes && data[0] == 0xDD && data[6] == (byte)FrameKind.Batch;
 
     /// <summary>Reads a batch header; <paramref name="reader"/> is left at the first item.</summary>
     /// <returns>The number of items announced.</returns>
@@ -120,7 +121,13 @@ internal struct Frame
     public static int DecodeBatchHeader(ref WireReader reader)
     {
         int count = reader.ReadArrayHeader();
-        if (count < 2 || reader.ReadInt64() != Version || reader.ReadInt64() != (byte)FrameKind.Batch)
+        long version = count < 2 ? -1 : reader.ReadInt64();
+        if (count >= 2 && version != Version)
+        {
+            throw new WireException($"batch version {version} is not supported (this node speaks {Version})");
+        }
+
+        if (count < 2 || reader.ReadInt64() != (byte)FrameKind.Batch)
         {
             throw new WireException("the batch header is malformed");
         }

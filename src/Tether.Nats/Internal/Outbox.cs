@@ -464,8 +464,6 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
             NameSpans names = encoded.Names;
             bool sameNode = names.NodeLength > 1 && Items.Count > 0 && _lastNode is not null && string.Equals(_lastNode, encoded.Node, StringComparison.Ordinal);
             bool sameContract = names.ContractLength > 1 && Items.Count > 0 && _lastContract is not null && string.Equals(_lastContract, encoded.Contract, StringComparison.Ordinal);
-            _lastNode = names.NodeLength > 0 ? encoded.Node : null;
-            _lastContract = names.ContractLength > 0 ? encoded.Contract : null;
 
             ReadOnlySpan<byte> frame = item.Slice(encoded.Start, encoded.Length);
             length = encoded.Length - (sameNode ? names.NodeLength - 1 : 0) - (sameContract ? names.ContractLength - 1 : 0);
@@ -503,6 +501,10 @@ internal sealed class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStallCheck
             }
 
             frame[from..].CopyTo(to);
+
+            // Only now that the item is in: what the next item may refer to.
+            _lastNode = names.NodeLength > 0 ? encoded.Node : null;
+            _lastContract = names.ContractLength > 0 ? encoded.Contract : null;
             return at + encoded.Start + header;
         }
 
