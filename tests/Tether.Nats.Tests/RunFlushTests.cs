@@ -277,6 +277,90 @@ public sealed class RunFlushTests
         Assert.True(batches.Count > 1_000, "the burst should have been split into many batches");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task ProducersAppendingAtOnce_WithContractsThatAlternate_EveryFrameReadsBackWithItsOwnNames(int round)
+    {
+        using var guard = new FlushGuard();
+        var batches = new ConcurrentQueue<byte[]>();
+        int published = 0;
+        var outbox = new Outbox(
+            "test.batch",
+            "test",
+            (_, segment) =>
+            {
+                batches.Enqueue((segment.Items.Count == 1 ? segment.FrameOf(segment.Items[0]) : segment.AsBatch()).ToArray());
+                Interlocked.Add(ref published, segment.Items.Count);
+                return ValueTask.CompletedTask;
+            },
+            (_, _, ex) => throw new InvalidOperationException("publishing failed", ex),
+            maxFrameBytes: 4096 * round, // batches of a few to many frames
+            guard);
+        var text = PayloadCodec.Create(typeof(string), MessagePackSerializerOptions.Standard, "test.text");
+        var number = PayloadCodec.Create(typeof(long), MessagePackSerializerOptions.Standard, "test.a-longer-contract-name");
+        const int producers = 4;
+        const int each = 5_000;
+
+        // Each producer sends its own sequence; every third frame is of the other contract, so that the frame before a
+        // frame in a batch often has another contract (its own producer's, or another producer's).
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(() =>
+        {
+            for (long seq = 0; seq < each; seq++)
+            {
+                PayloadCodec codec = seq % 3 == 0 ? number : text;
+                var frame = new Frame { Kind = FrameKind.Send, SenderNode = "a", SenderNodeEncoded = s_a, SenderId = seq, RecipientId = p, Contract = codec.Contract, ContractEncoded = codec.ContractEncoded };
+                object payload = codec == number ? seq : $"{p}:{seq}";
+                Assert.Equal(0, outbox.Append(frame, codec, payload, "test.subject", null, 0, null));
+            }
+        })));
+
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref published) == producers * each, s_wait), $"{published} of {producers * each} frames were published");
+        long[] next = new long[producers];
+        void Check(in Frame frame, ReadOnlyMemory<byte> bytes, int payloadAt)
+        {
+            int p = (int)frame.RecipientId;
+            Assert.Equal(next[p]++, frame.SenderId); // each producer's frames in its order, none lost or doubled
+            Assert.Equal("a", frame.SenderNode);
+            if (frame.SenderId % 3 == 0)
+            {
+                Assert.Equal(number.Contract, frame.Contract);
+                Assert.Equal(frame.SenderId, (long)Frame.ReadPayload(bytes, payloadAt, number)!);
+            }
+            else
+            {
+                Assert.Equal(text.Contract, frame.Contract);
+                Assert.Equal($"{p}:{frame.SenderId}", (string)Frame.ReadPayload(bytes, payloadAt, text)!);
+            }
+        }
+
+        foreach (byte[] bytes in batches)
+        {
+            if (!Frame.IsBatch(bytes))
+            {
+                int payloadAt = Frame.DecodeHeader(bytes, out Frame alone);
+                Check(alone, bytes, payloadAt);
+                continue;
+            }
+
+            var reader = new WireReader(bytes);
+            var names = new BatchNames();
+            int count = Frame.DecodeBatchHeader(ref reader);
+            for (int i = 0; i < count; i++)
+            {
+                Frame.DecodeBatchItem(ref reader, bytes, out _, out _, out ReadOnlyMemory<byte> item);
+                names.Next();
+                int payloadAt = Frame.DecodeHeader(item.Span, out Frame read, names);
+                Check(read, item, payloadAt);
+            }
+        }
+
+        Assert.All(next, n => Assert.Equal(each, n));
+    }
+
     private static readonly byte[] s_a = MessagePackSerializer.Serialize("a");
 
     private static Outbox NewOutbox(ConcurrentQueue<(int Thread, int Items)> published, FlushGuard guard)
