@@ -393,9 +393,10 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
 
         var reader = new WireReader(batch.Data.Span);
         int count;
+        bool namesReferred;
         try
         {
-            count = Frame.DecodeBatchHeader(ref reader);
+            count = Frame.DecodeBatchHeader(ref reader, out namesReferred);
         }
         catch (WireException ex)
         {
@@ -409,7 +410,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         // Requests in a batch name no reply subject each: they are answered to the batch sender's replies, with their
         // correlation (the batch's own reply subject says where those go). Resolved once for the whole batch.
         Outbox? requester = !replies && batch.ReplyTo is { } batchReply ? ReplyOutbox(batchReply, out _) : null;
-        var names = new BatchNames();
+        BatchNames? names = namesReferred ? new BatchNames() : null; // a version-1 batch has every name in full
         for (int i = 0; i < count; i++)
         {
             Incoming item;
@@ -425,7 +426,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 return;
             }
 
-            names.Next();
+            names?.Next();
             HandleOne(item, handle);
         }
     }

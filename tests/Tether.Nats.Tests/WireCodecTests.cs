@@ -223,18 +223,26 @@ public sealed class WireCodecTests
     }
 
     [Fact]
-    public void Batch_OfAnotherVersion_IsRefusedForItsVersion()
+    public void Batch_OfVersion1_IsReadWithoutReferences_OfAnUnknownVersionRefusedForItsVersion()
     {
         byte[] batch = Frame.EncodeBatch([(0, null, Named(1, "alpha", s_codec).Encode(s_codec, new Sample("text", 1, [])))]);
-        batch[5] = 1; // the version 1 nodes spoke
+        var current = new WireReader(batch);
+        Assert.Equal(1, Frame.DecodeBatchHeader(ref current, out bool namesReferred));
+        Assert.True(namesReferred);
 
+        batch[5] = 1; // what nodes of the first release write: every name in full
+        var first = new WireReader(batch);
+        Assert.Equal(1, Frame.DecodeBatchHeader(ref first, out namesReferred));
+        Assert.False(namesReferred);
+
+        batch[5] = 3;
         Assert.True(Frame.IsBatch(batch));
         string why = Assert.Throws<WireException>(() =>
         {
             var reader = new WireReader(batch);
             Frame.DecodeBatchHeader(ref reader);
         }).Message;
-        Assert.Equal($"batch version 1 is not supported (this node speaks {Frame.Version})", why);
+        Assert.Equal("batch version 3 is not supported (this node reads 1 and 2)", why);
     }
 
     [Fact]

@@ -33,13 +33,21 @@ internal enum FrameKind : byte
 /// The wire envelope: a MessagePack array
 /// <c>[version, kind, senderNode, senderId, recipientId, contract, traceparent, errorCode, errorText, flag, payload]</c>.
 /// The payload is the registered contract's MessagePack form; the contract name, never a CLR type name, says what it is.
-/// Inside a batch, a frame's senderNode or contract may be <see cref="SameName"/> (the integer 0) instead of a string:
-/// the same name as the frame before it in the batch (names are most of a small frame's bytes; see <see cref="BatchNames"/>).
+/// Inside a batch of <see cref="BatchVersion"/> 2, a frame's senderNode or contract may be <see cref="SameName"/> (the
+/// integer 0) instead of a string: the same name as the frame before it in the batch (names are most of a small frame's
+/// bytes; see <see cref="BatchNames"/>).
 /// </summary>
 internal struct Frame
 {
-    /// <summary>2: names may refer to the previous frame of a batch (version 1 had no <see cref="SameName"/>).</summary>
-    public const int Version = 2;
+    /// <summary>The version of a frame's own layout (unchanged since the first).</summary>
+    public const int Version = 1;
+
+    /// <summary>
+    /// The version of the batch frames this node writes: 2, whose frames may refer to the names of the frame before them
+    /// (<see cref="SameName"/>). Batches of version 1 (every name in full) are read too, so a node of an earlier release
+    /// is understood; it cannot read version 2 batches (it refuses them, counted and answered as bad frames).
+    /// </summary>
+    public const int BatchVersion = 2;
 
     /// <summary>In place of a name, in a frame of a batch after the first: "the previous frame's name" (positive fixint 0).</summary>
     public const byte SameName = 0x00;
@@ -85,7 +93,7 @@ internal struct Frame
     {
         buffer[0] = 0xDD;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(buffer[1..], (uint)(items + 2));
-        buffer[5] = Version;
+        buffer[5] = BatchVersion;
         buffer[6] = (byte)FrameKind.Batch;
     }
 
@@ -118,13 +126,20 @@ internal struct Frame
     /// <summary>Reads a batch header; <paramref name="reader"/> is left at the first item.</summary>
     /// <returns>The number of items announced.</returns>
     /// <exception cref="WireException">The header is malformed.</exception>
-    public static int DecodeBatchHeader(ref WireReader reader)
+    public static int DecodeBatchHeader(ref WireReader reader) => DecodeBatchHeader(ref reader, out _);
+
+    /// <summary>Reads a batch header; <paramref name="reader"/> is left at the first item.</summary>
+    /// <param name="reader">At the start of the batch.</param>
+    /// <param name="namesReferred">True when the batch's frames may refer to names (<see cref="SameName"/>; version 2).</param>
+    /// <returns>The number of items announced.</returns>
+    /// <exception cref="WireException">The header is malformed, or of a version this node does not read.</exception>
+    public static int DecodeBatchHeader(ref WireReader reader, out bool namesReferred)
     {
         int count = reader.ReadArrayHeader();
         long version = count < 2 ? -1 : reader.ReadInt64();
-        if (count >= 2 && version != Version)
+        if (count >= 2 && version is not (1 or BatchVersion))
         {
-            throw new WireException($"batch version {version} is not supported (this node speaks {Version})");
+            throw new WireException($"batch version {version} is not supported (this node reads 1 and {BatchVersion})");
         }
 
         if (count < 2 || reader.ReadInt64() != (byte)FrameKind.Batch)
@@ -132,6 +147,7 @@ internal struct Frame
             throw new WireException("the batch header is malformed");
         }
 
+        namesReferred = version == BatchVersion;
         return count - 2;
     }
 
