@@ -328,7 +328,7 @@ internal struct Frame
     }
 
     private static BatchNames Previous(BatchNames? names, int at)
-        => names is null ? throw new WireException($"the name at byte {at} refers to a previous frame, but this frame is not in a batch")
+        => names is null ? throw new WireException($"the name at byte {at} refers to a previous frame, which only a frame in a batch of version 2 may do")
             : names.HasPrevious ? names
             : throw new WireException($"the name at byte {at} refers to the previous frame of the batch, which was not read");
 
