@@ -209,20 +209,8 @@ public sealed class RunFlushTests
     public void InsideARun_FramesOfEverySize_AreSplitIntoBatchesNoneLargerThanMaxFrameBytes_AndAllReadBack()
     {
         using var guard = new FlushGuard(TimeSpan.FromMinutes(1));
-        var batches = new ConcurrentQueue<byte[]>(); // one writer at a time publishes, in order (a full batch on the pool)
-        int published = 0;
-        var outbox = new Outbox(
-            "test.batch",
-            "test",
-            (_, segment) =>
-            {
-                batches.Enqueue((segment.Items.Count == 1 ? segment.FrameOf(segment.Items[0]) : segment.AsBatch()).ToArray());
-                Interlocked.Add(ref published, segment.Items.Count);
-                return ValueTask.CompletedTask;
-            },
-            (_, _, ex) => throw new InvalidOperationException("publishing failed", ex),
-            maxFrameBytes: 1024,
-            guard);
+        var published = new PublishedFrames();
+        Outbox outbox = published.NewOutbox(maxFrameBytes: 1024, guard);
         var text = PayloadCodec.Create(typeof(string), MessagePackSerializerOptions.Standard, "test.text");
         var random = new Random(20261126);
         var sent = new List<string>();
@@ -250,31 +238,17 @@ public sealed class RunFlushTests
             RunScope.Close(run);
         }
 
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref published) == sent.Count, s_wait), $"{published} of {sent.Count} frames were published");
+        Assert.True(SpinWait.SpinUntil(() => published.Frames == sent.Count, s_wait), $"{published.Frames} of {sent.Count} frames were published");
         var read = new List<string>();
-        foreach (byte[] batch in batches)
+        foreach (byte[] message in published.Messages)
         {
-            Assert.True(batch.Length <= 1024, $"a published message of {batch.Length} bytes exceeds MaxFrameBytes (1024)");
-            if (!Frame.IsBatch(batch))
-            {
-                read.Add((string)Frame.ReadPayload(batch, Frame.DecodeHeader(batch, out _), text)!);
-                continue;
-            }
-
-            var reader = new WireReader(batch);
-            var names = new BatchNames();
-            int count = Frame.DecodeBatchHeader(ref reader);
-            for (int i = 0; i < count; i++)
-            {
-                Frame.DecodeBatchItem(ref reader, batch, out _, out _, out ReadOnlyMemory<byte> bytes);
-                names.Next();
-                read.Add((string)Frame.ReadPayload(bytes, Frame.DecodeHeader(bytes.Span, out _, names), text)!);
-            }
+            Assert.True(message.Length <= 1024, $"a published message of {message.Length} bytes exceeds MaxFrameBytes (1024)");
+            PublishedFrames.Read(message, (in Frame _, ReadOnlyMemory<byte> bytes, int payloadAt) => read.Add((string)Frame.ReadPayload(bytes, payloadAt, text)!));
         }
 
         Assert.Equal(20_000, sent.Count); // every frame fits in 1,024 bytes alone
         Assert.Equal(sent, read);
-        Assert.True(batches.Count > 1_000, "the burst should have been split into many batches");
+        Assert.True(published.Messages.Count > 1_000, "the burst should have been split into many batches");
     }
 
     [Theory]
@@ -286,20 +260,8 @@ public sealed class RunFlushTests
     public async Task ProducersAppendingAtOnce_WithContractsThatAlternate_EveryFrameReadsBackWithItsOwnNames(int round)
     {
         using var guard = new FlushGuard();
-        var batches = new ConcurrentQueue<byte[]>();
-        int published = 0;
-        var outbox = new Outbox(
-            "test.batch",
-            "test",
-            (_, segment) =>
-            {
-                batches.Enqueue((segment.Items.Count == 1 ? segment.FrameOf(segment.Items[0]) : segment.AsBatch()).ToArray());
-                Interlocked.Add(ref published, segment.Items.Count);
-                return ValueTask.CompletedTask;
-            },
-            (_, _, ex) => throw new InvalidOperationException("publishing failed", ex),
-            maxFrameBytes: 4096 * round, // batches of a few to many frames
-            guard);
+        var published = new PublishedFrames();
+        Outbox outbox = published.NewOutbox(maxFrameBytes: 4096 * round, guard); // batches of a few to many frames
         var text = PayloadCodec.Create(typeof(string), MessagePackSerializerOptions.Standard, "test.text");
         var number = PayloadCodec.Create(typeof(long), MessagePackSerializerOptions.Standard, "test.a-longer-contract-name");
         const int producers = 4;
@@ -318,7 +280,7 @@ public sealed class RunFlushTests
             }
         })));
 
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref published) == producers * each, s_wait), $"{published} of {producers * each} frames were published");
+        Assert.True(SpinWait.SpinUntil(() => published.Frames == producers * each, s_wait), $"{published.Frames} of {producers * each} frames were published");
         long[] next = new long[producers];
         void Check(in Frame frame, ReadOnlyMemory<byte> bytes, int payloadAt)
         {
@@ -337,25 +299,9 @@ public sealed class RunFlushTests
             }
         }
 
-        foreach (byte[] bytes in batches)
+        foreach (byte[] message in published.Messages)
         {
-            if (!Frame.IsBatch(bytes))
-            {
-                int payloadAt = Frame.DecodeHeader(bytes, out Frame alone);
-                Check(alone, bytes, payloadAt);
-                continue;
-            }
-
-            var reader = new WireReader(bytes);
-            var names = new BatchNames();
-            int count = Frame.DecodeBatchHeader(ref reader);
-            for (int i = 0; i < count; i++)
-            {
-                Frame.DecodeBatchItem(ref reader, bytes, out _, out _, out ReadOnlyMemory<byte> item);
-                names.Next();
-                int payloadAt = Frame.DecodeHeader(item.Span, out Frame read, names);
-                Check(read, item, payloadAt);
-            }
+            PublishedFrames.Read(message, Check);
         }
 
         Assert.All(next, n => Assert.Equal(each, n));

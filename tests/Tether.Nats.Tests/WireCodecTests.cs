@@ -292,25 +292,9 @@ public sealed class WireCodecTests
 
     /// <summary>Reads a batch as the proxy does: its header, each item, each item's frame and payload; returns the item count.</summary>
     private static int ReadBatch(byte[] bytes)
-    {
-        if (!Frame.IsBatch(bytes))
-        {
-            throw new WireException("not a batch");
-        }
-
-        var reader = new WireReader(bytes);
-        var names = new BatchNames();
-        int count = Frame.DecodeBatchHeader(ref reader);
-        for (int i = 0; i < count; i++)
-        {
-            Frame.DecodeBatchItem(ref reader, bytes, out _, out _, out ReadOnlyMemory<byte> frame);
-            names.Next();
-            int payloadAt = Frame.DecodeHeader(frame.Span, out _, names);
-            Frame.ReadPayload(frame, payloadAt, s_codec);
-        }
-
-        return count;
-    }
+        => Frame.IsBatch(bytes)
+            ? PublishedFrames.Read(bytes, (in Frame _, ReadOnlyMemory<byte> frame, int payloadAt) => Frame.ReadPayload(frame, payloadAt, s_codec))
+            : throw new WireException("not a batch");
 
     private static object? Open(byte[] bytes)
     {
