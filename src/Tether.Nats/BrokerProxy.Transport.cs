@@ -9,7 +9,7 @@ namespace Tether.Nats;
 
 public sealed partial class BrokerProxy
 {
-    void IRemoteTransport.Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace)
+    void IRemoteTransport.Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace, string? session)
     {
         if (IsLost(to.Node))
         {
@@ -21,7 +21,7 @@ public sealed partial class BrokerProxy
         SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, category, reply, trace, outbox.Destination, null, default, to.Node);
     }
 
-    void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace)
+    void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace, string? session)
     {
         if (_router.Choose(service) is { } instance && !IsLost(instance.Node))
         {

@@ -49,6 +49,35 @@ public sealed class Channels<TSelf>
         where TRequest : IRequest<TResponse>
         => Add(new DeferredHandler<TSelf, TRequest, TResponse>(NotNull(handler)));
 
+    /// <summary>
+    /// Protects the input channel wired just before: its messages must carry a session (see <see cref="Context.Session"/>)
+    /// that holds <paramref name="right"/>. The mailbox verifies with <see cref="NodeOptions.Sessions"/> before the handler
+    /// runs: a token verified on this node already costs no round trip; otherwise the message is parked while the session
+    /// manager is asked, and the target goes on with other messages (one sender's parked messages keep their order). A
+    /// refused message never reaches the handler: a request fails with <see cref="ErrorCodes.Unauthenticated"/>,
+    /// <see cref="ErrorCodes.Forbidden"/>, <see cref="ErrorCodes.SessionExpired"/> or <see cref="ErrorCodes.SessionRevoked"/>;
+    /// a send or event is dropped and counted.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No channel was wired before, or it already requires a right.</exception>
+    public Channels<TSelf> Requires(string right)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(right);
+        if (_handlers.Count == 0)
+        {
+            throw new InvalidOperationException($"{typeof(TSelf).Name}: Requires(\"{right}\") must follow the input channel it protects.");
+        }
+
+        ChannelHandler last = _handlers[^1];
+        if (last.RequiredRight is not null)
+        {
+            throw new InvalidOperationException(
+                $"{typeof(TSelf).Name}: the channel for {last.MessageType.Name} already requires \"{last.RequiredRight}\"; a channel requires one right.");
+        }
+
+        last.RequiredRight = right;
+        return this;
+    }
+
     private Channels<TSelf> Add(ChannelHandler handler)
     {
         if (_handlers.Exists(h => h.MessageType == handler.MessageType))

@@ -12,12 +12,34 @@ public readonly struct Context
 {
     private readonly TargetCell _cell;
     private readonly Address _sender; // copied: the envelope is recycled once the handler returns, a context may live on
+    private readonly string? _session; // the token the handled message carried: what this context's output channels carry on
+    private readonly SessionIdentity? _identity; // verified by the mailbox of a protected channel
 
-    internal Context(TargetCell cell, Address sender)
+    internal Context(TargetCell cell, Address sender, string? session = null, SessionIdentity? identity = null)
     {
         _cell = cell;
         _sender = sender;
+        _session = session;
+        _identity = identity;
     }
+
+    /// <summary>
+    /// The verified session of the message being handled when its input channel is protected
+    /// (<see cref="Channels{TSelf}.Requires"/>): who is acting, with which rights. Null on an open channel.
+    /// </summary>
+    public SessionIdentity? Session => _identity;
+
+    /// <summary>
+    /// The session token the message being handled carried, verified or not (null when it carried none). Every message this
+    /// context sends or requests carries it on, across nodes, as the trace context does.
+    /// </summary>
+    public string? SessionToken => _session;
+
+    /// <summary>
+    /// A context whose output channels carry <paramref name="token"/> instead of the handled message's session: for a
+    /// target that acts for a user it holds a token of (a browser connection after its login). Null carries none.
+    /// </summary>
+    public Context WithSession(string? token) => new(_cell, _sender, token, ReferenceEquals(token, _session) ? _identity : null);
 
     /// <summary>This target's address.</summary>
     public Address Self => _cell.Address;
@@ -38,11 +60,11 @@ public readonly struct Context
     {
         if (to.Cell is { } local && !_cell.HasAdapters)
         {
-            _cell.Node.SendLocal(_cell, local, message);
+            _cell.Node.SendLocal(_cell, local, message, _session);
             return;
         }
 
-        _cell.Node.Deliver(_cell.Address, to, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace());
+        _cell.Node.Deliver(_cell.Address, to, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace(), _session);
     }
 
     /// <summary>
@@ -53,7 +75,7 @@ public readonly struct Context
     /// <see cref="ErrorCodes.ContractViolation"/>.
     /// </summary>
     public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null)
-        => _cell.HasAdapters ? AdaptedRequest(to, request, timeout) : _cell.Node.SendRequest(_cell.Address, to, request, timeout);
+        => _cell.HasAdapters ? AdaptedRequest(to, request, timeout) : _cell.Node.SendRequest(_cell.Address, to, request, timeout, _session);
 
     /// <summary>Publishes an event on a topic; every subscriber gets it once.</summary>
     /// <exception cref="ContractViolationException">The event breaks a postcondition of this target type's output channel; nothing was published.</exception>
@@ -64,11 +86,11 @@ public readonly struct Context
     /// <summary>Sends a message to one instance of a service (see <see cref="Node.RegisterService"/>), fire and forget.</summary>
     public void Send<T>(string service, T message)
         where T : notnull
-        => _cell.Node.DeliverToService(_cell.Address, service, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace(), localOnly: false);
+        => _cell.Node.DeliverToService(_cell.Address, service, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace(), localOnly: false, _session);
 
     /// <summary>Sends a request to one instance of a service: a local instance when there is one, else the fastest known on another node.</summary>
     public ValueTask<TResponse> Request<TResponse>(string service, IRequest<TResponse> request, TimeSpan? timeout = null)
-        => _cell.Node.SendServiceRequest(_cell.Address, service, (IRequest<TResponse>)_cell.AdaptOutbound(request)!, timeout);
+        => _cell.Node.SendServiceRequest(_cell.Address, service, (IRequest<TResponse>)_cell.AdaptOutbound(request)!, timeout, _session);
 
     /// <summary>Subscribes this target to a topic; its events arrive at the matching input channel.</summary>
     public void Subscribe(string topic) => _cell.Node.Topics.Subscribe(_cell, topic);
@@ -132,7 +154,7 @@ public readonly struct Context
                 $"The output adapters of {_cell.Table.TargetTypeName} turned the request {request.GetType().Name} into {adapted.GetType().Name}, which is not a request for {typeof(TResponse).Name}."));
         }
 
-        return _cell.Node.SendRequest(_cell.Address, to, (IRequest<TResponse>)adapted!, timeout);
+        return _cell.Node.SendRequest(_cell.Address, to, (IRequest<TResponse>)adapted!, timeout, _session);
     }
 
     /// <summary>The cell this context belongs to (for replies, which answer through the receiving target's output channel).</summary>

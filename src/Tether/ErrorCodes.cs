@@ -47,4 +47,16 @@ public static class ErrorCodes
     /// The text names the message type, the field, the rule and the value (see <see cref="ContractViolationException"/>).
     /// </summary>
     public const string ContractViolation = "contract-violation";
+
+    /// <summary>A protected input channel got a message without a valid session token (missing, malformed, or not signed by a trusted key).</summary>
+    public const string Unauthenticated = "unauthenticated";
+
+    /// <summary>The session is valid but does not carry the right the input channel requires.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>The session's token has expired.</summary>
+    public const string SessionExpired = "session-expired";
+
+    /// <summary>The session was revoked (logged out, or its user disabled).</summary>
+    public const string SessionRevoked = "session-revoked";
 }

@@ -14,7 +14,7 @@ namespace Tether;
 /// time a target type sends, publishes, requests or answers with a message type.</para>
 /// <para><b>Scope.</b> Outbound pipes run for messages sent by targets, through <see cref="Context"/>, handler
 /// return values and <see cref="ReplyToken{T}"/>s (keyed by the type of the target whose input channel took the
-/// request). Messages sent from outside any target (<see cref="Node.Send{T}(Address, T)"/>) meet only the receiver's inbound pipe.</para>
+/// request). Messages sent from outside any target (<see cref="Node.Send{T}(Address, T, string?)"/>) meet only the receiver's inbound pipe.</para>
 /// <para>Implementations must be thread-safe; the methods may be called concurrently.</para>
 /// </remarks>
 public interface IMessageAdapters

@@ -5,17 +5,21 @@ namespace Tether;
 
 public sealed partial class Node
 {
-    /// <summary>Sends a message from outside any target (the sender is <see cref="Address.None"/>), fire and forget.</summary>
-    public void Send<T>(Address to, T message)
+    /// <summary>
+    /// Sends a message from outside any target (the sender is <see cref="Address.None"/>), fire and forget, carrying
+    /// <paramref name="session"/> (a session token, for a protected input channel) when given.
+    /// </summary>
+    public void Send<T>(Address to, T message, string? session = null)
         where T : notnull
-        => Deliver(default, to, message, Category.Send, null, Activity.Current?.Context ?? default);
+        => Deliver(default, to, message, Category.Send, null, Activity.Current?.Context ?? default, session);
 
     /// <summary>
     /// Sends a request from outside any target. The task completes with the answer or fails with a
     /// <see cref="TetherException"/>; it always ends, at the latest at its deadline (<paramref name="timeout"/>, or the node's default).
+    /// <paramref name="session"/> is the session token it carries, for a protected input channel (<see cref="Channels{TSelf}.Requires"/>).
     /// </summary>
-    public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null)
-        => SendRequest(default, to, request, timeout);
+    public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null, string? session = null)
+        => SendRequest(default, to, request, timeout, session);
 
     /// <summary>Publishes an event on a topic from outside any target; returns how many subscribers it reached.</summary>
     public int Publish<T>(string topic, T @event)
@@ -25,10 +29,10 @@ public sealed partial class Node
         return Topics.Publish(default, topic, @event, Activity.Current?.Context ?? default);
     }
 
-    internal ValueTask<TResponse> SendRequest<TResponse>(Address sender, Address to, IRequest<TResponse> request, TimeSpan? timeout)
+    internal ValueTask<TResponse> SendRequest<TResponse>(Address sender, Address to, IRequest<TResponse> request, TimeSpan? timeout, string? session = null)
     {
         (PendingRequest<TResponse> pending, ActivityContext trace) = NewPending(request, to, timeout);
-        Deliver(sender, to, request, Category.Request, pending, trace);
+        Deliver(sender, to, request, Category.Request, pending, trace, session);
         return pending.Task;
     }
 
@@ -60,7 +64,7 @@ public sealed partial class Node
         return (pending, trace);
     }
 
-    internal void Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace)
+    internal void Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace, string? session = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         TargetCell? cell = to.Cell;
@@ -76,7 +80,7 @@ public sealed partial class Node
             {
                 if (Remote is { } remote)
                 {
-                    remote.Deliver(sender, to, message, category, reply, trace);
+                    remote.Deliver(sender, to, message, category, reply, trace, session);
                     return;
                 }
 
@@ -91,12 +95,13 @@ public sealed partial class Node
             }
         }
 
-        DeliverTo(cell, sender, message, category, reply, trace);
+        DeliverTo(cell, sender, message, category, reply, trace, session);
     }
 
-    internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace)
+    internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace, string? session = null)
     {
         Envelope envelope = EnvelopePool.Rent(category, sender, message, reply);
+        envelope.Session = session;
         if (trace.TraceId != default)
         {
             envelope.Trace = trace;
@@ -111,7 +116,7 @@ public sealed partial class Node
     /// <see cref="DeliveryRun.MaxCount"/> at a time, when the target changes or at <see cref="Flush"/>. For a transport
     /// unpacking a batch from the wire; the caller flushes before anything else that must keep its order after them.
     /// </summary>
-    internal void Deliver(ref DeliveryRun run, Address sender, long id, object message, Category category, ReplySink? reply, ActivityContext trace)
+    internal void Deliver(ref DeliveryRun run, Address sender, long id, object message, Category category, ReplySink? reply, ActivityContext trace, string? session = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         // The run's own copy of the id and node is compared, not the cell's: the cell's line is the one its running
@@ -140,7 +145,7 @@ public sealed partial class Node
         // A new envelope, not one from the pool: the pool's envelopes here are the ones the receiving targets gave back
         // on their own cores, so each would be a cache miss on the other core's line, and in a chain walked one by one
         // (blast over NATS, alternating full runs: process CPU 1,269 -> 1,035 ms per million messages, 1.19 -> 1.34 M msg/s).
-        var envelope = new Envelope(category, sender, message, reply);
+        var envelope = new Envelope(category, sender, message, reply) { Session = session };
         if (trace.TraceId != default)
         {
             envelope.Trace = trace;
@@ -215,10 +220,11 @@ public sealed partial class Node
     /// A send from a target's handler to a target of this node, without adapters: the common case, kept short (no
     /// address lookup, the trace context read only when an activity is current).
     /// </summary>
-    internal void SendLocal(TargetCell from, TargetCell to, object message)
+    internal void SendLocal(TargetCell from, TargetCell to, object message, string? session)
     {
         ArgumentNullException.ThrowIfNull(message);
         Envelope envelope = EnvelopePool.Rent(Category.Send, from.Address, message, null);
+        envelope.Session = session;
         if (Activity.Current is { } current)
         {
             envelope.Trace = current.Context;

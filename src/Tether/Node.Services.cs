@@ -41,14 +41,17 @@ public sealed partial class Node
         }
     }
 
-    /// <summary>Sends a message to one instance of a service, fire and forget.</summary>
-    public void Send<T>(string service, T message)
+    /// <summary>Sends a message to one instance of a service, fire and forget, carrying <paramref name="session"/> when given.</summary>
+    public void Send<T>(string service, T message, string? session = null)
         where T : notnull
-        => DeliverToService(default, service, message, Category.Send, null, Activity.Current?.Context ?? default, localOnly: false);
+        => DeliverToService(default, service, message, Category.Send, null, Activity.Current?.Context ?? default, localOnly: false, session);
 
-    /// <summary>Sends a request to one instance of a service (see <see cref="RegisterService"/> for how the instance is chosen).</summary>
-    public ValueTask<TResponse> Request<TResponse>(string service, IRequest<TResponse> request, TimeSpan? timeout = null)
-        => SendServiceRequest(default, service, request, timeout);
+    /// <summary>
+    /// Sends a request to one instance of a service (see <see cref="RegisterService"/> for how the instance is chosen),
+    /// carrying <paramref name="session"/> (a session token, for a protected input channel) when given.
+    /// </summary>
+    public ValueTask<TResponse> Request<TResponse>(string service, IRequest<TResponse> request, TimeSpan? timeout = null, string? session = null)
+        => SendServiceRequest(default, service, request, timeout, session);
 
     /// <summary>The services with at least one instance on this node, and their instances.</summary>
     internal IReadOnlyDictionary<string, Address[]> LocalServices()
@@ -75,11 +78,11 @@ public sealed partial class Node
         }
     }
 
-    internal ValueTask<TResponse> SendServiceRequest<TResponse>(Address sender, string service, IRequest<TResponse> request, TimeSpan? timeout)
+    internal ValueTask<TResponse> SendServiceRequest<TResponse>(Address sender, string service, IRequest<TResponse> request, TimeSpan? timeout, string? session = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(service);
         (PendingRequest<TResponse> pending, ActivityContext trace) = NewPending(request, default, timeout, service);
-        DeliverToService(sender, service, request, Category.Request, pending, trace, localOnly: false);
+        DeliverToService(sender, service, request, Category.Request, pending, trace, localOnly: false, session);
         return pending.Task;
     }
 
@@ -87,18 +90,18 @@ public sealed partial class Node
     /// Delivers to one instance of a service. <paramref name="localOnly"/> is set for messages that already crossed
     /// the broker to reach this node: they never bounce back out.
     /// </summary>
-    internal void DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace, bool localOnly)
+    internal void DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace, bool localOnly, string? session = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (_services.TryGetValue(service, out ServiceInstances? instances) && instances.Next() is { } cell)
         {
-            DeliverTo(cell, sender, message, category, reply, trace);
+            DeliverTo(cell, sender, message, category, reply, trace, session);
             return;
         }
 
         if (!localOnly && Remote is { } remote)
         {
-            remote.DeliverToService(sender, service, message, category, reply, trace);
+            remote.DeliverToService(sender, service, message, category, reply, trace, session);
             return;
         }
 

@@ -7,7 +7,7 @@ namespace Tether;
 
 /// <summary>
 /// One process hosting targets: the embedded runtime. Create one with <see cref="Create(NodeOptions?)"/>,
-/// spawn targets, talk to them from outside with <see cref="Send{T}(Address, T)"/> and <see cref="Request{TResponse}(Address, IRequest{TResponse}, TimeSpan?)"/>,
+/// spawn targets, talk to them from outside with <see cref="Send{T}(Address, T, string?)"/> and <see cref="Request{TResponse}(Address, IRequest{TResponse}, TimeSpan?, string?)"/>,
 /// and stop it with <see cref="StopAsync(TimeSpan?)"/> or <see cref="DisposeAsync"/>.
 /// </summary>
 public sealed partial class Node : IAsyncDisposable

@@ -36,6 +36,12 @@ public sealed record NodeOptions
     /// </summary>
     public IMessageAdapters? Adapters { get; init; }
 
+    /// <summary>
+    /// Verifies the session tokens of messages for protected input channels (<see cref="Channels{TSelf}.Requires"/>).
+    /// Null (the default): a protected channel refuses every message with <see cref="ErrorCodes.Unauthenticated"/>.
+    /// </summary>
+    public ISessionVerifier? Sessions { get; init; }
+
     internal void Validate()
     {
         if (Name is not null && (Name.Length == 0 || Name.Contains('/', StringComparison.Ordinal) || Name.Any(char.IsWhiteSpace)))

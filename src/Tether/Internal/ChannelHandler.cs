@@ -20,6 +20,9 @@ internal abstract class ChannelHandler
     /// <summary>True when the handler may suspend; it then runs with the target's turn context installed.</summary>
     public bool IsAsync { get; }
 
+    /// <summary>The right a message's session must hold before this channel runs (<see cref="Channels{TSelf}.Requires"/>); null when open.</summary>
+    public string? RequiredRight { get; set; }
+
     /// <summary>
     /// The payload as the channel's message type. The mailbox found this channel by the payload's exact type, so for a
     /// class the checked cast is redundant (in shared generic code it costs a runtime helper call per message).

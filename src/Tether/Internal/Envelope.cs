@@ -31,6 +31,9 @@ internal sealed class Envelope
 
     /// <summary>Kept by a suspended async handler: the mailbox must not recycle it; the handler's completion does.</summary>
     public bool Held;
+
+    /// <summary>The session token the message travels with (like the trace context), or null.</summary>
+    public string? Session;
     private StrongBox<ActivityContext>? _trace; // boxed: most messages carry no trace, and an inline context is 40 bytes
 
     public Envelope(Category category, Address sender, object payload, ReplySink? reply)
@@ -58,6 +61,7 @@ internal sealed class Envelope
         Payload = null!;
         Reply = null;
         Held = false;
+        Session = null;
         _trace = null;
     }
 }

@@ -9,7 +9,8 @@ namespace Tether.Internal;
 internal interface IRemoteTransport
 {
     /// <summary>Delivers to a target on another node. A failure to deliver a request fails its <paramref name="reply"/>.</summary>
-    void Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace);
+    /// <paramref name="session"/> is the session token the message carries (null for none); it must reach the receiving mailbox.
+    void Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace, string? session);
 
     /// <summary>Asks some node that serves the factory <paramref name="service"/> for an instance; null when the transport knows no such service.</summary>
     ValueTask<Address> Create(Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout);
@@ -27,7 +28,7 @@ internal interface IRemoteTransport
     void FactoryRegistered(string service);
 
     /// <summary>Delivers to one instance of a service on another node (the fastest known, or any through the broker's queue group).</summary>
-    void DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace);
+    void DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace, string? session);
 
     /// <summary>The local node's service instances changed: announce them.</summary>
     void ServicesChanged();
