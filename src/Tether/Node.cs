@@ -18,6 +18,7 @@ public sealed partial class Node : IAsyncDisposable
     private readonly Counter<long> _sent;
     private readonly Counter<long> _handled;
     private readonly Counter<long> _droppedCounter;
+    private readonly Counter<long> _refusedCounter;
     private readonly Counter<long> _deadLetterCounter;
     private long _nextId;
     private long _dropped;
@@ -40,6 +41,7 @@ public sealed partial class Node : IAsyncDisposable
         _droppedCounter = _meter.CreateCounter<long>("tether.messages.dropped", "{message}", "Sends and events dropped at a full mailbox.");
         _deadLetterCounter = _meter.CreateCounter<long>("tether.messages.dead_letters", "{message}", "Messages that found no target or no input channel.");
         _violationCounter = _meter.CreateCounter<long>("tether.messages.contract_violations", "{message}", "Messages an adapter's precondition stopped at a mailbox.");
+        _refusedCounter = _meter.CreateCounter<long>("tether.messages.session_refused", "{message}", "Messages a protected input channel refused.");
         _meter.CreateObservableGauge("tether.targets", () => _cells.Count, "{target}", "Live targets.");
         _meter.CreateObservableGauge("tether.mailbox.depth", MailboxDepth, "{message}", "User messages waiting in all mailboxes.");
         Log.NodeStarted(Logger, Name);
@@ -62,7 +64,8 @@ public sealed partial class Node : IAsyncDisposable
         Interlocked.Read(ref _failures),
         Deadlines.Count,
         MailboxDepth(),
-        ContractViolations);
+        ContractViolations,
+        SessionRefusals);
 
     internal TimeProvider TimeProvider { get; }
 

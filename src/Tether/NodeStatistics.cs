@@ -11,4 +11,8 @@ namespace Tether;
 /// Messages an adapter's precondition stopped at a mailbox: sends and events dropped, requests answered with
 /// <see cref="ErrorCodes.ContractViolation"/>.
 /// </param>
-public sealed record NodeStatistics(int Targets, long Dropped, long DeadLetters, long HandlerFailures, int PendingRequests, long MailboxDepth, long ContractViolations = 0);
+/// <param name="SessionRefusals">
+/// Messages a protected input channel (<see cref="Channels{TSelf}.Requires"/>) refused: sends and events dropped,
+/// requests answered with the session's error code.
+/// </param>
+public sealed record NodeStatistics(int Targets, long Dropped, long DeadLetters, long HandlerFailures, int PendingRequests, long MailboxDepth, long ContractViolations = 0, long SessionRefusals = 0);

@@ -37,6 +37,9 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Information, "Node {Node} stopped ({Targets} targets ended)")]
     public static partial void NodeStopped(ILogger logger, string node, int targets);
 
+    [LoggerMessage(12, LogLevel.Warning, "Dropped {MessageType} from {Sender} to {TargetType} at {Address}: session refused, {Code}: {Text} (session refusals so far on this node: {Refused})")]
+    public static partial void SessionRefused(ILogger logger, string messageType, Address sender, string targetType, Address address, string code, string text, long refused);
+
     [LoggerMessage(40, LogLevel.Warning, "Dropped {MessageType} from {Sender} to {TargetType} at {Address}: {Violation} (same rule, not logged since the last report: {Suppressed}; this rule is logged at most once a minute)")]
     public static partial void ContractViolationDropped(ILogger logger, string messageType, Address sender, string targetType, Address address, string violation, long suppressed);
 }

@@ -1,0 +1,352 @@
+using System.Collections.Concurrent;
+using Tether.Tests.TestSupport;
+
+namespace Tether.Tests;
+
+/// <summary>
+/// The mailbox's check of protected input channels (<see cref="Channels{TSelf}.Requires"/>) with a verifier whose answers
+/// the test decides. The real verifier (signatures, cache, the session manager) is tested in Tether.Sessions.Tests.
+/// </summary>
+public sealed class SessionGateTests
+{
+    [Fact]
+    public async Task ProtectedRequest_WithoutSession_FailsUnauthenticated_HandlerNeverRuns()
+    {
+        var verifier = new ScriptedVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Desk();
+        Address target = node.Spawn(() => desk);
+
+        TetherException error = await node.Request(target, new PlaceOrder(1)).FailsWith(ErrorCodes.Unauthenticated, "no session");
+
+        Assert.Contains("orders.place", error.Message, StringComparison.Ordinal);
+        Assert.Empty(desk.Placed);
+        Assert.Equal(1, node.Statistics.SessionRefusals);
+        Assert.Equal(0, verifier.LocalCalls); // nothing to verify
+    }
+
+    [Fact]
+    public async Task ProtectedRequest_NoVerifierOnTheNode_FailsUnauthenticatedNamingTheOption()
+    {
+        await using Node node = Node.Create();
+        Address target = node.Spawn(() => new Desk());
+
+        TetherException error = await node.Request(target, new PlaceOrder(1), session: "ok:ada").FailsWith(ErrorCodes.Unauthenticated, "no verifier");
+
+        Assert.Contains("NodeOptions.Sessions", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProtectedRequest_VerifiedLocally_RunsWithTheIdentity_AndNeverAsksFurther()
+    {
+        var verifier = new ScriptedVerifier();
+        verifier.Cache("ok:ada", "orders.place");
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        Address target = node.Spawn(() => new Desk());
+
+        string who = await node.Request(target, new PlaceOrder(3), session: "ok:ada").Within("a cached session");
+
+        Assert.Equal("ada placed 3", who);
+        Assert.Equal(0, verifier.RemoteCalls);
+    }
+
+    [Theory]
+    [InlineData("forged", ErrorCodes.Unauthenticated)]
+    [InlineData("expired", ErrorCodes.SessionExpired)]
+    [InlineData("revoked", ErrorCodes.SessionRevoked)]
+    [InlineData("ok:bob", ErrorCodes.Forbidden)]
+    public async Task ProtectedRequest_RefusedLocally_FailsWithTheVerdictsCode(string token, string code)
+    {
+        var verifier = new ScriptedVerifier();
+        verifier.Cache("ok:bob", "orders.read"); // valid, but without orders.place
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Desk();
+        Address target = node.Spawn(() => desk);
+
+        TetherException error = await node.Request(target, new PlaceOrder(1), session: token).FailsWith(code, $"token {token}");
+
+        Assert.DoesNotContain(token, error.Message, StringComparison.Ordinal); // a refusal never echoes the token
+        Assert.Empty(desk.Placed);
+        Assert.Equal("pong", await node.Request(target, new Open()).Within("the target keeps serving"));
+    }
+
+    [Fact]
+    public async Task ProtectedSend_Refused_IsDroppedAndCounted_NotDelivered()
+    {
+        var verifier = new ScriptedVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Desk();
+        Address target = node.Spawn(() => desk);
+
+        node.Send(target, new Note("x"), session: "forged");
+        node.Send(target, new Note("y"));
+
+        Assert.Equal("pong", await node.Request(target, new Open()).Within("the target keeps serving after refusals"));
+        Assert.Empty(desk.Notes);
+        Assert.Equal(2, node.Statistics.SessionRefusals);
+    }
+
+    [Fact]
+    public async Task VerifierThatThrows_RefusesUnauthenticated_TargetKeepsServing()
+    {
+        var verifier = new ScriptedVerifier { ThrowOn = "boom" };
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        Address target = node.Spawn(() => new Desk());
+
+        await node.Request(target, new PlaceOrder(1), session: "boom").FailsWith(ErrorCodes.Unauthenticated, "a throwing verifier");
+
+        Assert.Equal("pong", await node.Request(target, new Open()).Within("the target keeps serving"));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task Parked_WhileVerifying_TargetServesOthers_ThenTheSendersMessagesRunInOrder(int round)
+    {
+        _ = round;
+        var verifier = new ScriptedVerifier();
+        TaskCompletionSource<SessionVerdict> answer = verifier.Hold("ok:ada");
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Desk();
+        Address target = node.Spawn(() => desk);
+        Address client = node.Spawn(() => new Client(target));
+
+        // One sender (client): protected, open, protected, open. The first parks; the rest wait behind it.
+        Task<string[]> sequence = node.Request(client, new RunSequence("ok:ada")).AsTask();
+        await verifier.Asked("ok:ada").Within("the verifier is asked");
+
+        // Another sender is not held up while the client's messages are parked.
+        Assert.Equal("pong", await node.Request(target, new Open()).Within("another sender is served meanwhile"));
+        Assert.Empty(desk.Placed);
+        Assert.False(sequence.IsCompleted);
+
+        answer.SetResult(SessionVerdict.Allow(Identity("ada", "orders.place")));
+
+        string[] answers = await sequence.Within("the parked messages are delivered after verification");
+        Assert.Equal(["ada placed 1", "pong", "ada placed 2", "pong"], answers);
+        Assert.Equal([1, 2], desk.Placed);
+        Assert.Equal(["client:open", "client:open"], desk.OpenLog.Where(e => e.StartsWith("client", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Parked_VerificationRefused_EachProtectedMessageFails_OpenOnesStillRunInOrder()
+    {
+        var verifier = new ScriptedVerifier();
+        TaskCompletionSource<SessionVerdict> answer = verifier.Hold("ok:eve");
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Desk();
+        Address target = node.Spawn(() => desk);
+        Address client = node.Spawn(() => new Client(target));
+
+        Task<string[]> sequence = node.Request(client, new RunSequence("ok:eve")).AsTask();
+        await verifier.Asked("ok:eve").Within("the verifier is asked");
+        answer.SetResult(SessionVerdict.Refuse(ErrorCodes.SessionRevoked, "logged out"));
+
+        string[] answers = await sequence.Within("the parked messages get their outcomes");
+        Assert.Equal(["error session-revoked", "pong", "error session-revoked", "pong"], answers);
+        Assert.Empty(desk.Placed);
+    }
+
+    [Fact]
+    public async Task Parked_TargetEnds_ParkedRequestsFailTargetEnded()
+    {
+        var verifier = new ScriptedVerifier();
+        TaskCompletionSource<SessionVerdict> answer = verifier.Hold("ok:ada");
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        Address target = node.Spawn(() => new Desk());
+
+        ValueTask<string> parked = node.Request(target, new PlaceOrder(1), session: "ok:ada");
+        await verifier.Asked("ok:ada").Within("the verifier is asked");
+        node.End(target);
+        answer.SetResult(SessionVerdict.Allow(Identity("ada", "orders.place")));
+
+        await parked.FailsWith(ErrorCodes.TargetEnded, "a parked request of an ended target");
+    }
+
+    [Fact]
+    public async Task Session_TravelsOnFromAHandler_ToAProtectedChannelOfAThirdTarget()
+    {
+        var verifier = new ScriptedVerifier();
+        verifier.Cache("ok:ada", "orders.place");
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        Address desk = node.Spawn(() => new Desk());
+        Address relay = node.Spawn(() => new Relay(desk));
+
+        // The relay's channel is open; it requests the desk from its handler, which carries the caller's session on.
+        Assert.Equal("ada placed 7", await node.Request(relay, new RelayOrder(7), session: "ok:ada").Within("the session travels on"));
+        await node.Request(relay, new RelayOrder(8)).FailsWith(ErrorCodes.Unauthenticated, "no session to carry on");
+    }
+
+    [Fact]
+    public async Task WithSession_ReplacesTheSessionAHandlerCarriesOn()
+    {
+        var verifier = new ScriptedVerifier();
+        verifier.Cache("ok:ada", "orders.place");
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        Address desk = node.Spawn(() => new Desk());
+        Address holder = node.Spawn(() => new TokenHolder(desk, "ok:ada"));
+
+        Assert.Equal("ada placed 5", await node.Request(holder, new RelayOrder(5)).Within("the held token is used"));
+    }
+
+    [Fact]
+    public void Requires_WithoutAChannelBefore_Throws()
+    {
+        var channels = (Channels<Desk>)Activator.CreateInstance(typeof(Channels<Desk>), nonPublic: true)!;
+        Assert.Throws<InvalidOperationException>(() => channels.Requires("x"));
+        channels.On<Note>(static (_, _, _) => { }).Requires("x");
+        Assert.Throws<InvalidOperationException>(() => channels.Requires("y"));
+    }
+
+    private static SessionIdentity Identity(string user, params string[] rights)
+        => new("s-" + user, "u-" + user, user, rights, DateTimeOffset.UtcNow.AddHours(1));
+
+    private sealed record PlaceOrder(int Quantity) : IRequest<string>;
+
+    private sealed record Open : IRequest<string>;
+
+    private sealed record Note(string Text);
+
+    private sealed record RunSequence(string Token) : IRequest<string[]>;
+
+    private sealed record RelayOrder(int Quantity) : IRequest<string>;
+
+    private sealed class Desk : Target, ITarget<Desk>
+    {
+        public ConcurrentQueue<int> Placed { get; } = new();
+
+        public ConcurrentQueue<string> Notes { get; } = new();
+
+        public ConcurrentQueue<string> OpenLog { get; } = new();
+
+        public static void Wire(Channels<Desk> channels) => channels
+            .Request<PlaceOrder, string>(static (self, m, ctx) =>
+            {
+                self.Placed.Enqueue(m.Quantity);
+                return $"{ctx.Session!.UserName} placed {m.Quantity}";
+            }).Requires("orders.place")
+            .On<Note>(static (self, m, _) => self.Notes.Enqueue(m.Text)).Requires("orders.place")
+            .Request<Open, string>(static (self, _, ctx) =>
+            {
+                self.OpenLog.Enqueue(ctx.Sender.IsNone ? "outside:open" : "client:open");
+                return "pong";
+            });
+    }
+
+    private sealed class Client(Address desk) : Target, ITarget<Client>
+    {
+        private readonly Address _desk = desk;
+
+        public static void Wire(Channels<Client> channels) => channels
+            .RequestAsync<RunSequence, string[]>(static async (self, m, ctx) =>
+            {
+                Context as_ = ctx.WithSession(m.Token);
+                ValueTask<string>[] calls =
+                [
+                    as_.Request(self._desk, new PlaceOrder(1)),
+                    as_.Request(self._desk, new Open()),
+                    as_.Request(self._desk, new PlaceOrder(2)),
+                    as_.Request(self._desk, new Open()),
+                ];
+                var answers = new string[calls.Length];
+                for (int i = 0; i < calls.Length; i++)
+                {
+                    try
+                    {
+                        answers[i] = await calls[i];
+                    }
+                    catch (TetherException ex)
+                    {
+                        answers[i] = "error " + ex.Code;
+                    }
+                }
+
+                return answers;
+            });
+    }
+
+    private sealed class Relay(Address desk) : Target, ITarget<Relay>
+    {
+        private readonly Address _desk = desk;
+
+        public static void Wire(Channels<Relay> channels) => channels
+            .RequestAsync<RelayOrder, string>(static async (self, m, ctx) => await ctx.Request(self._desk, new PlaceOrder(m.Quantity)));
+    }
+
+    private sealed class TokenHolder(Address desk, string token) : Target, ITarget<TokenHolder>
+    {
+        private readonly Address _desk = desk;
+        private readonly string _token = token;
+
+        public static void Wire(Channels<TokenHolder> channels) => channels
+            .RequestAsync<RelayOrder, string>(static async (self, m, ctx) => await ctx.WithSession(self._token).Request(self._desk, new PlaceOrder(m.Quantity)));
+    }
+
+    /// <summary>
+    /// A verifier whose answers the test decides: "forged"/"expired"/"revoked" are refused locally, cached tokens are
+    /// allowed locally when they hold the right (else forbidden), held tokens wait for the test's verdict.
+    /// </summary>
+    private sealed class ScriptedVerifier : ISessionVerifier
+    {
+        private readonly ConcurrentDictionary<string, string[]> _cached = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<SessionVerdict>> _held = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource> _asked = new(StringComparer.Ordinal);
+        private int _localCalls;
+        private int _remoteCalls;
+
+        public string? ThrowOn { get; init; }
+
+        public int LocalCalls => Volatile.Read(ref _localCalls);
+
+        public int RemoteCalls => Volatile.Read(ref _remoteCalls);
+
+        public void Cache(string token, params string[] rights) => _cached[token] = rights;
+
+        public TaskCompletionSource<SessionVerdict> Hold(string token)
+            => _held.GetOrAdd(token, static _ => new TaskCompletionSource<SessionVerdict>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        public Task Asked(string token) => _asked.GetOrAdd(token, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+        public bool TryVerifyLocal(string token, string right, out SessionVerdict verdict)
+        {
+            Interlocked.Increment(ref _localCalls);
+            if (token == ThrowOn)
+            {
+                throw new InvalidOperationException("verifier broke");
+            }
+
+            verdict = token switch
+            {
+                "forged" => SessionVerdict.Refuse(ErrorCodes.Unauthenticated, "bad signature"),
+                "expired" => SessionVerdict.Refuse(ErrorCodes.SessionExpired, "its time is over"),
+                "revoked" => SessionVerdict.Refuse(ErrorCodes.SessionRevoked, "logged out"),
+                _ => default,
+            };
+            if (verdict.ErrorCode is not null)
+            {
+                return true;
+            }
+
+            if (_cached.TryGetValue(token, out string[]? rights))
+            {
+                string user = token[3..];
+                verdict = rights.Contains(right)
+                    ? SessionVerdict.Allow(Identity(user, rights))
+                    : SessionVerdict.Refuse(ErrorCodes.Forbidden, $"{user} lacks {right}");
+                return true;
+            }
+
+            return false;
+        }
+
+        public ValueTask<SessionVerdict> VerifyAsync(string token, string right, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _remoteCalls);
+            _asked.GetOrAdd(token, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            return new ValueTask<SessionVerdict>(Hold(token).Task);
+        }
+    }
+}
