@@ -116,6 +116,18 @@ public readonly struct Context
     /// <summary>Ends an instance this target owns (or this target itself), in order after the messages sent to it before.</summary>
     public void End(Address instance) => _cell.Node.End(_cell.Address, instance, "ended by its owner");
 
+    /// <summary>
+    /// Watches <paramref name="target"/> (Akka's <c>Watch</c>): when it ends, this target receives <see cref="TargetEnded"/>
+    /// with the reason, once, at its input channel for <see cref="TargetEnded"/> (which it must wire). A target that is
+    /// already gone, or never existed, is reported at once. Watching twice still reports once. Watching a target on
+    /// another node is not available yet (a <see cref="NotSupportedException"/>); a tether covers that case.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This target wires no input channel for <see cref="TargetEnded"/>.</exception>
+    public void Watch(Address target) => _cell.Watch(target);
+
+    /// <summary>Stops watching <paramref name="target"/>; an end not yet delivered is not delivered.</summary>
+    public void Unwatch(Address target) => _cell.Unwatch(target);
+
     /// <summary>Ends this target after the current turn; its tethered instances end with it.</summary>
     public void EndSelf() => _cell.PostSystem(new EndSignal("ended itself", _cell.Address));
 

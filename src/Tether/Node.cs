@@ -100,6 +100,29 @@ public sealed partial class Node : IAsyncDisposable
     /// <summary>Ends a target from outside any target (honoured whoever owns it).</summary>
     public void End(Address target) => End(default, target, "ended by the node");
 
+    /// <summary>
+    /// Ends a local target from outside any target and completes when it has ended (its <see cref="Target.OnEnded"/> has
+    /// run and its tethered local instances were told). Completes at once for an address with no live target here.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The target is on another node (end it with <see cref="End(Address)"/>).</exception>
+    public Task EndAsync(Address target)
+    {
+        if (FindLocal(target) is not { } cell)
+        {
+            if (IsRemote(target) && Remote is not null)
+            {
+                throw new NotSupportedException($"EndAsync({target}): the target is on node {target.Node}; awaiting the end of a target on another node is not available yet. Use End.");
+            }
+
+            return Task.CompletedTask;
+        }
+
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cell.PostSystem(new EndWatch(null, ended));
+        cell.PostSystem(new EndSignal("ended by the node", default));
+        return ended.Task;
+    }
+
     /// <summary>Ends every target, fails every pending request with <see cref="ErrorCodes.NodeStopping"/>, and stops the node's timers.</summary>
     /// <param name="timeout">How long to wait for targets to end (default 10 s).</param>
     public async Task StopAsync(TimeSpan? timeout = null)

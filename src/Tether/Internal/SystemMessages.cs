@@ -33,5 +33,17 @@ internal sealed class LeaseCheck
     public static readonly LeaseCheck Instance = new();
 }
 
+/// <summary>
+/// Someone wants to learn when this target ends: a watching target (<see cref="Context.Watch"/>) or a task
+/// (<see cref="Node.EndAsync"/>). Sent to the watched target, which answers at once if it has ended already.
+/// </summary>
+internal sealed record EndWatch(TargetCell? Watcher, TaskCompletionSource? Waiter);
+
+/// <summary>A watching target no longer wants to learn of this target's end.</summary>
+internal sealed record EndUnwatch(TargetCell Watcher);
+
+/// <summary>A target this one watches has ended (to the watcher).</summary>
+internal sealed record WatchedEnded(Address Target, string Reason);
+
 /// <summary>An instance on another node is tethered to this (owner) target.</summary>
 internal sealed record RemoteChildAdded(Address Child);

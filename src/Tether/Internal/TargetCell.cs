@@ -748,9 +748,75 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             case SessionVerified verified:
                 Resume(verified.Sender, verified.Verdict);
                 break;
+            case EndWatch watch:
+                if (IsAlive)
+                {
+                    (Extras.Watchers ??= []).Add(watch);
+                }
+                else
+                {
+                    NotifyEnded(watch, _extras?.EndReason ?? "ended");
+                }
+
+                break;
+            case EndUnwatch unwatch:
+                _extras?.Watchers?.RemoveAll(w => w.Watcher == unwatch.Watcher);
+                break;
+            case WatchedEnded watched:
+                if (IsAlive && _extras?.Watching?.Remove(watched.Target) == true && Table.Find(typeof(TargetEnded)) is { } onWatched)
+                {
+                    Run(onWatched, new Envelope(Category.Send, watched.Target, new TargetEnded(watched.Target, watched.Reason), null), null);
+                }
+
+                break;
             default:
                 break;
         }
+    }
+
+    /// <summary>Starts watching <paramref name="target"/> (from this target's own handler): its end arrives once as <see cref="TargetEnded"/>.</summary>
+    public void Watch(Address target)
+    {
+        if (Table.Find(typeof(TargetEnded)) is null)
+        {
+            throw new InvalidOperationException(
+                $"{Table.TargetTypeName} watches {target} but wires no input channel for TargetEnded; add .On<TargetEnded>(...) to its Wire.");
+        }
+
+        if (!(Extras.Watching ??= []).Add(target))
+        {
+            return; // already watched: the end arrives once
+        }
+
+        if (Node.FindLocal(target) is { } cell)
+        {
+            cell.PostSystem(new EndWatch(this, null));
+        }
+        else if (Node.IsRemote(target) && Node.Remote is not null)
+        {
+            Extras.Watching.Remove(target);
+            throw new NotSupportedException(
+                $"{Table.TargetTypeName} cannot watch {target}: watching a target on another node is not available yet. Watch local targets, or tether a remote instance to its owner (TetherPolicy).");
+        }
+        else
+        {
+            PostSystem(new WatchedEnded(target, "no such target"));
+        }
+    }
+
+    /// <summary>Stops watching <paramref name="target"/>; an end already on its way is not delivered.</summary>
+    public void Unwatch(Address target)
+    {
+        if (_extras?.Watching?.Remove(target) == true && Node.FindLocal(target) is { } cell)
+        {
+            cell.PostSystem(new EndUnwatch(this));
+        }
+    }
+
+    private void NotifyEnded(EndWatch watch, string reason)
+    {
+        watch.Waiter?.TrySetResult();
+        watch.Watcher?.PostSystem(new WatchedEnded(Address, reason));
     }
 
     private void RunTurn(Continuation continuation)
@@ -878,6 +944,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
         Node.Unregister(this);
         CellExtras? extras = _extras;
+
         if (extras is not null)
         {
             List<TimerHandle>? timers;
@@ -957,5 +1024,19 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
         Log.TargetEnded(Node.Logger, Table.TargetTypeName, Address, reason);
         _tie?.OwnerCell?.PostSystem(new ChildEnded(this, reason));
+        if (extras?.Watchers is { } watchers)
+        {
+            foreach (EndWatch watch in watchers)
+            {
+                NotifyEnded(watch, reason);
+            }
+
+            watchers.Clear();
+        }
+
+        if (extras is not null)
+        {
+            extras.EndReason = reason; // for a watch that arrives after the end (without extras, it is told "ended")
+        }
     }
 }
