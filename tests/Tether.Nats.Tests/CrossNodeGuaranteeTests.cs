@@ -7,6 +7,7 @@ namespace Tether.Nats.Tests;
 /// The runtime's guarantees (README, "What the runtime guarantees") hold for a message that crosses nodes over a real
 /// nats-server, not only inside one process: deadlines, full mailboxes, failing handlers, call cycles, contracts and tethers.
 /// </summary>
+[Collection(Exclusive.Name)]
 public sealed class CrossNodeGuaranteeTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);

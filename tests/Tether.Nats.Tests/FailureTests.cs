@@ -4,6 +4,7 @@ using Tether.Nats.Internal;
 
 namespace Tether.Nats.Tests;
 
+[Collection(Exclusive.Name)]
 public sealed class FailureTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);

@@ -22,6 +22,7 @@ public sealed class OwnerModule : ITetherModule
 /// The loss of an owner's node, tested with a real crash: the owner lives in a separate `tether node` process that gets
 /// kill -9 (three processes in all: this test host and two node processes).
 /// </summary>
+[Collection(Exclusive.Name)]
 public sealed class OwnerProcessLossTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);

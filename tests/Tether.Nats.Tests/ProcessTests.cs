@@ -3,6 +3,7 @@ using System.Diagnostics;
 namespace Tether.Nats.Tests;
 
 /// <summary>Nodes in separate OS processes (`tether node`), and nodes behind a leaf-node server.</summary>
+[Collection(Exclusive.Name)]
 public sealed class ProcessTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
