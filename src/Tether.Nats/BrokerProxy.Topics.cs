@@ -30,9 +30,13 @@ public sealed partial class BrokerProxy
                 new StreamConfig(StreamName, [$"{_prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, Description = "Tether durable topics: the latest event of each" },
                 cancellation).ConfigureAwait(false);
         }
-        catch (NatsJSException ex)
+        catch (Exception ex) when (ex is NatsJSException or NatsNoRespondersException)
         {
-            throw new TetherException(ErrorCodes.BadRequest, $"BrokerOptions.DurableTopics needs JetStream on the NATS server ({Options.Url}): {ex.Message}", ex);
+            // No responders: the server runs without JetStream, so nobody answers its API subjects.
+            throw new TetherException(
+                ErrorCodes.BadRequest,
+                $"BrokerOptions.DurableTopics ({string.Join(", ", Options.DurableTopics.Order(StringComparer.Ordinal))}) need JetStream on the NATS server ({Options.Url}), and it has none ({ex.Message}). Start nats-server with -js (or a jetstream {{}} block in its configuration, on every member of a cluster), or leave these topics out of DurableTopics.",
+                ex);
         }
     }
 

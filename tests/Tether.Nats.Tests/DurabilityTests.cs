@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace Tether.Nats.Tests;
+
+/// <summary>Durable topics keep their state across a restart of their NATS server (JetStream's file store).</summary>
+[Collection(Exclusive.Name)]
+public sealed class DurabilityTests
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+
+    private static readonly string[] s_topics = [.. Enumerable.Range(0, 20).Select(i => $"level.{i}")];
+
+    private static BrokerOptions Durable() => new() { DurableTopics = new HashSet<string>(s_topics) };
+
+    [Fact]
+    public async Task DurableTopics_ServerRestarts_NoAcknowledgedEventIsLost_AndLiveEventsFlowAgain()
+    {
+        await using Cluster cluster = await Cluster.StartAsync(jetStream: true);
+        (Node alpha, _) = await cluster.AddNodeAsync("alpha", Durable());
+        (Node beta, _) = await cluster.AddNodeAsync("beta", Durable());
+        var before = new ConcurrentQueue<Price>();
+        beta.Spawn(() => new PriceWatcher(s_topics[0], before)); // subscribed before the restart, on another node
+
+        // 5 events per topic, 100 in all; the stream keeps the latest of each topic.
+        foreach (string topic in s_topics)
+        {
+            for (int v = 1; v <= 5; v++)
+            {
+                alpha.Publish(topic, new Price(topic, v));
+            }
+        }
+
+        // Acknowledged = stored by JetStream: the stream's last sequence counts every publish it accepted.
+        await using (var raw = new NatsConnection(new NatsOpts { Url = cluster.Server.Url }))
+        {
+            var js = new NatsJSContext(raw);
+            await Eventually.Until(async () => (await js.GetStreamAsync("TETHER_default_DURABLE")).Info.State.LastSeq >= 100, "JetStream to acknowledge all 100 events", s_wait);
+        }
+
+        cluster.Server.Kill();
+        await cluster.Server.RestartAsync(); // same port, same store directory
+
+        // A node that joins after the restart gets the latest state of every topic: none of the acknowledged state is lost.
+        (Node gamma, _) = await cluster.AddNodeAsync("gamma", Durable());
+        var late = new ConcurrentDictionary<string, ConcurrentQueue<Price>>();
+        foreach (string topic in s_topics)
+        {
+            var seen = late.GetOrAdd(topic, _ => new ConcurrentQueue<Price>());
+            gamma.Spawn(() => new PriceWatcher(topic, seen));
+        }
+
+        await Eventually.Until(() => s_topics.All(t => late[t].Any(p => p.Cents == 5)), "the late subscriber to get the latest state of all 20 topics", s_wait);
+        Assert.All(s_topics, t => Assert.Equal(5, late[t].Last().Cents));
+
+        // Live events flow again, also to the subscription made before the restart.
+        await Eventually.Until(() =>
+        {
+            alpha.Publish(s_topics[0], new Price(s_topics[0], 6));
+            return before.Any(p => p.Cents == 6) && late[s_topics[0]].Any(p => p.Cents == 6);
+        }, "a live event after the restart to reach the old and the new subscriber", s_wait);
+    }
+
+    [Fact]
+    public async Task DurableTopics_ServerWithoutJetStream_AttachFailsAtOnceNamingTheTopicsAndTheFix()
+    {
+        using NatsServer plain = await NatsServer.StartAsync(jetStream: false);
+        await using Node node = Node.Create(new NodeOptions { Name = "alpha" });
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        TetherException error = await Assert.ThrowsAsync<TetherException>(async () =>
+            await BrokerProxy.AttachAsync(node, Durable() with { Url = plain.Url, Contracts = Cluster.Contracts() }));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"the attach took {started.Elapsed.TotalSeconds:0.0} s to fail; it should fail at once");
+        Assert.Contains("level.0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("JetStream", error.Message, StringComparison.Ordinal);
+        Assert.Contains("-js", error.Message, StringComparison.Ordinal);
+    }
+}
