@@ -183,7 +183,11 @@ internal sealed class Sessions : IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         SessionManager manager = await SessionManager.StartAsync(node, options);
         var sessions = new Sessions(node, verifier, manager, keys);
-        await manager.Users.CreateUserAsync("admin", AdminPassword, [SessionManager.AdminRight], workFactor: 4);
+        if (await manager.Users.FindUserAsync("admin") is null)
+        {
+            await manager.Users.CreateUserAsync("admin", AdminPassword, [SessionManager.AdminRight], workFactor: 4);
+        }
+
         sessions.AdminToken = (await sessions.LoginAsync("admin", AdminPassword)).Token;
         return sessions;
     }
