@@ -44,6 +44,12 @@ public sealed partial class SessionVerifier : ISessionVerifier
     private readonly ConcurrentDictionary<string, CachedSession> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _revoked = new(StringComparer.Ordinal); // session id -> expiry (UTC ticks)
     private readonly ConcurrentDictionary<string, Task<Outcome>> _inflight = new(StringComparer.Ordinal);
+
+    // Tokens whose signature TryVerifyLocal checked and that now wait for the manager: VerifyAsync, which the mailbox
+    // calls next, takes their claims from here instead of checking the signature (ECDSA) a second time. Bounded.
+    private readonly ConcurrentDictionary<string, TokenClaims> _signatureChecked = new(StringComparer.Ordinal);
+    private int _signatureCheckedCount;
+    private const int MaxSignatureChecked = 10_000;
     private int _cached;
     private Node? _node;
     private ILogger _logger = NullLogger.Instance;
@@ -84,6 +90,29 @@ public sealed partial class SessionVerifier : ISessionVerifier
     /// <inheritdoc />
     public bool TryVerifyLocal(string token, string right, out SessionVerdict verdict)
     {
+        if (TryCached(token, right, out verdict))
+        {
+            return true;
+        }
+
+        if (CheckUncached(token, right, out verdict, out TokenClaims? claims))
+        {
+            return true;
+        }
+
+        if (Interlocked.Increment(ref _signatureCheckedCount) > MaxSignatureChecked)
+        {
+            _signatureChecked.Clear();
+            Interlocked.Exchange(ref _signatureCheckedCount, 1);
+        }
+
+        _signatureChecked[token] = claims!;
+        return false;
+    }
+
+    /// <summary>The answer from the cache (or for a missing token); false when the token is not cached.</summary>
+    private bool TryCached(string token, string right, out SessionVerdict verdict)
+    {
         if (string.IsNullOrEmpty(token))
         {
             verdict = Refused(s_missing);
@@ -116,7 +145,8 @@ public sealed partial class SessionVerifier : ISessionVerifier
             return true;
         }
 
-        return CheckUncached(token, right, out verdict, out _);
+        verdict = default;
+        return false;
     }
 
     /// <inheritdoc />
@@ -124,7 +154,20 @@ public sealed partial class SessionVerifier : ISessionVerifier
     {
         try
         {
-            if (TryVerifyLocal(token, right, out SessionVerdict verdict))
+            SessionVerdict verdict;
+            if (TryCached(token, right, out verdict))
+            {
+                return new ValueTask<SessionVerdict>(verdict);
+            }
+
+            if (_signatureChecked.TryRemove(token, out TokenClaims? claims))
+            {
+                if (CheckClaims(claims, right, out verdict))
+                {
+                    return new ValueTask<SessionVerdict>(verdict);
+                }
+            }
+            else if (CheckUncached(token, right, out verdict, out _))
             {
                 return new ValueTask<SessionVerdict>(verdict);
             }
@@ -267,7 +310,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return true;
         }
 
-        if (_revoked.ContainsKey(claims!.SessionId))
+        return CheckClaims(claims!, right, out verdict);
+    }
+
+    /// <summary>The refusals a signed token's claims tell by themselves (revoked here, expired, right missing); false when none applies.</summary>
+    private bool CheckClaims(TokenClaims claims, string right, out SessionVerdict verdict)
+    {
+        if (_revoked.ContainsKey(claims.SessionId))
         {
             verdict = Refused(s_revoked);
             return true;

@@ -19,6 +19,12 @@ internal sealed partial class SessionService : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _publishing = new(1, 1);
+
+    // Tokens this manager issued or checked, with their claims: verifying them again needs no ECDSA (which costs more
+    // than the store lookup). Bounded: cleared when full, then each token is checked once more.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenClaims> _known = new(StringComparer.Ordinal);
+    private int _knownCount;
+    private const int MaxKnown = 100_000;
     private string _lastPublished = "";
 
     public SessionService(Node node, SessionManagerOptions options, UserStore store)
@@ -263,10 +269,15 @@ internal sealed partial class SessionService : IDisposable
     /// <summary>A token that is ours, unexpired, and a live session in the store; otherwise the matching error.</summary>
     private async Task<(TokenClaims Claims, StoredSession Stored)> CheckLiveAsync(string token)
     {
-        TokenProblem problem = TokenCodec.TryRead(token, _options.Keys, out TokenClaims? claims);
-        if (problem != TokenProblem.None)
+        if (token is null || !_known.TryGetValue(token, out TokenClaims? claims))
         {
-            throw new TetherException(ErrorCodes.Unauthenticated, Describe(problem));
+            TokenProblem problem = TokenCodec.TryRead(token, _options.Keys, out claims);
+            if (problem != TokenProblem.None)
+            {
+                throw new TetherException(ErrorCodes.Unauthenticated, Describe(problem));
+            }
+
+            Remember(token!, claims!);
         }
 
         if (claims!.ExpiresAt <= _time.GetUtcNow())
@@ -291,7 +302,19 @@ internal sealed partial class SessionService : IDisposable
     private LoginResult Issue(string sessionId, UserInfo user, DateTimeOffset now, DateTimeOffset expires)
     {
         string token = TokenCodec.Write(_options.Keys.Signing!, sessionId, user.UserId, user.UserName, user.Rights, now, expires);
+        Remember(token, new TokenClaims(_options.Keys.Signing!.KeyId, sessionId, user.UserId, user.UserName, [.. user.Rights], now, expires));
         return new LoginResult(token, new SessionIdentity(sessionId, user.UserId, user.UserName, user.Rights, expires));
+    }
+
+    private void Remember(string token, TokenClaims claims)
+    {
+        if (Interlocked.Increment(ref _knownCount) > MaxKnown)
+        {
+            _known.Clear();
+            Interlocked.Exchange(ref _knownCount, 1);
+        }
+
+        _known[token] = claims;
     }
 
     private void Fail(Activity? activity, string userName, string reason)
