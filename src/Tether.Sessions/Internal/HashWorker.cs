@@ -71,7 +71,7 @@ internal sealed class HashWorker : IDisposable
                 }
             });
         }
-        catch (InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
             queued = false; // stopping
         }
