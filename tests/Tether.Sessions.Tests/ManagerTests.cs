@@ -110,6 +110,42 @@ public sealed class ManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoManagers_OnOneStore_ServeTheSameUsersAndSessions()
+    {
+        await using Sessions sessions = await Sessions.StartAsync(_store);
+        await using SessionManager second = await SessionManager.StartAsync(sessions.Node, sessions.Manager.Options);
+        await sessions.AdminAsync(new CreateUser("ada", "pw", ["orders.place"]));
+
+        // The service goes round robin over both instances: each one answers some of these.
+        LoginResult[] logins = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => sessions.LoginAsync("ada", "pw").AsTask()));
+        foreach (LoginResult login in logins)
+        {
+            await sessions.Node.Request(second.Address, new VerifySession(login.Token, "orders.place"));
+            await sessions.Node.Request(sessions.Manager.Address, new VerifySession(login.Token, "orders.place"));
+        }
+
+        Assert.True(await sessions.Node.Request(second.Address, new Logout(logins[0].Token)));
+        TetherException revoked = await Assert.ThrowsAsync<TetherException>(async () => await sessions.Node.Request(sessions.Manager.Address, new VerifySession(logins[0].Token, null)));
+        Assert.Equal(ErrorCodes.SessionRevoked, revoked.Code);
+        Assert.Equal(6, logins.Select(l => l.Identity.SessionId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Login_PasswordLongerThanBCryptReads_IsRefused_EvenWithTheRightPrefix()
+    {
+        await using Sessions sessions = await Sessions.StartAsync(_store);
+        string seventyTwo = new('p', 72);
+        await sessions.Manager.Users.CreateUserAsync("long", seventyTwo, workFactor: 4);
+
+        TetherException refused = await Assert.ThrowsAsync<TetherException>(async () => await sessions.LoginAsync("long", seventyTwo + "suffix"));
+        TetherException tooLongToSet = await Assert.ThrowsAsync<TetherException>(() => sessions.Manager.Users.SetPasswordAsync("long", seventyTwo + "x", workFactor: 4));
+
+        Assert.Equal(ErrorCodes.Unauthenticated, refused.Code);
+        Assert.Equal(ErrorCodes.BadRequest, tooLongToSet.Code);
+        Assert.Equal("long", (await sessions.LoginAsync("long", seventyTwo)).Identity.UserName);
+    }
+
+    [Fact]
     public void Messages_WithSecrets_NeverPrintThem()
     {
         string[] printed =

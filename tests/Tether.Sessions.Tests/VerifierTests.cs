@@ -197,6 +197,31 @@ public sealed class VerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task Cache_IsBounded_AndTokensLeftOutAreVerifiedAgain()
+    {
+        await using Sessions sessions = await Sessions.StartAsync(_store);
+        await sessions.AdminAsync(new CreateUser("ada", "pw", ["orders.place"]));
+        var verifier = new SessionVerifier(sessions.Keys.PublicOnly(), new SessionVerifierOptions { CacheCapacity = 3 });
+        verifier.Attach(sessions.Node);
+        var tokens = new List<string>();
+        for (int i = 0; i < 10; i++)
+        {
+            tokens.Add((await sessions.LoginAsync("ada", "pw")).Token);
+        }
+
+        foreach (string token in tokens)
+        {
+            Assert.True((await verifier.VerifyAsync(token, "orders.place", CancellationToken.None)).IsAllowed);
+            Assert.InRange(verifier.CachedCount, 1, 3);
+        }
+
+        foreach (string token in tokens)
+        {
+            Assert.True((await verifier.VerifyAsync(token, "orders.place", CancellationToken.None)).IsAllowed);
+        }
+    }
+
+    [Fact]
     public async Task TryVerifyLocal_CachedToken_AllocatesNothing()
     {
         await using Sessions sessions = await Sessions.StartAsync(_store);

@@ -79,7 +79,10 @@ internal sealed partial class SessionService : IDisposable
             await Task.Delay(delay, _time).ConfigureAwait(false);
         }
 
-        bool matches = await _hasher.VerifyAsync(login.Password, credentials?.PasswordHash).ConfigureAwait(false);
+        // BCrypt reads 72 bytes: a longer password would match the stored one by its prefix. It is checked all the same
+        // (the same cost), then refused.
+        bool tooLong = System.Text.Encoding.UTF8.GetByteCount(login.Password) > Passwords.MaxPasswordBytes;
+        bool matches = await _hasher.VerifyAsync(login.Password, credentials?.PasswordHash).ConfigureAwait(false) && !tooLong;
         if (credentials is not { } found)
         {
             Fail(activity, login.UserName, "unknown-user");
