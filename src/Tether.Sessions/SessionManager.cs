@@ -50,6 +50,8 @@ public sealed class SessionManager : IAsyncDisposable
     /// <summary>The settings it runs with.</summary>
     public SessionManagerOptions Options => _service.Options;
 
+    internal SessionService Service => _service;
+
     /// <summary>
     /// Opens (and migrates) the user store, spawns the manager on <paramref name="node"/> and registers it as the service
     /// <see cref="SessionManagerOptions.ServiceName"/>.

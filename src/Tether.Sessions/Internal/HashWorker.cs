@@ -11,6 +11,7 @@ internal sealed class HashWorker : IDisposable
     private readonly BlockingCollection<Action> _queue;
     private readonly Thread[] _threads;
     private readonly Lazy<string> _dummyHash;
+    private long _checks;
 
     public HashWorker(int threads, int capacity, int workFactor)
     {
@@ -29,6 +30,7 @@ internal sealed class HashWorker : IDisposable
     public Task<bool> VerifyAsync(string password, string? hash)
         => RunAsync(() =>
         {
+            Interlocked.Increment(ref _checks);
             if (hash is null)
             {
                 _ = Passwords.Verify(password, _dummyHash.Value);
@@ -37,6 +39,12 @@ internal sealed class HashWorker : IDisposable
 
             return Passwords.Verify(password, hash);
         });
+
+    /// <summary>How many password checks ran (for tests: an unknown user must cost one, as a wrong password does).</summary>
+    public long Checks => Interlocked.Read(ref _checks);
+
+    /// <summary>The dummy hash unknown users are checked against (made on first use).</summary>
+    public string DummyHash => _dummyHash.Value;
 
     public Task<string> HashAsync(string password, int workFactor) => RunAsync(() => Passwords.Hash(password, workFactor));
 

@@ -39,6 +39,8 @@ internal sealed partial class SessionService : IDisposable
 
     public SessionManagerOptions Options => _options;
 
+    public HashWorker Hasher => _hasher;
+
     /// <summary>Runs <paramref name="work"/> on the thread pool and answers <paramref name="reply"/> with its outcome.</summary>
     public void Start<TRequest, TResponse>(ReplyToken<TResponse> reply, TRequest request, Func<SessionService, TRequest, Task<TResponse>> work, string operation)
         => _ = Task.Run(async () =>
