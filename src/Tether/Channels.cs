@@ -53,7 +53,7 @@ public sealed class Channels<TSelf>
     /// Protects the input channel wired just before: its messages must carry a session (see <see cref="Context.Session"/>)
     /// that holds <paramref name="right"/>. The mailbox verifies with <see cref="NodeOptions.Sessions"/> before the handler
     /// runs: a token verified on this node already costs no round trip; otherwise the message is parked while the session
-    /// manager is asked, and the target goes on with other messages (one sender's parked messages keep their order). A
+    /// manager is asked, and the target goes on with other messages (one sender's parked messages under one session keep their order). A
     /// refused message never reaches the handler: a request fails with <see cref="ErrorCodes.Unauthenticated"/>,
     /// <see cref="ErrorCodes.Forbidden"/>, <see cref="ErrorCodes.SessionExpired"/> or <see cref="ErrorCodes.SessionRevoked"/>;
     /// a send or event is dropped and counted.

@@ -7,7 +7,7 @@ namespace Tether;
 /// </summary>
 /// <remarks>
 /// The mailbox first calls <see cref="TryVerifyLocal"/> on the target's own thread: it must be fast and must never block.
-/// When it returns false, the message is parked (the target goes on with other messages; one sender's parked messages
+/// When it returns false, the message is parked (the target goes on with other messages; one sender's messages under one session
 /// keep their order) and <see cref="VerifyAsync"/> decides; the message is then delivered or refused with the verdict's code.
 /// Neither method may throw for a malformed token: a bad token is a refusal, not an exception.
 /// </remarks>

@@ -167,6 +167,22 @@ public sealed class SessionGateTests
     }
 
     [Fact]
+    public async Task Parked_VerifierAsksTheSameTargetFromOutside_IsNotHeldBehindTheMessageItVerifies()
+    {
+        // As a session manager's own protected channels are verified: the verifier's request goes to the very target
+        // that parked the message, from the same sender (outside any target) but without that session.
+        var node = Node.Create(new NodeOptions { Sessions = new AskingVerifier() });
+        await using (node)
+        {
+            Address desk = node.Spawn(() => new Desk());
+            AskingVerifier.Desk = desk;
+            AskingVerifier.Node = node;
+
+            Assert.Equal("ada placed 4", await node.Request(desk, new PlaceOrder(4), session: "ok:ada").Within("verification through the same target"));
+        }
+    }
+
+    [Fact]
     public async Task Session_TravelsOnFromAHandler_ToAProtectedChannelOfAThirdTarget()
     {
         var verifier = new ScriptedVerifier();
@@ -283,6 +299,26 @@ public sealed class SessionGateTests
 
         public static void Wire(Channels<TokenHolder> channels) => channels
             .RequestAsync<RelayOrder, string>(static async (self, m, ctx) => await ctx.WithSession(self._token).Request(self._desk, new PlaceOrder(m.Quantity)));
+    }
+
+    /// <summary>A verifier that asks the protected target itself (an open channel) before it allows.</summary>
+    private sealed class AskingVerifier : ISessionVerifier
+    {
+        public static Address Desk { get; set; }
+
+        public static Node? Node { get; set; }
+
+        public bool TryVerifyLocal(string token, string right, out SessionVerdict verdict)
+        {
+            verdict = default;
+            return false;
+        }
+
+        public async ValueTask<SessionVerdict> VerifyAsync(string token, string right, CancellationToken cancellationToken)
+        {
+            string answer = await Node!.Request(Desk, new Open(), TimeSpan.FromSeconds(5));
+            return answer == "pong" ? SessionVerdict.Allow(Identity(token[3..], right)) : SessionVerdict.Refuse(ErrorCodes.Unauthenticated, "no");
+        }
     }
 
     /// <summary>

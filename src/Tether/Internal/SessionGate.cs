@@ -5,28 +5,31 @@ namespace Tether.Internal;
 /// while a session is verified elsewhere. One gate per target cell, created on the first parked message.
 /// </summary>
 /// <remarks>
-/// Order: once a sender has a parked message, every later message from that sender to this target waits behind it
-/// (protected or not), so one sender's messages are still handled in the order sent. Other senders are not held up.
+/// Order: once a sender has a parked message, every later message from that sender with the same session waits behind it
+/// (protected or not), so one sender's messages are still handled in the order sent. Other senders are not held up, nor
+/// the same sender's messages under another session (or none): among them the request the verifier itself makes to a
+/// session manager living on this very target, which must never wait behind the message it verifies.
 /// Only the cell's consumer touches the gate (the verification's completion comes back as a system message), so it
 /// needs no lock. Bounded: at most the mailbox capacity parked messages per target; beyond, the mailbox is full.
 /// </remarks>
 internal sealed class SessionGate
 {
-    private readonly Dictionary<Address, Queue<Parked>> _bySender = [];
+    private readonly Dictionary<Stream, Queue<Parked>> _bySender = [];
     private int _count;
 
     /// <summary>Parked messages in all senders' queues.</summary>
     public int Count => _count;
 
-    /// <summary>True when <paramref name="sender"/> has parked messages that a new one must wait behind.</summary>
-    public bool Holds(Address sender) => _count > 0 && _bySender.ContainsKey(sender);
+    /// <summary>True when the sender has parked messages under the same session that <paramref name="envelope"/> must wait behind.</summary>
+    public bool Holds(Envelope envelope) => _count > 0 && _bySender.ContainsKey(new Stream(envelope.Sender, envelope.Session));
 
     /// <summary>Parks behind the sender's earlier messages. False when it is the sender's first: the caller starts its verification.</summary>
     public bool Park(Envelope envelope, ChannelHandler handler)
     {
         envelope.Held = true; // the gate owns it now; it is recycled once handled or refused
         _count++;
-        if (_bySender.TryGetValue(envelope.Sender, out Queue<Parked>? queue))
+        var stream = new Stream(envelope.Sender, envelope.Session);
+        if (_bySender.TryGetValue(stream, out Queue<Parked>? queue))
         {
             queue.Enqueue(new Parked(envelope, handler));
             return true;
@@ -34,12 +37,12 @@ internal sealed class SessionGate
 
         queue = new Queue<Parked>();
         queue.Enqueue(new Parked(envelope, handler));
-        _bySender.Add(envelope.Sender, queue);
+        _bySender.Add(stream, queue);
         return false;
     }
 
     /// <summary>The oldest parked message of <paramref name="sender"/>, left in place.</summary>
-    public bool TryPeek(Address sender, out Parked parked)
+    public bool TryPeek(Stream sender, out Parked parked)
     {
         if (_bySender.TryGetValue(sender, out Queue<Parked>? queue) && queue.TryPeek(out parked))
         {
@@ -51,7 +54,7 @@ internal sealed class SessionGate
     }
 
     /// <summary>Removes the oldest parked message of <paramref name="sender"/> (after <see cref="TryPeek"/>).</summary>
-    public void Dequeue(Address sender)
+    public void Dequeue(Stream sender)
     {
         Queue<Parked> queue = _bySender[sender];
         queue.Dequeue();
@@ -77,7 +80,15 @@ internal sealed class SessionGate
     }
 
     internal readonly record struct Parked(Envelope Envelope, ChannelHandler Handler);
+
+    /// <summary>One sender's messages under one session (ordinal): the unit whose order parking keeps.</summary>
+    internal readonly record struct Stream(Address Sender, string? Session)
+    {
+        public bool Equals(Stream other) => Sender == other.Sender && string.Equals(Session, other.Session, StringComparison.Ordinal);
+
+        public override int GetHashCode() => HashCode.Combine(Sender, Session is null ? 0 : StringComparer.Ordinal.GetHashCode(Session));
+    }
 }
 
 /// <summary>A parked message's verification finished (on some thread); the cell's consumer acts on it.</summary>
-internal sealed record SessionVerified(Address Sender, SessionVerdict Verdict);
+internal sealed record SessionVerified(SessionGate.Stream Sender, SessionVerdict Verdict);

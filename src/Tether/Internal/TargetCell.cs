@@ -303,7 +303,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
             return;
         }
 
-        if (_gate is { Count: > 0 } gate && gate.Holds(envelope.Sender))
+        if (_gate is { Count: > 0 } gate && gate.Holds(envelope))
         {
             gate.Park(envelope, handler); // behind this sender's earlier parked messages: one sender's order holds
             return;
@@ -340,7 +340,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         }
 
         gate.Park(envelope, handler);
-        StartVerification(envelope.Sender, envelope.Session!, handler.RequiredRight!);
+        StartVerification(new SessionGate.Stream(envelope.Sender, envelope.Session), envelope.Session!, handler.RequiredRight!);
     }
 
     private bool TryVerifyNow(string right, Envelope envelope, out SessionVerdict verdict)
@@ -387,7 +387,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     }
 
     /// <summary>Asks the verifier off this thread; the verdict comes back to this mailbox as a system message.</summary>
-    private void StartVerification(Address sender, string token, string right)
+    private void StartVerification(SessionGate.Stream sender, string token, string right)
     {
         Task<SessionVerdict> verification;
         try
@@ -404,7 +404,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         _ = AwaitVerification(verification, sender, Node.Options.DefaultRequestTimeout);
     }
 
-    private async Task AwaitVerification(Task<SessionVerdict> verification, Address sender, TimeSpan deadline)
+    private async Task AwaitVerification(Task<SessionVerdict> verification, SessionGate.Stream sender, TimeSpan deadline)
     {
         SessionVerdict verdict;
         try
@@ -433,7 +433,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     /// The verification of <paramref name="sender"/>'s oldest parked message ended: deliver or refuse it, then go on with
     /// that sender's next parked messages until one needs the session manager again.
     /// </summary>
-    private void Resume(Address sender, in SessionVerdict verdict)
+    private void Resume(SessionGate.Stream sender, in SessionVerdict verdict)
     {
         SessionGate? gate = _gate;
         if (gate is null || !gate.TryPeek(sender, out SessionGate.Parked parked))
