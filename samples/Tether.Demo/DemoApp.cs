@@ -130,6 +130,35 @@ public static class DemoApp
     }
 
     // The message types the contract specs give rules for.
+    /// <summary>
+    /// Waits until a supplier answers <paramref name="node"/>'s <see cref="GetSupplierStatus"/>: right after nodes start,
+    /// the service may not be known yet (NATS says no responders until the supplier's node has subscribed), so a node
+    /// that depends on it asks again, every 100 ms, until <paramref name="deadline"/>.
+    /// </summary>
+    /// <exception cref="TetherException">No supplier answered in time: the last error, with the time waited in its text.</exception>
+    public static async Task<SupplierStatus> WaitForSupplierAsync(Node node, TimeSpan deadline, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            TimeSpan left = deadline - System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            try
+            {
+                return await node.Request(SupplierService, new GetSupplierStatus(), left > TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : left < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : left).ConfigureAwait(false);
+            }
+            catch (TetherException ex) when (ex.Code is ErrorCodes.NoSuchService or ErrorCodes.NodeUnreachable or ErrorCodes.NoSuchTarget or ErrorCodes.Timeout)
+            {
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(start) >= deadline)
+                {
+                    throw new TetherException(ex.Code, $"No supplier answered within {deadline.TotalSeconds:F0} s: {ex.Message}", ex);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellation).ConfigureAwait(false);
+            }
+        }
+    }
+
     private static readonly (Type Type, string Name)[] s_ruled =
     [
         (typeof(SearchProducts), "demo.search-products"),
