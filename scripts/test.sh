@@ -54,7 +54,7 @@ mv "$log.all" "$log"
 
 # Belt and braces: the tests stop every nats-server they start; a crashed test host cannot. Stop any such leftover
 # (only servers the tests started: their log lives in a tether-nats-* temp folder).
-leftover=$(pgrep -f 'nats-server .*tether-nats-|Tether\.Cli\.dll node --name' || true)
+leftover=$(pgrep -f 'nats-server .*tether-(nats|demo)-|Tether\.Cli\.dll (node --name|demo)' || true)
 if [ -n "$leftover" ]; then
   echo "test.sh: warning: stopping processes a test left behind (a cleanup bug to fix): $leftover" >&2
   kill $leftover 2>/dev/null || true

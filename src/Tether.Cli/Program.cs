@@ -11,6 +11,7 @@ internal static class Program
         root.Subcommands.Add(BuildHash());
         root.Subcommands.Add(ContractsCommand.Build());
         root.Subcommands.Add(NodeCommand.Build());
+        root.Subcommands.Add(DemoCommand.Build());
         ParseResult parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
