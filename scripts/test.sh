@@ -14,11 +14,13 @@ if ! need dotnet; then
 fi
 
 # Debian packages the tests use: coreutils' sha256sum (reference output), util-linux's setpriv (runs the CLI
-# unprivileged) and nats-server (the real broker the multi-node tests start on free loopback ports).
+# unprivileged) and runuser, postgresql, and nats-server (the real broker the multi-node tests start on free loopback ports).
 missing=()
 need sha256sum || missing+=(coreutils)
 need setpriv || missing+=(util-linux)
 [ -x /usr/sbin/nats-server ] || need nats-server || missing+=(nats-server)
+# PostgreSQL: the demo supplier's tests run initdb and pg_ctl themselves (as user postgres) on a free loopback port.
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     echo "test.sh: installing ${missing[*]}" >&2

@@ -97,14 +97,14 @@ internal sealed class DemoNode : IAsyncDisposable
 
     public string Database { get; }
 
-    public static DemoNode Start(DemoRoles roles = DemoRoles.All, string? database = null, int seed = 10_000)
+    public static DemoNode Start(DemoRoles roles = DemoRoles.All, string? database = null, int seed = 10_000, string? postgres = null)
     {
         TempFolder? owned = database is null ? new TempFolder() : null;
         database ??= owned!.File("demo.db");
         Node node = Node.Create(new NodeOptions { Adapters = Shared.Adapters });
         try
         {
-            DemoServices services = DemoApp.Start(node, roles, new DemoOptions { DatabasePath = database, SeedProducts = seed });
+            DemoServices services = DemoApp.Start(node, roles, new DemoOptions { DatabasePath = database, SeedProducts = seed, PostgresConnection = postgres });
             return new DemoNode(node, services, database, owned);
         }
         catch
