@@ -121,7 +121,7 @@ internal static class DemoCommand
 
         using ILoggerFactory logs = Logs();
         await using Node node = Node.Create(new NodeOptions { Name = name ?? $"demo-{role}", Adapters = DemoApp.CreateAdapters(), LoggerFactory = logs });
-        await using BrokerProxy broker = await BrokerProxy.AttachAsync(
+        await using BrokerProxy broker = await AttachAsync(
             node,
             new BrokerOptions { Url = nats, Contracts = DemoApp.RegisterContracts(new ContractRegistry()), DurableTopics = DemoApp.DurableTopics },
             cancellation);
@@ -143,6 +143,27 @@ internal static class DemoCommand
         Console.WriteLine(ReadyLine);
         await WaitForStop(cancellation, stdinCloses: true);
         return 0;
+    }
+
+    /// <summary>
+    /// Attaches the broker proxy, trying again for a while when the connection fails: the nats-server was started a moment
+    /// ago, and on a busy machine a first connection attempt can time out.
+    /// </summary>
+    private static async Task<BrokerProxy> AttachAsync(Node node, BrokerOptions options, CancellationToken cancellation)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await BrokerProxy.AttachAsync(node, options, cancellation);
+            }
+            catch (TetherException ex) when (ex.Code == ErrorCodes.NodeUnreachable && Stopwatch.GetElapsedTime(start) < s_startDeadline)
+            {
+                Console.WriteLine($"NATS not reached yet ({ex.Message}); trying again in 1 s");
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
+            }
+        }
     }
 
     private static async Task<int> RunThreeNodesAsync(int port, DemoOptions options, CancellationToken cancellation)
