@@ -28,9 +28,10 @@ internal static class DemoCommand
         var db = new Option<string>("--db") { Description = "The SQLite file of products, stock and orders (created and seeded on first start).", DefaultValueFactory = _ => "tether-demo.db" };
         var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string: the supplier uses that database instead of the SQLite file." };
         var nodes = new Option<int>("--nodes") { Description = "1: everything in this process (no broker); 3: web, dialogs and supplier nodes over a local nats-server.", DefaultValueFactory = _ => 1 };
-        var role = new Option<string?>("--role") { Description = "(internal) run one node of a --nodes 3 demo: supplier, dialogs or web.", Hidden = true };
-        var nats = new Option<string?>("--nats") { Description = "(internal) the NATS server of a --role node.", Hidden = true };
-        var name = new Option<string?>("--name") { Description = "(internal) the node name of a --role node.", Hidden = true };
+        var role = new Option<string?>("--role") { Description = "Run one node of the demo on NATS (for pods; needs --nats): supplier, dialogs or web." };
+        var nats = new Option<string?>("--nats") { Description = "The NATS server URLs of a --role node." };
+        var name = new Option<string?>("--name") { Description = "The node name of a --role node (default demo-ROLE)." };
+        var child = new Option<bool>("--stop-on-stdin-close") { Description = "(internal) a node started by --nodes 3: it stops when its parent closes its standard input.", Hidden = true };
         port.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 65535)
@@ -48,7 +49,7 @@ internal static class DemoCommand
 
         var command = new Command("demo", "Run the demo application: a supplier near the database (10,000 products), an order desk with declarative order rules, live stock events.")
         {
-            port, db, postgres, nodes, role, nats, name,
+            port, db, postgres, nodes, role, nats, name, child,
         };
         command.SetAction(async (parse, invocationCancellation) =>
         {
@@ -72,7 +73,7 @@ internal static class DemoCommand
             {
                 if (parse.GetValue(role) is { } roleName)
                 {
-                    return await RunRoleAsync(roleName, parse.GetValue(name), parse.GetValue(nats), parse.GetValue(port), options, cancellation);
+                    return await RunRoleAsync(roleName, parse.GetValue(name), parse.GetValue(nats), parse.GetValue(port), options, parse.GetValue(child), cancellation);
                 }
 
                 return parse.GetValue(nodes) == 3
@@ -104,8 +105,11 @@ internal static class DemoCommand
         return 0;
     }
 
-    /// <summary>One node of a three-node demo, started by <see cref="RunThreeNodesAsync"/>: it stops when its standard input closes (its parent is done or gone).</summary>
-    private static async Task<int> RunRoleAsync(string role, string? name, string? nats, int port, DemoOptions options, CancellationToken cancellation)
+    /// <summary>
+    /// One node of the demo on NATS: started by <see cref="RunThreeNodesAsync"/> (then it also stops when its standard input
+    /// closes: its parent is done or gone), or on its own, as a pod runs it.
+    /// </summary>
+    private static async Task<int> RunRoleAsync(string role, string? name, string? nats, int port, DemoOptions options, bool stopOnStdinClose, CancellationToken cancellation)
     {
         DemoRoles roles = role switch
         {
@@ -140,8 +144,8 @@ internal static class DemoCommand
             PrintWeb(port);
         }
 
-        Console.WriteLine(ReadyLine);
-        await WaitForStop(cancellation, stdinCloses: true);
+        Console.WriteLine(stopOnStdinClose ? ReadyLine : $"Node {node.Name} is up. Press Ctrl+C to stop.");
+        await WaitForStop(cancellation, stdinCloses: stopOnStdinClose);
         return 0;
     }
 
@@ -313,7 +317,7 @@ internal static class DemoCommand
                 start.ArgumentList.Add(self);
             }
 
-            foreach (string argument in new[] { "demo", "--role", role, "--name", name, "--nats", url, "--port", port.ToString(CultureInfo.InvariantCulture), "--db", options.DatabasePath })
+            foreach (string argument in new[] { "demo", "--role", role, "--name", name, "--nats", url, "--port", port.ToString(CultureInfo.InvariantCulture), "--db", options.DatabasePath, "--stop-on-stdin-close" })
             {
                 start.ArgumentList.Add(argument);
             }

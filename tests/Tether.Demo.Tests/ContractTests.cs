@@ -74,4 +74,24 @@ public sealed class ContractTests
 
         Assert.Equal(product.Stock - 1, receipt.StockLeft);
     }
+
+    [Fact]
+    public async Task Supplier_WithoutAdapters_StillRefusesBadInputWithAClearError()
+    {
+        using var folder = new TempFolder();
+        await using Node node = Node.Create(); // no contracts: the supplier's own checks answer
+        DemoApp.Start(node, DemoRoles.Supplier, new DemoOptions { DatabasePath = folder.File("demo.db"), SeedProducts = 100 });
+
+        TetherException page = await node.Request(DemoApp.SupplierService, new SearchProducts("oak", -1, 20)).FailsWithin("a negative page");
+        TetherException size = await node.Request(DemoApp.SupplierService, new SearchProducts("oak", 0, 1000)).FailsWithin("a huge page");
+        TetherException ship = await node.Request(DemoApp.SupplierService, new RecordOrder(1, 1, null)).FailsWithin("an order without an address");
+        TetherException quantity = await node.Request(DemoApp.SupplierService, new RecordOrder(1, 0, Shared.Address)).FailsWithin("an order for nothing");
+
+        Assert.All(new[] { page, size, ship, quantity }, e => Assert.Equal(ErrorCodes.BadRequest, e.Code));
+        Assert.Contains("SearchProducts.Page", page.Message, StringComparison.Ordinal);
+        Assert.Contains("SearchProducts.PageSize", size.Message, StringComparison.Ordinal);
+        Assert.Contains("RecordOrder.ShipTo", ship.Message, StringComparison.Ordinal);
+        Assert.Contains("RecordOrder.Quantity", quantity.Message, StringComparison.Ordinal);
+        Assert.Equal(100, (await node.Request(DemoApp.SupplierService, new GetSupplierStatus()).Within("the supplier after bad input")).Products);
+    }
 }

@@ -54,6 +54,35 @@ public sealed partial class DemoCommandTests
         await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, natsPort));
     }
 
+    [Fact]
+    public async Task Demo_OneRoleOnItsOwn_JoinsAGivenNatsServerUntilSigterm()
+    {
+        using var folder = new TempFolder();
+        using NatsServer nats = await NatsServer.StartAsync(jetStream: true);
+        using var supplier = new CliProcess(folder, "demo", "--role", "supplier", "--name", "pod-supplier", "--nats", nats.Url, "--db", folder.File("demo.db"));
+        using var dialogs = new CliProcess(folder, "demo", "--role", "dialogs", "--name", "pod-dialogs", "--nats", nats.Url);
+
+        await supplier.WaitForLine("Node pod-supplier is up. Press Ctrl+C to stop.", s_start);
+        await dialogs.WaitForLine("Node pod-dialogs is up. Press Ctrl+C to stop.", s_start);
+        Assert.Contains("reached the supplier on node pod-supplier through NATS", dialogs.Output, StringComparison.Ordinal);
+        dialogs.Terminate();
+        supplier.Terminate();
+
+        Assert.Equal(0, await dialogs.ExitCode(s_stop));
+        Assert.Equal(0, await supplier.ExitCode(s_stop));
+    }
+
+    [Fact]
+    public async Task Demo_UnusableDatabase_FailsWithAClearMessage()
+    {
+        using var folder = new TempFolder();
+        using var demo = new CliProcess(folder, "demo", "--postgres", "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2");
+
+        Assert.Equal(1, await demo.ExitCode(s_start));
+        Assert.Contains("tether demo: ", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:1", demo.Output, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"nats-server nats://127\.0\.0\.1:(\d+)")]
     private static partial Regex NatsUrl();
 

@@ -18,11 +18,21 @@ internal sealed class Supplier(DemoOptions options, ILogger logger) : Target, IT
     private ProductStore Store => _store ?? throw new InvalidOperationException("The supplier's database is not open.");
 
     public static void Wire(Channels<Supplier> channels) => channels
-        .Request<SearchProducts, ProductPage>(static (self, m, ctx) => Timed("search", () => self.Store.Search(m.Text, m.Page, m.PageSize)))
+        .Request<SearchProducts, ProductPage>(static (self, m, ctx) =>
+        {
+            // The contracts refuse these first where DemoApp.CreateAdapters() is used; a node without them still gets a clear error.
+            Require(m.Page is >= 0 and <= 100_000, $"SearchProducts.Page must be between 0 and 100,000; it is {m.Page}.");
+            Require(m.PageSize is >= 1 and <= 100, $"SearchProducts.PageSize must be between 1 and 100; it is {m.PageSize}.");
+            return Timed("search", () => self.Store.Search(m.Text, m.Page, m.PageSize));
+        })
         .Request<GetProduct, Product>(static (self, m, ctx) => Timed("get", () => self.Store.Get(m.ProductId))
             ?? throw new TetherException(DemoErrors.UnknownProduct, $"No product has the id {m.ProductId}."))
         .Request<RecordOrder, OrderRecorded>(static (self, m, ctx) => self.Record(m, ctx))
-        .Request<ListOrders, OrderList>(static (self, m, ctx) => Timed("orders", () => self.Store.ListOrders(m.Limit)))
+        .Request<ListOrders, OrderList>(static (self, m, ctx) =>
+        {
+            Require(m.Limit is >= 1 and <= 500, $"ListOrders.Limit must be between 1 and 500; it is {m.Limit}.");
+            return Timed("orders", () => self.Store.ListOrders(m.Limit));
+        })
         .Request<GetSupplierStatus, SupplierStatus>(static (self, m, ctx) =>
         {
             (int products, long orders) = self.Store.Counts();
@@ -45,6 +55,8 @@ internal sealed class Supplier(DemoOptions options, ILogger logger) : Target, IT
 
     private OrderRecorded Record(RecordOrder m, Context ctx)
     {
+        Require(m.Quantity is >= 1 and <= 100, $"RecordOrder.Quantity must be between 1 and 100; it is {m.Quantity}.");
+        Require(m.ShipTo is not null, "RecordOrder.ShipTo is missing.");
         OrderRecorded recorded;
         try
         {
@@ -63,6 +75,14 @@ internal sealed class Supplier(DemoOptions options, ILogger logger) : Target, IT
         // Event-carried state transfer: the new level travels in the event, so no catalogue needs to ask.
         ctx.Publish(DemoApp.StockTopic, new StockChanged(m.ProductId, recorded.StockLeft));
         return recorded;
+    }
+
+    private static void Require(bool condition, string why)
+    {
+        if (!condition)
+        {
+            throw new TetherException(ErrorCodes.BadRequest, why);
+        }
     }
 
     private static T Timed<T>(string operation, Func<T> work)
