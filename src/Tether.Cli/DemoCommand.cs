@@ -80,6 +80,10 @@ internal static class DemoCommand
                     ? await RunThreeNodesAsync(parse.GetValue(port), options, cancellation)
                     : await RunEmbeddedAsync(parse.GetValue(port), options, cancellation);
             }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                return 0; // stopped while starting
+            }
             catch (Exception ex) when (ex is TetherException or ArgumentException or InvalidOperationException or IOException or System.Data.Common.DbException or Tether.Adapters.ContractSpecException)
             {
                 await Console.Error.WriteLineAsync($"tether demo: {ex.Message}");
