@@ -15,12 +15,12 @@ fi
 
 # Debian packages the tests use: coreutils' sha256sum (reference output), util-linux's setpriv and runuser (run the CLI
 # and PostgreSQL unprivileged), nats-server (the real broker the multi-node tests start on free loopback ports) and
-# postgresql (the user store tests start their own server in a temp dir).
+# postgresql (the user store and the demo supplier's tests start their own server in a temp dir).
 missing=()
 need sha256sum || missing+=(coreutils)
 need setpriv || missing+=(util-linux)
 [ -x /usr/sbin/nats-server ] || need nats-server || missing+=(nats-server)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     echo "test.sh: installing ${missing[*]}" >&2
@@ -56,7 +56,7 @@ mv "$log.all" "$log"
 
 # Belt and braces: the tests stop every nats-server they start; a crashed test host cannot. Stop any such leftover
 # (only servers the tests started: their log lives in a tether-nats-* temp folder).
-leftover=$(pgrep -f 'nats-server .*tether-nats-|Tether\.Cli\.dll node --name|postgres -D .*tether-pg-' || true)
+leftover=$(pgrep -f 'nats-server .*tether-(nats|demo)-|Tether\.Cli\.dll (node --name|demo)|postgres -D .*tether-pg-' || true)
 if [ -n "$leftover" ]; then
   echo "test.sh: warning: stopping processes a test left behind (a cleanup bug to fix): $leftover" >&2
   kill $leftover 2>/dev/null || true

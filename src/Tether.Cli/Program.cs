@@ -12,6 +12,7 @@ internal static class Program
         root.Subcommands.Add(ContractsCommand.Build());
         root.Subcommands.Add(NodeCommand.Build());
         root.Subcommands.Add(UsersCommand.Build(Console.In, Console.Out, Console.Error));
+        root.Subcommands.Add(DemoCommand.Build());
         ParseResult parse = root.Parse(args);
         return await parse.InvokeAsync();
     }

@@ -1,0 +1,30 @@
+namespace Tether.Demo;
+
+/// <summary>The settings of the demo's services.</summary>
+public sealed record DemoOptions
+{
+    /// <summary>The defaults: a SQLite file <c>tether-demo.db</c> in the current folder, 10,000 products.</summary>
+    public static DemoOptions Default { get; } = new();
+
+    /// <summary>The SQLite file the supplier uses (created and seeded on first start) when <see cref="PostgresConnection"/> is null.</summary>
+    public string DatabasePath { get; init; } = "tether-demo.db";
+
+    /// <summary>A PostgreSQL connection string (Npgsql form); when set, the supplier uses that database instead of the SQLite file.</summary>
+    public string? PostgresConnection { get; init; }
+
+    /// <summary>How many products a new database is seeded with (deterministic names, categories, prices and stock).</summary>
+    public int SeedProducts { get; init; } = 10_000;
+
+    internal void Validate()
+    {
+        if (PostgresConnection is null && string.IsNullOrWhiteSpace(DatabasePath))
+        {
+            throw new ArgumentException("DemoOptions.DatabasePath must name a file when no PostgresConnection is given.");
+        }
+
+        if (SeedProducts is < 1 or > 1_000_000)
+        {
+            throw new ArgumentException($"DemoOptions.SeedProducts must be between 1 and 1,000,000; it is {SeedProducts}.");
+        }
+    }
+}

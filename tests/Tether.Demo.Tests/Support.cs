@@ -1,0 +1,142 @@
+using System.Diagnostics;
+
+namespace Tether.Demo.Tests;
+
+/// <summary>Deadlines for awaited outcomes (never a bare sleep). Generous: 2 cores are shared with other builds.</summary>
+internal static class Waits
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    public static async Task<T> Within<T>(this ValueTask<T> task, string phase)
+    {
+        try
+        {
+            return await task.AsTask().WaitAsync(Deadline);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"timed out waiting for: {phase}");
+        }
+    }
+
+    public static async Task<T> Within<T>(this Task<T> task, string phase)
+    {
+        try
+        {
+            return await task.WaitAsync(Deadline);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"timed out waiting for: {phase}");
+        }
+    }
+
+    /// <summary>Awaits a request that must fail with a <see cref="TetherException"/>, and returns it.</summary>
+    public static async Task<TetherException> FailsWithin<T>(this ValueTask<T> task, string phase)
+    {
+        try
+        {
+            T value = await task.AsTask().WaitAsync(Deadline);
+            throw new Xunit.Sdk.XunitException($"{phase}: expected an error, got {value}");
+        }
+        catch (TetherException ex)
+        {
+            return ex;
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"timed out waiting for: {phase}");
+        }
+    }
+
+    public static async Task Until(Func<bool> condition, string phase, TimeSpan? deadline = null)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            Assert.True(Stopwatch.GetElapsedTime(start) < (deadline ?? Deadline), $"timed out waiting for: {phase}");
+            await Task.Delay(10); // polling a condition with a deadline
+        }
+    }
+}
+
+/// <summary>A temporary folder, deleted at the end (also when the test fails).</summary>
+internal sealed class TempFolder : IDisposable
+{
+    public TempFolder() => Path = Directory.CreateTempSubdirectory("tether-demo-").FullName;
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Join(Path, name);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path))
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+    }
+}
+
+/// <summary>An embedded node running demo roles on a SQLite file in a temp folder.</summary>
+internal sealed class DemoNode : IAsyncDisposable
+{
+    private readonly TempFolder? _owned;
+
+    private DemoNode(Node node, DemoServices services, string database, TempFolder? owned)
+    {
+        Node = node;
+        Services = services;
+        Database = database;
+        _owned = owned;
+    }
+
+    public Node Node { get; }
+
+    public DemoServices Services { get; }
+
+    public string Database { get; }
+
+    public static DemoNode Start(DemoRoles roles = DemoRoles.All, string? database = null, int seed = 10_000, string? postgres = null)
+    {
+        TempFolder? owned = database is null ? new TempFolder() : null;
+        database ??= owned!.File("demo.db");
+        Node node = Node.Create(new NodeOptions { Adapters = Shared.Adapters });
+        try
+        {
+            DemoServices services = DemoApp.Start(node, roles, new DemoOptions { DatabasePath = database, SeedProducts = seed, PostgresConnection = postgres });
+            return new DemoNode(node, services, database, owned);
+        }
+        catch
+        {
+            node.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            owned?.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        _owned?.Dispose();
+    }
+}
+
+internal static class Shared
+{
+    /// <summary>Built once: reading and compiling the specs is the costly part, and they never change during a run.</summary>
+    public static readonly Tether.Adapters.MessageAdapters Adapters = DemoApp.CreateAdapters();
+
+    public static ShipTo Address => new("Ada Lovelace", "12 Analytical Way", "London", "NW1 2AB", "GB");
+}
+
+/// <summary>Keeps every <see cref="StockChanged"/> event of the demo's topic.</summary>
+internal sealed class StockWatcher(System.Collections.Concurrent.ConcurrentQueue<StockChanged> seen) : Target, ITarget<StockWatcher>
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<StockChanged> _seen = seen;
+
+    public static void Wire(Channels<StockWatcher> channels) => channels
+        .On<StockChanged>(static (self, m, ctx) => self._seen.Enqueue(m));
+
+    protected override void OnStarted(Context context) => context.Subscribe(DemoApp.StockTopic);
+}
