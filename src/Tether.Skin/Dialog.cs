@@ -37,10 +37,10 @@ public abstract class Dialog : Target
     /// Renders the first view (and the whole view again when a renderer resumes). Runs on <see cref="DialogMount"/>, which
     /// carries the client's session. The default does nothing.
     /// </summary>
-    protected internal virtual ValueTask OnMountAsync(DialogMount mount, Context ctx) => default;
+    protected virtual ValueTask OnMountAsync(DialogMount mount, Context ctx) => default;
 
     /// <summary>Handles one user event. The default does nothing.</summary>
-    protected internal virtual ValueTask OnEventAsync(UiEvent e, Context ctx) => default;
+    protected virtual ValueTask OnEventAsync(UiEvent e, Context ctx) => default;
 
     /// <summary>Runs when the dialog starts, before its mount. Override instead of <see cref="Target.OnStarted"/>.</summary>
     protected virtual void OnOpened(Context ctx)
@@ -100,6 +100,10 @@ public abstract class Dialog : Target
 
     /// <summary>Closes this dialog: it ends, and the renderer removes its view.</summary>
     protected static void Close(Context ctx) => ctx.EndSelf();
+
+    internal ValueTask MountFromClient(DialogMount mount, Context ctx) => OnMountAsync(mount, ctx);
+
+    internal ValueTask EventFromClient(UiEvent e, Context ctx) => OnEventAsync(e, ctx);
 
     /// <inheritdoc />
     protected sealed override void OnStarted(Context context)

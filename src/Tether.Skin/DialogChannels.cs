@@ -13,7 +13,7 @@ public static class DialogChannels
     {
         ArgumentNullException.ThrowIfNull(channels);
         return channels
-            .OnAsync<DialogMount>(static (self, m, ctx) => self.OnMountAsync(m, ctx))
-            .OnAsync<UiEvent>(static (self, e, ctx) => self.OnEventAsync(e, ctx));
+            .OnAsync<DialogMount>(static (self, m, ctx) => self.MountFromClient(m, ctx))
+            .OnAsync<UiEvent>(static (self, e, ctx) => self.EventFromClient(e, ctx));
     }
 }

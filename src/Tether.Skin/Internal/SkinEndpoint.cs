@@ -110,6 +110,7 @@ internal static class SkinEndpoint
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{title}}</title>
             <link rel="stylesheet" href="../skin.css">
+            <link rel="icon" href="data:,">
             </head>
             <body>
             <main id="tether-skin" class="tether-skin"></main>
