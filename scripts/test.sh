@@ -14,11 +14,13 @@ if ! need dotnet; then
 fi
 
 # Debian packages the tests use: coreutils' sha256sum (reference output), util-linux's setpriv (runs the CLI
-# unprivileged) and nats-server (the real broker the multi-node tests start on free loopback ports).
+# unprivileged), nats-server (the real broker the multi-node tests start on free loopback ports) and chromium
+# (the headless browser the RemoteSkin tests drive through Playwright; never `playwright install`).
 missing=()
 need sha256sum || missing+=(coreutils)
 need setpriv || missing+=(util-linux)
 [ -x /usr/sbin/nats-server ] || need nats-server || missing+=(nats-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     echo "test.sh: installing ${missing[*]}" >&2
