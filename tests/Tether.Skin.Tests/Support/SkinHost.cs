@@ -45,19 +45,31 @@ internal sealed class SkinHost : IAsyncDisposable
         ],
     };
 
-    public static async Task<SkinHost> StartAsync(SkinOptions? options = null, Action<Node>? setUp = null, GatewayOptions? gateway = null)
+    public static MessageAdapters Adapters() => MessageAdapters.CreateBuilder()
+        .Register<Signup>("test.signup")
+        .AddContract("test.signup", c => c.Field("age", f => f.Range(18, 120)))
+        .Build();
+
+    /// <summary>Registers the test dialogs and the registry service on <paramref name="node"/>.</summary>
+    public static void RegisterDialogs(Node node)
     {
-        MessageAdapters adapters = MessageAdapters.CreateBuilder()
-            .Register<Signup>("test.signup")
-            .AddContract("test.signup", c => c.Field("age", f => f.Range(18, 120)))
-            .Build();
-        Node node = Node.Create(new NodeOptions { Name = "web", Adapters = adapters });
         node.RegisterDialog("counter", () => new CounterDialog());
         node.RegisterDialog("table", () => new TableDialog());
         node.RegisterDialog("search", () => new SearchDialog());
         node.RegisterDialog("signup", () => new SignupDialog());
         node.RegisterDialog("login", () => new LoginDialog());
         node.RegisterService("registry", node.Spawn(() => new Registry()));
+    }
+
+    /// <summary>Starts Kestrel for <paramref name="web"/> (the host disposes it), or for a fresh node with every test dialog.</summary>
+    public static async Task<SkinHost> StartAsync(SkinOptions? options = null, Action<Node>? setUp = null, GatewayOptions? gateway = null, Node? web = null)
+    {
+        Node node = web ?? Node.Create(new NodeOptions { Name = "web", Adapters = Adapters() });
+        if (web is null)
+        {
+            RegisterDialogs(node);
+        }
+
         setUp?.Invoke(node);
 
         SkinServer server = SkinServer.Create(node, options ?? DefaultOptions);
