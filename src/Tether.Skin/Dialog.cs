@@ -74,7 +74,9 @@ public abstract class Dialog : Target
 
     /// <summary>
     /// Shows a request's failure where the user looks: a contract violation at its field (the field keyed by the
-    /// violation's path, or its last segment), anything else as an error toast. Returns true when it found a field.
+    /// violation's path, or its last segment; the message names the rule and value), anything else as an error toast.
+    /// Returns true when it showed a field. A violation raised on another node arrives as a plain
+    /// <see cref="TetherException"/> (code and text only) and becomes a toast.
     /// </summary>
     protected bool ShowError(Context ctx, Exception error)
     {
@@ -84,7 +86,8 @@ public abstract class Dialog : Target
             string path = violation.Path;
             int dot = path.LastIndexOf('.');
             string key = dot >= 0 ? path[(dot + 1)..] : path;
-            Patch(ctx, new ViewPatch().SetField(key, null, violation.Message));
+            // The rule and value only: the full text names where the rule was declared, which is for developers.
+            Patch(ctx, new ViewPatch().SetField(key, null, $"Breaks the rule {violation.Rule} (value: {violation.Value})."));
             return true;
         }
 

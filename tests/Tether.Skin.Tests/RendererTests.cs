@@ -109,7 +109,7 @@ public sealed class RendererTests : IClassFixture<Chromium>
             await Key(page, "age").Locator("input").FillAsync("12");
             await Key(page, "save").ClickAsync();
             ILocator error = Key(page, "age").Locator(".t-error");
-            await Expect(error).ToContainTextAsync("range");
+            await Expect(error).ToHaveTextAsync("Breaks the rule range 18..120 (value: 12).");
             await Expect(Key(page, "age")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("invalid"));
             await shot("age-12-refused");
 

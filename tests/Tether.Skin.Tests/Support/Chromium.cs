@@ -32,11 +32,19 @@ public sealed class Chromium : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    /// <summary>Where screenshots go: bin/.../artifacts/screenshots.</summary>
-    public static string ScreenshotPath(string test, string step)
+    private static readonly Lazy<string> s_screenshots = new(() =>
     {
+        // Emptied once per test run, so what is there belongs to this run.
         string dir = Path.Combine(AppContext.BaseDirectory, "artifacts", "screenshots");
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
         Directory.CreateDirectory(dir);
-        return Path.Combine(dir, $"{test}-{step}.png");
-    }
+        return dir;
+    });
+
+    /// <summary>Where screenshots go: tests/Tether.Skin.Tests/bin/Release/net10.0/artifacts/screenshots.</summary>
+    public static string ScreenshotPath(string test, string step) => Path.Combine(s_screenshots.Value, $"{test}-{step}.png");
 }
