@@ -94,6 +94,26 @@ public sealed class SocketTests
     }
 
     [Fact]
+    public async Task UiEvent_ThatBreaksItsContract_IsRefusedToTheBrowserByRule_AndNeverReachesTheDialog()
+    {
+        await using SkinHost host = await SkinHost.StartAsync();
+        (RawClient client, int dialog, _) = await RawClient.OpenAsync(host, "counter", "counter");
+        await using (client)
+        {
+            await client.SendAsync($$"""{"t":"event","d":{{dialog}},"kind":"click","key":"add","value":"{{new string('v', 150)}}"}""");
+            JsonElement error = await client.ExpectAsync("error");
+            Assert.Equal("contract-violation", error.GetProperty("code").GetString());
+            Assert.Equal(dialog, error.GetProperty("d").GetInt32());
+            Assert.Contains("skin.event.value", error.GetProperty("text").GetString(), StringComparison.Ordinal);
+            Assert.Contains("length", error.GetProperty("text").GetString(), StringComparison.Ordinal);
+            Assert.Equal(1, host.Server.Statistics.BadFrames);
+
+            // The refused click never counted: the next one makes the count 1.
+            await AssertClickWorks(client, dialog, "1");
+        }
+    }
+
+    [Fact]
     public async Task ProtectedApp_RefusesAnonymousOpensOfAnythingButItsLoginDialog()
     {
         await using SkinHost host = await SkinHost.StartAsync();

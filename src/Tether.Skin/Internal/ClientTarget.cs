@@ -100,7 +100,16 @@ internal sealed class ClientTarget(SkinServer server, SkinApplication app, SkinC
     {
         if (_dialogs.TryGetValue(m.Dialog, out DialogEntry? entry))
         {
-            ctx.WithSession(_token).Send(entry.Address, m.Event);
+            try
+            {
+                ctx.WithSession(_token).Send(entry.Address, m.Event);
+            }
+            catch (ContractViolationException ex)
+            {
+                // The contract of skin.event (enforced on output) refused it here, where the browser can still be told.
+                Refuse("contract-violation", ex.Code, ex.Message, m.Dialog, null, ctx);
+            }
+
             return;
         }
 

@@ -48,6 +48,8 @@ internal sealed class SkinHost : IAsyncDisposable
     public static MessageAdapters Adapters() => MessageAdapters.CreateBuilder()
         .Register<Signup>("test.signup")
         .AddContract("test.signup", c => c.Field("age", f => f.Range(18, 120)))
+        .Register<UiEvent>("skin.event")
+        .AddContract("skin.event", c => c.Enforce(Enforcement.Both).Field("value", f => f.Length(0, 100)))
         .Build();
 
     /// <summary>Registers the test dialogs and the registry service on <paramref name="node"/>.</summary>
