@@ -65,6 +65,13 @@ public static class View
     /// <summary>One tab: its label and content.</summary>
     public static ViewNode Tab(string key, string label, params IEnumerable<ViewNode> content) => Node("tab", key) with { Label = label, Children = [.. content] };
 
+    /// <summary>A small line chart of <paramref name="values"/> (oldest first) under a label, with the latest value shown; replace it to update.</summary>
+    public static ViewNode Chart(string key, string label, IEnumerable<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return Node("chart", key) with { Label = label, Values = [.. values] };
+    }
+
     private static ViewNode Node(string type, string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);

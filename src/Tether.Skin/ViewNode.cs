@@ -2,7 +2,7 @@ namespace Tether.Skin;
 
 /// <summary>
 /// One element of a declarative view: a type (<c>stack</c>, <c>heading</c>, <c>text</c>, <c>field</c>, <c>button</c>,
-/// <c>form</c>, <c>table</c>, <c>row</c>, <c>list</c>, <c>item</c>, <c>tabs</c>, <c>tab</c>), a key unique within its dialog
+/// <c>form</c>, <c>table</c>, <c>row</c>, <c>list</c>, <c>item</c>, <c>tabs</c>, <c>tab</c>, <c>chart</c>), a key unique within its dialog
 /// (patches name elements by key), and the properties its type uses. Build them with <see cref="View"/>; change one with
 /// <c>with</c>. Sent to the renderer as JSON under the property names in the Tether.Skin README.
 /// </summary>
@@ -45,6 +45,9 @@ public sealed record ViewNode(string Type, string Key)
 
     /// <summary>A table's total row count over all pages.</summary>
     public int Total { get; init; }
+
+    /// <summary>A chart's values, oldest first.</summary>
+    public IReadOnlyList<double>? Values { get; init; }
 
     /// <summary>The key of the active tab of a tabs element.</summary>
     public string? Active { get; init; }

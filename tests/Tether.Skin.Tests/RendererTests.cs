@@ -32,6 +32,9 @@ public sealed class RendererTests : IClassFixture<Chromium>
             await Expect(page.Locator(".tether-toast.success")).ToHaveTextAsync("Added, now 1");
             await Key(page, "add").ClickAsync();
             await Expect(Key(page, "count")).ToHaveTextAsync("2");
+            await Expect(Key(page, "history").Locator(".t-chart-last")).ToHaveTextAsync("2");
+            string points = (await Key(page, "history").Locator("polyline").GetAttributeAsync("points"))!;
+            Assert.Equal(3, points.Split(' ').Length); // 0, 1, 2
             await shot("clicked-twice");
         });
     }

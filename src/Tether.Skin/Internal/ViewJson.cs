@@ -36,6 +36,17 @@ internal static class ViewJson
             w.WriteNumber("total", node.Total);
         }
 
+        if (node.Values is { } values)
+        {
+            w.WriteStartArray("values");
+            foreach (double v in values)
+            {
+                w.WriteNumberValue(double.IsFinite(v) ? v : 0);
+            }
+
+            w.WriteEndArray();
+        }
+
         WriteIf(w, "active", node.Active);
         if (node.Children is { } children)
         {

@@ -239,6 +239,7 @@ class Panel {
         return tr;
       }
       case "tabs": return this.tabs(node);
+      case "chart": return chart(node);
       case "tab": {
         const panel = el("div", "t-tab-panel");
         panel.setAttribute("role", "tabpanel");
@@ -332,6 +333,29 @@ class Panel {
     show(node.active || (node.children && node.children[0] && node.children[0].key));
     return wrap;
   }
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A line chart drawn as inline SVG: the label, the latest value, and the values scaled to the box. */
+function chart(node) {
+  const values = node.values || [];
+  const wrap = el("figure", "t-chart");
+  const caption = el("figcaption");
+  caption.append(text("span", "t-chart-label", node.label || ""), text("span", "t-chart-last", values.length ? String(values[values.length - 1]) : ""));
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 300 80");
+  svg.setAttribute("preserveAspectRatio", "none");
+  const max = Math.max(1e-9, ...values);
+  const min = Math.min(0, ...values);
+  const step = values.length > 1 ? 300 / (values.length - 1) : 0;
+  const points = values.map((v, i) => (i * step).toFixed(1) + "," + (78 - ((v - min) / (max - min)) * 74).toFixed(1)).join(" ");
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", points);
+  line.setAttribute("class", "t-chart-line");
+  svg.append(line);
+  wrap.append(caption, svg);
+  return wrap;
 }
 
 function el(tag, cls) {

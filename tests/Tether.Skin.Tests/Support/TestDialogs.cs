@@ -14,6 +14,7 @@ public sealed class Registry : Target, ITarget<Registry>
 /// <summary>A button that counts, and a toast per click.</summary>
 public sealed class CounterDialog : Dialog, ITarget<CounterDialog>
 {
+    private readonly List<double> _history = [0];
     private int _count;
 
     public static void Wire(Channels<CounterDialog> channels) => channels.Dialog();
@@ -25,7 +26,8 @@ public sealed class CounterDialog : Dialog, ITarget<CounterDialog>
             View.Text("count", _count.ToString(CultureInfo.InvariantCulture)),
             View.Text("session", ctx.SessionToken is null ? "anonymous" : $"signed in with {ctx.SessionToken}"),
             View.Button("add", "Add"),
-            View.Button("close", "Close")));
+            View.Button("close", "Close"),
+            View.Chart("history", "Clicks", _history)));
         return default;
     }
 
@@ -35,7 +37,11 @@ public sealed class CounterDialog : Dialog, ITarget<CounterDialog>
         {
             case { Kind: "click", Key: "add" }:
                 _count++;
-                Patch(ctx, new ViewPatch().SetText("count", _count.ToString(CultureInfo.InvariantCulture)).Toast($"Added, now {_count}", ToastLevel.Success));
+                _history.Add(_count);
+                Patch(ctx, new ViewPatch()
+                    .SetText("count", _count.ToString(CultureInfo.InvariantCulture))
+                    .Replace(View.Chart("history", "Clicks", _history))
+                    .Toast($"Added, now {_count}", ToastLevel.Success));
                 break;
             case { Kind: "click", Key: "close" }:
                 Close(ctx);
