@@ -114,6 +114,27 @@ public sealed class SocketTests
     }
 
     [Fact]
+    public async Task OpeningADialogWhoseFactoryIsNowhere_IsAnsweredWithTheCode_AndTheClientGoesOn()
+    {
+        SkinOptions options = SkinHost.DefaultOptions with
+        {
+            Applications = [.. SkinHost.DefaultOptions.Applications, SkinHost.App("broken", "counter").WithDialog("ghost", "no-factory-here")],
+        };
+        await using SkinHost host = await SkinHost.StartAsync(options);
+        (RawClient client, int dialog, _) = await RawClient.OpenAsync(host, "broken", "counter");
+        await using (client)
+        {
+            await client.SendAsync("""{"t":"open","dialog":"ghost","ref":"g"}""");
+            JsonElement error = await client.ExpectAsync("error");
+            Assert.Equal("no-such-service", error.GetProperty("code").GetString());
+            Assert.Equal("g", error.GetProperty("ref").GetString());
+            Assert.Contains("\"ghost\" could not be opened", error.GetProperty("text").GetString(), StringComparison.Ordinal);
+            Assert.Equal(1, host.Server.Statistics.OpenDialogs);
+            await AssertClickWorks(client, dialog, "1");
+        }
+    }
+
+    [Fact]
     public async Task ProtectedApp_RefusesAnonymousOpensOfAnythingButItsLoginDialog()
     {
         await using SkinHost host = await SkinHost.StartAsync();

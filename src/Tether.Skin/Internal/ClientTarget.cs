@@ -19,6 +19,7 @@ internal sealed class ClientTarget(SkinServer server, SkinApplication app, SkinC
     private string? _resume;
     private IDisposable? _resumeTimer;
     private int _lastId;
+    private bool _ended;
 
     public static void Wire(Channels<ClientTarget> channels) => channels
         .OnAsync<BrowserOpen>(static (self, m, ctx) => self.OpenAsync(m.Dialog, m.Argument, m.Ref, ctx))
@@ -49,6 +50,7 @@ internal sealed class ClientTarget(SkinServer server, SkinApplication app, SkinC
 
     protected override void OnEnded(Context context, string reason)
     {
+        _ended = true;
         _server.ClientEnded();
         SkinMetrics.Clients.Add(-1);
         _server.DialogsChanged(-_dialogs.Count);
@@ -86,6 +88,11 @@ internal sealed class ClientTarget(SkinServer server, SkinApplication app, SkinC
         {
             Refuse("open-failed", ex.Code, $"Dialog \"{dialog}\" could not be opened: {ex.Message}", 0, reference, ctx);
             return;
+        }
+
+        if (_ended)
+        {
+            return; // the client ended while the dialog was created: the tether ends the dialog, nothing to show
         }
 
         int id = ++_lastId;
