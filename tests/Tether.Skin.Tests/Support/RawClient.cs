@@ -8,7 +8,7 @@ namespace Tether.Skin.Tests.Support;
 internal sealed class RawClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
-    private readonly byte[] _buffer = new byte[256 * 1024];
+    private readonly byte[] _buffer = new byte[16 * 1024];
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
