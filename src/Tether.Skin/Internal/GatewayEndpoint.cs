@@ -143,7 +143,7 @@ internal sealed class GatewayEndpoint(Node node, GatewayOptions options, string 
             statusCode: status,
             title: code,
             detail: detail,
-            type: "https://tether.dev/errors/" + code,
+            type: "urn:tether:error:" + code,
             extensions: extensions).ExecuteAsync(http).ConfigureAwait(false);
     }
 
