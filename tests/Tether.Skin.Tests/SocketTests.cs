@@ -135,6 +135,17 @@ public sealed class SocketTests
     }
 
     [Fact]
+    public async Task ConnectingToAStoppedNode_IsClosedWith1001_NamingTheCode()
+    {
+        await using SkinHost host = await SkinHost.StartAsync();
+        await host.Node.StopAsync();
+        await using RawClient client = await RawClient.ConnectAsync(host, "counter");
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await client.ExpectCloseAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("node-stopping", client.CloseText);
+        Assert.Equal(0, host.Server.Statistics.Clients);
+    }
+
+    [Fact]
     public async Task ProtectedApp_RefusesAnonymousOpensOfAnythingButItsLoginDialog()
     {
         await using SkinHost host = await SkinHost.StartAsync();

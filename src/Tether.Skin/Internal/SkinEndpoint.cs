@@ -57,7 +57,15 @@ internal static class SkinEndpoint
 
             if (!resumed)
             {
-                connection.Client = server.Node.Spawn(() => new ClientTarget(server, app, connection));
+                try
+                {
+                    connection.Client = server.Node.Spawn(() => new ClientTarget(server, app, connection));
+                }
+                catch (TetherException ex)
+                {
+                    // The node is stopping (or the client could not start): say so to this browser, which reconnects later.
+                    connection.Close(WebSocketCloseStatus.EndpointUnavailable, ex.Code);
+                }
             }
 
             await connection.RunAsync(http.RequestAborted).ConfigureAwait(false);
