@@ -14,13 +14,15 @@ if ! need dotnet; then
 fi
 
 # Debian packages the tests use: coreutils' sha256sum (reference output), util-linux's setpriv and runuser (run the CLI
-# and PostgreSQL unprivileged), nats-server (the real broker the multi-node tests start on free loopback ports) and
-# postgresql (the user store and the demo supplier's tests start their own server in a temp dir).
+# and PostgreSQL unprivileged), nats-server (the real broker the multi-node tests start on free loopback ports),
+# postgresql (the user store and the demo supplier's tests start their own server in a temp dir) and chromium (the
+# headless browser the RemoteSkin tests drive through Playwright; never `playwright install`).
 missing=()
 need sha256sum || missing+=(coreutils)
 need setpriv || missing+=(util-linux)
 [ -x /usr/sbin/nats-server ] || need nats-server || missing+=(nats-server)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     echo "test.sh: installing ${missing[*]}" >&2
