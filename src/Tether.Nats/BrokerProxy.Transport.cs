@@ -18,7 +18,7 @@ public sealed partial class BrokerProxy
         }
 
         Outbox outbox = NodeOutbox(to.Node);
-        SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, category, reply, trace, outbox.Destination, null, default, to.Node);
+        SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, category, reply, trace, session, outbox.Destination, null, default, to.Node);
     }
 
     void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace, string? session)
@@ -26,7 +26,7 @@ public sealed partial class BrokerProxy
         if (_router.Choose(service) is { } instance && !IsLost(instance.Node))
         {
             Outbox outbox = NodeOutbox(instance.Node);
-            SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, category, reply, trace, outbox.Destination, service, instance, instance.Node);
+            SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, category, reply, trace, session, outbox.Destination, service, instance, instance.Node);
             return;
         }
 
@@ -38,7 +38,7 @@ public sealed partial class BrokerProxy
 
         // No instance known: any node serving it takes it through the service's queue group (one frame per NATS
         // message: the server's "no responders" must reach this very request).
-        SendMessage(sender, null, $"{_prefix}.svc.{service}", 0, message, category, reply, trace, $"service {service}", service, default, null);
+        SendMessage(sender, null, $"{_prefix}.svc.{service}", 0, message, category, reply, trace, session, $"service {service}", service, default, null);
     }
 
     /// <summary>The outbox of a peer's inbox, made on first use.</summary>
@@ -173,7 +173,7 @@ public sealed partial class BrokerProxy
         }
     }
 
-    private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
+    private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
     {
         string? outer = t_sendingTo;
         int relayedBefore = t_relayed?.Count ?? 0;
@@ -181,7 +181,7 @@ public sealed partial class BrokerProxy
         t_sendingTo = node; // read by ReplySubjectFor when a reply token in the payload is encoded
         try
         {
-            left = Encode(sender, outbox, subject, recipient, message, category, reply, trace, destination, service, instance, node);
+            left = Encode(sender, outbox, subject, recipient, message, category, reply, trace, session, destination, service, instance, node);
         }
         finally
         {
@@ -199,12 +199,18 @@ public sealed partial class BrokerProxy
     }
 
     /// <summary>Encodes and sends (or queues) one frame; false when it did not leave (refused, or its node was lost meanwhile).</summary>
-    private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string destination, string? service, Address instance, string? node)
+    private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
     {
         Type type = message.GetType();
         if (!_codecs.TryGetByType(type, out PayloadCodec? codec))
         {
             Refuse(reply, $"{type.Name} is not a registered contract (BrokerOptions.Contracts.Register<{type.Name}>(name)), so it cannot leave node {_node.Name}");
+            return false;
+        }
+
+        if (session is not null && session.Length > Frame.MaxSessionBytes / 3 && System.Text.Encoding.UTF8.GetByteCount(session) > Frame.MaxSessionBytes)
+        {
+            Refuse(reply, $"the session token of {type.Name} has {System.Text.Encoding.UTF8.GetByteCount(session)} bytes, more than the {Frame.MaxSessionBytes} a frame carries");
             return false;
         }
 
@@ -223,6 +229,7 @@ public sealed partial class BrokerProxy
             Contract = codec.Contract,
             ContractEncoded = codec.ContractEncoded,
             TraceParent = trace == default ? null : FormatTrace(trace),
+            Session = session,
         };
 
         byte[]? bytes = null;

@@ -521,18 +521,18 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         if (service is not null)
         {
             Node.Flush(ref t_deliveries);
-            _node.DeliverToService(frame.Sender, service, payload, category, sink, trace, localOnly: true);
+            _node.DeliverToService(frame.Sender, service, payload, category, sink, trace, localOnly: true, frame.Session);
             return;
         }
 
         if (t_deliveries.Active)
         {
             // Unpacking a received message: consecutive messages for one target are posted to it together.
-            _node.Deliver(ref t_deliveries, frame.Sender, frame.RecipientId, payload, category, sink, trace);
+            _node.Deliver(ref t_deliveries, frame.Sender, frame.RecipientId, payload, category, sink, trace, frame.Session);
             return;
         }
 
-        _node.Deliver(frame.Sender, new Address(_node.Name, frame.RecipientId), payload, category, sink, trace);
+        _node.Deliver(frame.Sender, new Address(_node.Name, frame.RecipientId), payload, category, sink, trace, frame.Session);
     }
 
     private void OnReply(Incoming msg)

@@ -260,6 +260,137 @@ public sealed class WireCodecTests
         Assert.Contains("out of range", Assert.Throws<WireException>(() => Frame.DecodeHeader(hugeString)).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Frame_WithoutSession_IsWrittenAsBefore_WithOneReadsItBack()
+    {
+        var plain = new Frame { Kind = FrameKind.Request, SenderNode = "alpha", SenderId = 7, RecipientId = 9, Contract = "test.sample" };
+        Frame withSession = plain;
+        withSession.Session = "eyJ.token.sig";
+        var sample = new Sample("hello", 42, [1, 2, 3]);
+
+        byte[] without = plain.Encode(s_codec, sample);
+        byte[] with = withSession.Encode(s_codec, sample);
+
+        Assert.Equal(0x9B, without[0]); // 11 fields, as every node of an earlier release writes and reads
+        Assert.Equal(0x9C, with[0]);
+        Assert.Null(Frame.DecodeHeader(without).Session);
+        int payloadAt = Frame.DecodeHeader(with, out Frame read);
+        Assert.Equal("eyJ.token.sig", read.Session);
+        Assert.Equal(("alpha", 7L, 9L, "test.sample"), (read.SenderNode, read.SenderId, read.RecipientId, read.Contract));
+        Assert.Equal(42, Assert.IsType<Sample>(Frame.ReadPayload(with, payloadAt, s_codec)).Number);
+    }
+
+    [Fact]
+    public void Frame_AnOlderElevenFieldFrame_ReadsWithoutSession()
+    {
+        // Written field by field as a node of an earlier release (or a stored durable event) has it.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteArrayHeader(11);
+        writer.Write(Frame.Version);
+        writer.Write((byte)FrameKind.Event);
+        writer.Write("alpha");
+        writer.Write(3L);
+        writer.Write(0L);
+        writer.Write("test.sample");
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.WriteNil();
+        writer.Write(0L);
+        MessagePackSerializer.Serialize(ref writer, new Sample("old", 1, []), s_options);
+        writer.Flush();
+        byte[] bytes = buffer.WrittenSpan.ToArray();
+
+        int payloadAt = Frame.DecodeHeader(bytes, out Frame read);
+
+        Assert.Null(read.Session);
+        Assert.Equal(FrameKind.Event, read.Kind);
+        Assert.Equal("old", Assert.IsType<Sample>(Frame.ReadPayload(bytes, payloadAt, s_codec)).Text);
+    }
+
+    [Fact]
+    public void Frame_SessionInABatch_KeepsItsOwnTokenBesideNamesReferredTo()
+    {
+        Frame first = Named(1, "alpha", s_codec);
+        first.Session = "tok-a";
+        Frame second = Named(2, "alpha", s_codec); // no session, same names: referred to
+        Frame third = Named(3, "alpha", s_codec);
+        third.Session = "tok-b";
+
+        byte[] batch = OutboxBatch([first, second, third], out int plainLength);
+
+        Assert.Equal(2 * (5 + 11), plainLength - batch.Length);
+        var reader = new WireReader(batch);
+        var names = new BatchNames();
+        Assert.Equal(3, Frame.DecodeBatchHeader(ref reader));
+        var sessions = new List<string?>();
+        for (int i = 0; i < 3; i++)
+        {
+            Frame.DecodeBatchItem(ref reader, batch, out _, out _, out ReadOnlyMemory<byte> bytes);
+            names.Next();
+            int payloadAt = Frame.DecodeHeader(bytes.Span, out Frame read, names);
+            sessions.Add(read.Session);
+            Assert.Equal(i + 1, Assert.IsType<Sample>(Frame.ReadPayload(bytes, payloadAt, s_codec)).Number);
+        }
+
+        Assert.Equal(["tok-a", null, "tok-b"], sessions);
+    }
+
+    [Fact]
+    public void Frame_DamagedSession_IsAWireExceptionNamingTheSession()
+    {
+        var frame = new Frame { Kind = FrameKind.Send, SenderNode = "alpha", SenderId = 1, RecipientId = 2, Contract = "test.sample", Session = "tok" };
+        byte[] whole = frame.Encode(s_codec, new Sample("x", 1, []));
+        int at = Array.IndexOf(whole, (byte)0xA3); // the session's fixstr header ("tok")
+        Assert.True(at > 0);
+
+        byte[] notAString = (byte[])whole.Clone();
+        notAString[at] = 0x05; // an integer where the token should be
+        byte[] badUtf8 = (byte[])whole.Clone();
+        badUtf8[at + 1] = 0xFF;
+        frame.Session = new string('t', Frame.MaxSessionBytes + 1);
+        byte[] tooLong = frame.Encode(s_codec, new Sample("x", 1, []));
+        frame.Session = new string('t', Frame.MaxSessionBytes);
+        byte[] longest = frame.Encode(s_codec, new Sample("x", 1, []));
+
+        Assert.Contains("session token", Assert.Throws<WireException>(() => Frame.DecodeHeader(notAString)).Message, StringComparison.Ordinal);
+        Assert.Contains("not valid UTF-8", Assert.Throws<WireException>(() => Frame.DecodeHeader(badUtf8)).Message, StringComparison.Ordinal);
+        Assert.Contains($"more than the {Frame.MaxSessionBytes} allowed", Assert.Throws<WireException>(() => Frame.DecodeHeader(tooLong)).Message, StringComparison.Ordinal);
+        Assert.Equal(Frame.MaxSessionBytes, Frame.DecodeHeader(longest).Session!.Length);
+        for (int length = at; length < whole.Length; length++)
+        {
+            byte[] cut = whole[..length];
+            Assert.Throws<WireException>(() => Open(cut));
+        }
+    }
+
+    [Fact]
+    public void Frame_SameSessionTwice_IsOneString_AnotherIsItsOwn()
+    {
+        var frame = new Frame { Kind = FrameKind.Send, SenderNode = "alpha", Contract = "test.sample", Session = "tok-same" };
+        byte[] bytes = frame.Encode(null, null);
+        frame.Session = "tok-other";
+        byte[] other = frame.Encode(null, null);
+
+        string? first = Frame.DecodeHeader(bytes).Session;
+        string? again = Frame.DecodeHeader(bytes).Session;
+        string? different = Frame.DecodeHeader(other).Session;
+
+        Assert.Same(first, again);
+        Assert.Equal("tok-other", different);
+    }
+
+    [Fact]
+    public void Frame_RandomDamageWithSession_IsReadOrAWireExceptionNeverAnythingElse()
+    {
+        byte[] whole = new Frame { Kind = FrameKind.Request, SenderNode = "alpha", SenderId = 1, RecipientId = 2, Contract = "test.sample", Session = "eyJhbGciOi.payload.signature" }
+            .Encode(s_codec, new Sample("text", 5, new byte[8]));
+
+        int rejected = Rejections(whole, bytes => Open(bytes), seed: 20261203, truncateToo: true);
+
+        Assert.True(rejected > 1_000, $"only {rejected} of 20,000 damaged frames were rejected");
+    }
+
     /// <summary>
     /// Damages <paramref name="whole"/> 20,000 times (1 to 3 random bytes; a quarter also cut short when
     /// <paramref name="truncateToo"/>) and reads each; returns how many were rejected. Anything but a

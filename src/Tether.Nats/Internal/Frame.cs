@@ -31,7 +31,10 @@ internal enum FrameKind : byte
 
 /// <summary>
 /// The wire envelope: a MessagePack array
-/// <c>[version, kind, senderNode, senderId, recipientId, contract, traceparent, errorCode, errorText, flag, payload]</c>.
+/// <c>[version, kind, senderNode, senderId, recipientId, contract, traceparent, errorCode, errorText, flag, payload]</c>,
+/// or, for a message that carries a session token, the same with the token before the payload
+/// (<c>[..., flag, session, payload]</c>: 12 fields). A frame without a session is written exactly as before the field
+/// existed, so heartbeats, stored durable events and frames of older nodes read unchanged.
 /// The payload is the registered contract's MessagePack form; the contract name, never a CLR type name, says what it is.
 /// Inside a batch of <see cref="BatchVersion"/> 2, a frame's senderNode or contract may be <see cref="SameName"/> (the
 /// integer 0) instead of a string: the same name as the frame before it in the batch (names are most of a small frame's
@@ -54,7 +57,12 @@ internal struct Frame
 
     /// <summary>Where a frame's sender node name starts: after the array header, the version and the kind (one byte each).</summary>
     public const int SenderNodeOffset = 3;
+
+    /// <summary>The longest session token a frame may carry, in UTF-8 bytes: a signed token is far shorter; more is hostile.</summary>
+    public const int MaxSessionBytes = 8 * 1024;
+
     private const int Fields = 11;
+    private const int FieldsWithSession = 12;
 
     public FrameKind Kind;
     public string? SenderNode;
@@ -65,6 +73,9 @@ internal struct Frame
     public string? ErrorCode;
     public string? ErrorText;
     public long Flag;
+
+    /// <summary>The session token the message carries (null: none, and the frame has no session field).</summary>
+    public string? Session;
 
     /// <summary>When set, the MessagePack form of <see cref="SenderNode"/>, written as it is (no encoding per frame).</summary>
     public byte[]? SenderNodeEncoded;
@@ -186,7 +197,7 @@ internal struct Frame
     public readonly void EncodeTo(IBufferWriter<byte> buffer, PayloadCodec? codec, object? payload)
     {
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(Fields);
+        writer.WriteArrayHeader(Session is null ? Fields : FieldsWithSession);
         writer.Write(Version);
         writer.Write((byte)Kind);
         if (SenderNodeEncoded is { } node)
@@ -213,6 +224,11 @@ internal struct Frame
         writer.Write(ErrorCode);
         writer.Write(ErrorText);
         writer.Write(Flag);
+        if (Session is not null)
+        {
+            writer.Write(Session);
+        }
+
         if (codec is null || payload is null)
         {
             writer.WriteNil();
@@ -286,9 +302,9 @@ internal struct Frame
         frame = default;
         var reader = new WireReader(data);
         int count = reader.ReadArrayHeader();
-        if (count != Fields)
+        if (count is not (Fields or FieldsWithSession))
         {
-            throw new WireException($"a frame has {Fields} fields, this one {count}");
+            throw new WireException($"a frame has {Fields} fields ({FieldsWithSession} with a session token), this one {count}");
         }
 
         long version = reader.ReadInt64();
@@ -313,6 +329,11 @@ internal struct Frame
         frame.ErrorCode = reader.ReadString();
         frame.ErrorText = reader.ReadString();
         frame.Flag = reader.ReadInt64();
+        if (count == FieldsWithSession)
+        {
+            frame.Session = reader.ReadSession();
+        }
+
         if (frame.SenderNode is not null && !nodeIsToken)
         {
             throw new WireException("the sender's node name is not valid");

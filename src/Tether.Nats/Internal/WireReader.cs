@@ -98,6 +98,63 @@ internal ref struct WireReader
         return null;
     }
 
+    /// <summary>
+    /// Reads a frame's session token (nil is none), at most <see cref="Frame.MaxSessionBytes"/> long. The same token
+    /// as the last one read on this thread is the same string (a user's messages repeat it): no allocation, and a
+    /// cache of verified tokens keyed by it hits at once.
+    /// </summary>
+    public string? ReadSession()
+    {
+        int at = Position;
+        bool present;
+        ReadOnlySpan<byte> utf8;
+        try
+        {
+            present = TryReadStringSpan(out utf8);
+        }
+        catch (WireException ex)
+        {
+            throw new WireException($"the session token at byte {at} is not valid: {ex.Message}", ex);
+        }
+
+        if (!present)
+        {
+            return null;
+        }
+
+        if (utf8.Length > Frame.MaxSessionBytes)
+        {
+            throw new WireException($"the session token at byte {at} has {utf8.Length} bytes, more than the {Frame.MaxSessionBytes} allowed");
+        }
+
+        if (t_lastSession is { } last && utf8.SequenceEqual(t_lastSessionUtf8))
+        {
+            return last;
+        }
+
+        string session;
+        try
+        {
+            session = s_strictUtf8.GetString(utf8);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new WireException($"the session token at byte {at} is not valid UTF-8", ex);
+        }
+
+        t_lastSessionUtf8 = utf8.ToArray();
+        t_lastSession = session;
+        return session;
+    }
+
+    [ThreadStatic]
+    private static string? t_lastSession;
+
+    [ThreadStatic]
+    private static byte[]? t_lastSessionUtf8;
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Reads the marker "the previous frame's name" if it is next; false (nothing read) otherwise.</summary>
     public bool TryReadSameName()
     {

@@ -374,7 +374,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         {
             try
             {
-                handler.Invoke(Target, envelope, new Context(this, envelope.Sender));
+                handler.Invoke(Target, envelope, new Context(this, envelope.Sender, envelope.Session));
             }
 #pragma warning disable CA1031 // a handler's failure goes to the requester and to supervision, never up the thread pool
             catch (Exception ex)
@@ -391,7 +391,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         SynchronizationContext.SetSynchronizationContext(Extras.Turn ??= new TurnContext(this));
         try
         {
-            ValueTask pending = handler.Invoke(Target, envelope, new Context(this, envelope.Sender));
+            ValueTask pending = handler.Invoke(Target, envelope, new Context(this, envelope.Sender, envelope.Session));
             if (pending.IsCompletedSuccessfully)
             {
                 pending.GetAwaiter().GetResult();
