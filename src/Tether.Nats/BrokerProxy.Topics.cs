@@ -3,7 +3,7 @@ using MessagePack;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
-using Tether.Internal;
+using Tether.Transport;
 using Tether.Nats.Internal;
 
 namespace Tether.Nats;
@@ -36,7 +36,8 @@ public sealed partial class BrokerProxy
         }
     }
 
-    void IRemoteTransport.TopicSubscribed(string topic, TargetCell subscriber, bool first)
+    /// <inheritdoc/>
+    protected override void TopicSubscribed(string topic, Address subscriber, bool first)
     {
         Task subscribed = SubscribeTopicAsync(topic);
         if (Options.DurableTopics.Contains(topic) && _js is not null)
@@ -46,7 +47,7 @@ public sealed partial class BrokerProxy
     }
 
     /// <summary>Gives a new subscriber of a durable topic the topic's latest event, once live events flow.</summary>
-    private async Task HandLatestAsync(string topic, TargetCell subscriber, Task subscribed)
+    private async Task HandLatestAsync(string topic, Address subscriber, Task subscribed)
     {
         try
         {
@@ -58,7 +59,7 @@ public sealed partial class BrokerProxy
                 int payloadAt = Frame.DecodeHeader(message.Data.Span, out Frame frame);
                 if (frame.Contract is not null && _codecs.TryGetByName(frame.Contract, out PayloadCodec? codec) && Frame.ReadPayload(message.Data, payloadAt, codec) is { } payload)
                 {
-                    _node.DeliverTo(subscriber, frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default, payload, Category.Event, null, default);
+                    _host.Deliver(frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default, subscriber, payload, MessageKind.Event, null, default, null);
                 }
             }
         }
@@ -142,7 +143,8 @@ public sealed partial class BrokerProxy
         }
     }
 
-    void IRemoteTransport.Publish(Address sender, string topic, object @event, ActivityContext trace)
+    /// <inheritdoc/>
+    protected override void Publish(Address sender, string topic, object @event, ActivityContext trace)
     {
         if (!IsSubjectSafe(topic))
         {
@@ -214,7 +216,7 @@ public sealed partial class BrokerProxy
 
         ActivityContext.TryParse(frame.TraceParent, null, out ActivityContext trace);
         Address sender = frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default;
-        _node.Topics.PublishLocal(sender, topic, payload, trace);
+        _host.PublishLocal(sender, topic, payload, trace);
     }
 
     /// <summary>A subscription that failed (a transient broker error) is not cached: the next attempt tries again.</summary>

@@ -2,14 +2,15 @@ using System.Diagnostics;
 using MessagePack;
 using NATS.Client.Core;
 using NATS.Client.Services;
-using Tether.Internal;
+using Tether.Transport;
 using Tether.Nats.Internal;
 
 namespace Tether.Nats;
 
 public sealed partial class BrokerProxy
 {
-    void IRemoteTransport.Deliver(Address sender, Address to, object message, Category category, ReplySink? reply, ActivityContext trace, string? session)
+    /// <inheritdoc/>
+    protected override void Deliver(Address sender, Address to, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session)
     {
         if (IsLost(to.Node))
         {
@@ -18,15 +19,16 @@ public sealed partial class BrokerProxy
         }
 
         Outbox outbox = NodeOutbox(to.Node);
-        SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, category, reply, trace, session, outbox.Destination, null, default, to.Node);
+        SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, kind, reply, trace, session, outbox.Destination, null, default, to.Node);
     }
 
-    void IRemoteTransport.DeliverToService(Address sender, string service, object message, Category category, ReplySink? reply, ActivityContext trace, string? session)
+    /// <inheritdoc/>
+    protected override void DeliverToService(Address sender, string service, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session)
     {
         if (_router.Choose(service) is { } instance && !IsLost(instance.Node))
         {
             Outbox outbox = NodeOutbox(instance.Node);
-            SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, category, reply, trace, session, outbox.Destination, service, instance, instance.Node);
+            SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, kind, reply, trace, session, outbox.Destination, service, instance, instance.Node);
             return;
         }
 
@@ -38,7 +40,7 @@ public sealed partial class BrokerProxy
 
         // No instance known: any node serving it takes it through the service's queue group (one frame per NATS
         // message: the server's "no responders" must reach this very request).
-        SendMessage(sender, null, $"{_prefix}.svc.{service}", 0, message, category, reply, trace, session, $"service {service}", service, default, null);
+        SendMessage(sender, null, $"{_prefix}.svc.{service}", 0, message, kind, reply, trace, session, $"service {service}", service, default, null);
     }
 
     /// <summary>The outbox of a peer's inbox, made on first use.</summary>
@@ -173,7 +175,7 @@ public sealed partial class BrokerProxy
         }
     }
 
-    private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
+    private void SendMessage(Address sender, Outbox? outbox, string subject, long recipient, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
     {
         string? outer = t_sendingTo;
         int relayedBefore = t_relayed?.Count ?? 0;
@@ -181,7 +183,7 @@ public sealed partial class BrokerProxy
         t_sendingTo = node; // read by ReplySubjectFor when a reply token in the payload is encoded
         try
         {
-            left = Encode(sender, outbox, subject, recipient, message, category, reply, trace, session, destination, service, instance, node);
+            left = Encode(sender, outbox, subject, recipient, message, kind, reply, trace, session, destination, service, instance, node);
         }
         finally
         {
@@ -199,7 +201,7 @@ public sealed partial class BrokerProxy
     }
 
     /// <summary>Encodes and sends (or queues) one frame; false when it did not leave (refused, or its node was lost meanwhile).</summary>
-    private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, Category category, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
+    private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
     {
         Type type = message.GetType();
         if (!_codecs.TryGetByType(type, out PayloadCodec? codec))
@@ -216,10 +218,10 @@ public sealed partial class BrokerProxy
 
         Frame frame = new()
         {
-            Kind = category switch
+            Kind = kind switch
             {
-                Category.Request => FrameKind.Request,
-                Category.Event => FrameKind.Event,
+                MessageKind.Request => FrameKind.Request,
+                MessageKind.Event => FrameKind.Event,
                 _ => FrameKind.Send,
             },
             SenderNode = sender.Node,
@@ -299,7 +301,8 @@ public sealed partial class BrokerProxy
         reply.TryFail(new TetherException(ErrorCodes.BadRequest, why + "."));
     }
 
-    ValueTask<Address> IRemoteTransport.Create(Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout)
+    /// <inheritdoc/>
+    protected override ValueTask<Address> Create(Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout)
     {
         if (!BrokerOptions.IsToken(service))
         {
@@ -312,8 +315,7 @@ public sealed partial class BrokerProxy
             return ValueTask.FromException<Address>(new TetherException(ErrorCodes.BadRequest, $"The factory argument's type {argument.GetType().Name} is not a registered contract."));
         }
 
-        var pending = new PendingRequest<Address>(_node, typeof(CreateRequest), new Address(_node.Name, long.MaxValue), timeout);
-        _node.Deadlines.Add(pending);
+        ValueTask<Address> outcome = _host.NewRequest<Address>(typeof(CreateRequest), service, timeout, out ReplySink pending);
         Frame frame = new()
         {
             Kind = FrameKind.Create,
@@ -326,10 +328,11 @@ public sealed partial class BrokerProxy
         long correlation = Interlocked.Increment(ref _hot.NextCorrelation);
         _pending[correlation] = new PendingRemote(pending, $"service {service}", service, default, isCreate: true);
         Publish($"{_prefix}.svc.{service}", frame.Encode(argumentCodec, argument), _replyPrefix + correlation, correlation);
-        return pending.Task;
+        return outcome;
     }
 
-    void IRemoteTransport.End(Address requestedBy, Address target, string reason, bool ownerEnded)
+    /// <inheritdoc/>
+    protected override void End(Address requestedBy, Address target, string reason, bool ownerEnded)
     {
         Frame frame = new()
         {
@@ -344,18 +347,21 @@ public sealed partial class BrokerProxy
         outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
     }
 
-    void IRemoteTransport.Renew(Address requestedBy, Address instance)
+    /// <inheritdoc/>
+    protected override void Renew(Address requestedBy, Address instance)
     {
         Frame frame = new() { Kind = FrameKind.Renew, SenderNode = requestedBy.Node, SenderId = requestedBy.Id, RecipientId = instance.Id };
         Outbox outbox = NodeOutbox(instance.Node);
         outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
     }
 
-    void IRemoteTransport.FactoryRegistered(string service) => _ = ServeAsync(service);
+    /// <inheritdoc/>
+    protected override void FactoryRegistered(string service) => _ = ServeAsync(service);
 
-    void IRemoteTransport.ServicesChanged()
+    /// <inheritdoc/>
+    protected override void ServicesChanged()
     {
-        foreach (string service in _node.LocalServices().Keys)
+        foreach (string service in _host.LocalServices().Keys)
         {
             _ = ServeAsync(service);
         }
@@ -607,7 +613,7 @@ public sealed partial class BrokerProxy
     {
         try
         {
-            Address instance = await _node.CreateLocal(owner, service, argument, tether, timeout: null).ConfigureAwait(false);
+            Address instance = await _host.CreateLocal(owner, service, argument, tether, timeout: null).ConfigureAwait(false);
             SendResponse(replyTo, instance);
         }
         catch (TetherException ex)
@@ -625,9 +631,9 @@ public sealed partial class BrokerProxy
         }
 
         Announce();
-        long now = _node.TimeProvider.GetTimestamp();
+        long now = _host.TimeProvider.GetTimestamp();
         long last = Interlocked.Exchange(ref _lastBeat, now);
-        if (last != 0 && _node.TimeProvider.GetElapsedTime(last, now) > Options.FailureTimeout / 2)
+        if (last != 0 && _host.TimeProvider.GetElapsedTime(last, now) > Options.FailureTimeout / 2)
         {
             // This process itself stalled (a long GC pause, a starved thread pool): the peers' heartbeats may be
             // waiting in our own buffers. Judge them at the next tick, not now.
@@ -636,7 +642,7 @@ public sealed partial class BrokerProxy
 
         foreach ((string peer, long seen) in _peers)
         {
-            if (_node.TimeProvider.GetElapsedTime(seen, now) > Options.FailureTimeout)
+            if (_host.TimeProvider.GetElapsedTime(seen, now) > Options.FailureTimeout)
             {
                 PeerLost(peer, seen);
             }
@@ -659,7 +665,7 @@ public sealed partial class BrokerProxy
     private void Announce()
     {
         var services = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        foreach ((string name, Address[] instances) in _node.LocalServices())
+        foreach ((string name, Address[] instances) in _host.LocalServices())
         {
             services[name] = Array.ConvertAll(instances, a => a.Id);
         }
@@ -690,7 +696,7 @@ public sealed partial class BrokerProxy
         lock (_peers)
         {
             joined = !_peers.ContainsKey(peer);
-            _peers[peer] = _node.TimeProvider.GetTimestamp();
+            _peers[peer] = _host.TimeProvider.GetTimestamp();
             if (_lost.TryRemove(peer, out _))
             {
                 Interlocked.Decrement(ref _lostCount);
@@ -736,7 +742,7 @@ public sealed partial class BrokerProxy
             }
         }
 
-        int ended = _node.OwnerNodeLost(peer);
+        int ended = _host.OwnerNodeLost(peer);
         LogPeerLost(_logger, peer, failed, ended);
     }
 

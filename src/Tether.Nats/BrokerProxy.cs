@@ -5,7 +5,7 @@ using MessagePack;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.Services;
-using Tether.Internal;
+using Tether.Transport;
 using Tether.Nats.Internal;
 
 namespace Tether.Nats;
@@ -22,9 +22,10 @@ namespace Tether.Nats;
 /// (one wildcard reply subscription per node; the correlation id is the last token),
 /// <c>tether.{cluster}.svc.{service}</c> (a queue group per factory), <c>tether.{cluster}.hb</c> (heartbeats).
 /// </remarks>
-public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
+public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
 {
     private readonly Node _node;
+    private readonly TransportHost _host;
     private readonly NatsConnection _nats;
     private readonly ILogger _logger;
     private readonly string _prefix;
@@ -67,8 +68,10 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     private int _disposed;
 
     private BrokerProxy(Node node, BrokerOptions options, NatsConnection nats)
+        : base(node)
     {
         _node = node;
+        _host = Host;
         Options = options;
         _nats = nats;
         _logger = node.Options.LoggerFactory.CreateLogger("Tether.Nats.BrokerProxy");
@@ -103,7 +106,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return remote.ReplyTo; // already answered over the wire: pass the requester's subject on
         }
 
-        if (sink is DiscardSink)
+        if (!sink.ExpectsAnswer)
         {
             return _replyPrefix + "0"; // nobody waits: answers to correlation 0 are dropped on arrival
         }
@@ -156,7 +159,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(node.Name);
-        if (node.Remote is not null)
+        if (RemoteTransport.IsAttachedTo(node))
         {
             throw new InvalidOperationException($"Node {node.Name} already has a broker proxy.");
         }
@@ -228,20 +231,20 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         await SubscribeInlineAsync(_replyPrefix + "*", OnReply, cancellation).ConfigureAwait(false);
         await SubscribeAsync($"{_prefix}.hb", null, OnHeartbeat, cancellation).ConfigureAwait(false);
         await StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
-        _node.Remote = this;
-        foreach (string topic in _node.Topics.Active)
+        Attach();
+        foreach (string topic in _host.ActiveTopics)
         {
             await SubscribeTopicAsync(topic).ConfigureAwait(false);
         }
 
-        foreach (string service in _node.FactoryNames.Concat(_node.LocalServices().Keys))
+        foreach (string service in _host.FactoryNames.Concat(_host.LocalServices().Keys))
         {
             await ServeAsync(service).ConfigureAwait(false);
         }
 
         // A round trip to the server: every subscription above is in place before anyone is told we are here.
         await _nats.PingAsync(cancellation).ConfigureAwait(false);
-        _heartbeat = _node.TimeProvider.CreateTimer(static s => ((BrokerProxy)s!).Beat(), this, TimeSpan.Zero, Options.HeartbeatInterval);
+        _heartbeat = _host.TimeProvider.CreateTimer(static s => ((BrokerProxy)s!).Beat(), this, TimeSpan.Zero, Options.HeartbeatInterval);
         LogAttached(_logger, _node.Name, Options.Url, Options.Cluster);
     }
 
@@ -344,7 +347,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     {
         try
         {
-            Node.Flush(ref t_deliveries);
+            TransportHost.Flush(ref t_deliveries);
         }
 #pragma warning disable CA1031 // a failing answer to one delivery must not reach the socket reader
         catch (Exception ex)
@@ -444,7 +447,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 DeliverLocally(msg, frame, payload);
                 break;
             case FrameKind.End or FrameKind.Renew:
-                Node.Flush(ref t_deliveries); // the messages before it in the batch reach the target first
+                TransportHost.Flush(ref t_deliveries); // the messages before it in the batch reach the target first
                 OnTether(msg, frame);
                 break;
             default:
@@ -464,16 +467,16 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
                 Address target = new(_node.Name, frame.RecipientId);
                 if (frame.Flag != 0)
                 {
-                    _node.RemoteOwnerEnded(frame.Sender, target);
+                    _host.OwnerEnded(frame.Sender, target);
                 }
                 else
                 {
-                    _node.End(frame.Sender, target, frame.ErrorText ?? "ended remotely");
+                    _host.End(frame.Sender, target, frame.ErrorText ?? "ended remotely");
                 }
 
                 break;
             default:
-                _node.Renew(frame.Sender, new Address(_node.Name, frame.RecipientId));
+                _host.Renew(frame.Sender, new Address(_node.Name, frame.RecipientId));
                 break;
         }
     }
@@ -512,27 +515,27 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         }
 
         ActivityContext.TryParse(frame.TraceParent, null, out ActivityContext trace);
-        Category category = frame.Kind switch
+        MessageKind kind = frame.Kind switch
         {
-            FrameKind.Request => Category.Request,
-            FrameKind.Event => Category.Event,
-            _ => Category.Send,
+            FrameKind.Request => MessageKind.Request,
+            FrameKind.Event => MessageKind.Event,
+            _ => MessageKind.Send,
         };
         if (service is not null)
         {
-            Node.Flush(ref t_deliveries);
-            _node.DeliverToService(frame.Sender, service, payload, category, sink, trace, localOnly: true, frame.Session);
+            TransportHost.Flush(ref t_deliveries);
+            _host.DeliverToService(frame.Sender, service, payload, kind, sink, trace, frame.Session);
             return;
         }
 
         if (t_deliveries.Active)
         {
             // Unpacking a received message: consecutive messages for one target are posted to it together.
-            _node.Deliver(ref t_deliveries, frame.Sender, frame.RecipientId, payload, category, sink, trace, frame.Session);
+            _host.Deliver(ref t_deliveries, frame.Sender, frame.RecipientId, payload, kind, sink, trace, frame.Session);
             return;
         }
 
-        _node.Deliver(frame.Sender, new Address(_node.Name, frame.RecipientId), payload, category, sink, trace, frame.Session);
+        _host.Deliver(frame.Sender, new Address(_node.Name, frame.RecipientId), payload, kind, sink, trace, frame.Session);
     }
 
     private void OnReply(Incoming msg)
@@ -623,7 +626,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
         if (!sink.TryComplete(value) && pending.IsCreate && value is Address orphan)
         {
             // The creator gave up (deadline) before the instance arrived: nobody owns it, so it must not live on.
-            ((IRemoteTransport)this).End(default, orphan, "its creator stopped waiting", ownerEnded: false);
+            End(default, orphan, "its creator stopped waiting", ownerEnded: false);
         }
     }
 
@@ -715,10 +718,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
             return;
         }
 
-        if (ReferenceEquals(_node.Remote, this))
-        {
-            _node.Remote = null;
-        }
+        Detach();
 
         if (_heartbeat is not null)
         {
@@ -774,7 +774,7 @@ public sealed partial class BrokerProxy : IAsyncDisposable, IRemoteTransport
     {
         Interlocked.Exchange(ref _disposed, 1); // a later DisposeAsync has nothing left to do
         _heartbeat?.Dispose();
-        _node.Remote = null;
+        Detach();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _nats.DisposeAsync().ConfigureAwait(false);
         _flushGuard.Dispose();

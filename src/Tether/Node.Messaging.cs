@@ -80,7 +80,7 @@ public sealed partial class Node
             {
                 if (Remote is { } remote)
                 {
-                    remote.Deliver(sender, to, message, category, reply, trace, session);
+                    remote.Deliver(sender, to, message, (MessageKind)category, reply, trace, session);
                     return;
                 }
 

@@ -74,8 +74,11 @@ public sealed partial class Node : IAsyncDisposable
 
     internal TopicRegistry Topics { get; }
 
-    /// <summary>The broker proxy, once one is attached; null for an embedded node.</summary>
-    internal IRemoteTransport? Remote { get; set; }
+    /// <summary>The transport to other nodes, once one is attached (<see cref="RemoteTransport.Attach"/>); null for an embedded node.</summary>
+    internal RemoteTransport? RemoteSlot;
+
+    /// <summary>The transport to other nodes, or null.</summary>
+    internal RemoteTransport? Remote => RemoteSlot;
 
     /// <summary>Creates and starts a node.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>

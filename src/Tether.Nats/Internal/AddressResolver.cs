@@ -1,6 +1,7 @@
 using MessagePack;
 using MessagePack.Formatters;
 using MessagePack.Resolvers;
+using Tether.Transport;
 
 namespace Tether.Nats.Internal;
 
@@ -85,10 +86,11 @@ internal sealed class ReplyTokenFormatter<T>(BrokerProxy proxy) : IMessagePackFo
         }
 
         writer.WriteArrayHeader(4);
-        writer.Write(proxy.ReplySubjectFor(value.Sink));
-        writer.Write(value.Sink.Describe());
+        ReplySink sink = ReplySink.Of(value);
+        writer.Write(proxy.ReplySubjectFor(sink));
+        writer.Write(sink.Describe());
         AddressFormatter.Instance.Serialize(ref writer, value.Requester, options);
-        writer.Write(value.Sink is RemoteReplySink remote ? remote.Hops + 1 : 1);
+        writer.Write(sink is RemoteReplySink remote ? remote.Hops + 1 : 1);
     }
 
     public ReplyToken<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -117,6 +119,6 @@ internal sealed class ReplyTokenFormatter<T>(BrokerProxy proxy) : IMessagePackFo
             throw new MessagePackSerializationException("A reply token names a subject that is not a Tether reply subject.");
         }
 
-        return new ReplyToken<T>(new RemoteReplySink(proxy, replyTo, description, hops), requester);
+        return new RemoteReplySink(proxy, replyTo, description, hops).AsToken<T>(requester);
     }
 }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using MessagePack;
-using Tether.Internal;
+using Tether.Transport;
 
 namespace Tether.Nats.Internal;
 

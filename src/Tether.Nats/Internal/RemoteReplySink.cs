@@ -6,7 +6,7 @@ namespace Tether.Nats.Internal;
 /// inside a batch knows its requester's reply outbox and correlation, and builds the reply subject's text only if it
 /// must travel on (a forwarded reply token) or the answer goes out alone.
 /// </remarks>
-internal sealed class RemoteReplySink : Tether.Internal.ReplySink
+internal sealed class RemoteReplySink : Tether.Transport.ReplySink
 {
     private readonly BrokerProxy _proxy;
     private readonly string? _description;
