@@ -68,8 +68,13 @@ public sealed partial class Node
     {
         ArgumentNullException.ThrowIfNull(message);
         TargetCell? cell = to.Cell;
-        if (cell is null)
+
+        // The mailbox shortcut holds for this node's own addresses only: several nodes may share a process (an
+        // in-memory network, a test cluster), and another node's target is reached through the transport. The name
+        // is the very string of the node that made the address, so the check reads nothing of the target's cell.
+        if (cell is null || !ReferenceEquals(to.Node, Name))
         {
+            cell = null;
             if (to.IsNone)
             {
                 Undeliverable(sender, to, message, reply, ErrorCodes.NoSuchTarget, "the address is Address.None");

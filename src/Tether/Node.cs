@@ -205,7 +205,7 @@ public sealed partial class Node : IAsyncDisposable
 
     internal TargetCell? FindLocal(Address address)
     {
-        if (address.Cell is { } cell)
+        if (address.Cell is { } cell && ReferenceEquals(address.Node, Name))
         {
             return cell.IsAlive ? cell : null;
         }
@@ -264,7 +264,7 @@ public sealed partial class Node : IAsyncDisposable
     }
 
     internal bool IsRemote(Address address)
-        => Remote is not null && !address.IsNone && address.Cell is null && !string.Equals(address.Node, Name, StringComparison.Ordinal);
+        => Remote is not null && !address.IsNone && !string.Equals(address.Node, Name, StringComparison.Ordinal);
 
     /// <summary>
     /// A peer node was declared unreachable: every local instance whose owner lives there and whose tether says so ends.

@@ -47,20 +47,6 @@ public sealed class SessionWireTests
     }
 
     [Fact]
-    public async Task Request_FromAHandler_CarriesTheSessionOnToAThirdNode()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha", contracts: Contracts());
-        (Node b, _) = await cluster.AddNodeAsync("beta", contracts: Contracts());
-        (Node c, _) = await cluster.AddNodeAsync("gamma", contracts: Contracts());
-        Address relay = new("beta", b.Spawn(() => new SessionProbe()).Id);
-        Address last = new("gamma", c.Spawn(() => new SessionProbe()).Id);
-
-        Assert.Equal("tok|tok", await a.Request(relay, new AskOn(last), session: "tok").AsTask().WaitAsync(s_wait));
-        Assert.Equal("(none)|(none)", await a.Request(relay, new AskOn(last)).AsTask().WaitAsync(s_wait));
-    }
-
-    [Fact]
     public async Task ServiceRequest_ToAKnownInstance_CarriesTheSession()
     {
         await using Cluster cluster = await Cluster.StartAsync();
