@@ -48,14 +48,15 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         nameWriter.Flush();
         NodeNameEncoded = nameBuffer.WrittenSpan.ToArray();
         Router = new ServiceRouter(options.Exploration, smoothing: 0.3);
+        // In this order: a part may keep a reference to one made before it (the hot paths read them as fields).
         Link = new NatsLink(this, nats, options.Cluster, node.Name);
         Outboxes = new Outboxes(this);
-        Outgoing = new Outgoing(this);
-        Inbound = new InboundDispatch(this);
         Replies = new Replies(this);
+        Heartbeats = new Heartbeats(this);
+        Inbound = new InboundDispatch(this);
+        Outgoing = new Outgoing(this);
         Services = new NatsServices(this, nats);
         Factories = new RemoteFactories(this);
-        Heartbeats = new Heartbeats(this);
         Topics = new NatsTopics(this);
     }
 

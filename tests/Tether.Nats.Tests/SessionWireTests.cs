@@ -5,8 +5,9 @@ using Tether.Nats.Internal;
 namespace Tether.Nats.Tests;
 
 /// <summary>
-/// The session token crosses nodes in the frame, as the trace context does: to an address, on from a handler to a third
-/// node, to a service (routed to a known instance, or taken from its queue group).
+/// The session token crosses nodes in the frame, as the trace context does: to an address (alone and in batches), to a
+/// service (routed to a known instance, or taken from its queue group), and a token over the bound is refused. Carried on
+/// from a handler to a third node: <see cref="MultiNodeContractTests"/> (run over NATS by <see cref="NatsContractTests"/>).
 /// </summary>
 public sealed class SessionWireTests
 {

@@ -21,6 +21,8 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
 
     private readonly BrokerProxy _proxy = proxy;
     private readonly TransportHost _host = proxy.NodeHost;
+    private readonly Replies _replies = proxy.Replies; // made before this part
+    private readonly PayloadCodecs _codecs = proxy.Codecs;
     private long _badFrames;
 
     /// <summary>The answers being collected on this thread (while a received message is handled), if any.</summary>
@@ -219,7 +221,7 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
 
     public void DeliverLocally(Incoming msg, Frame frame, int payloadAt, string? service = null)
     {
-        if (frame.Contract is null || !_proxy.Codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
+        if (frame.Contract is null || !_codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
         {
             BadFrame(msg, $"the contract \"{frame.Contract}\" is not registered on node {_proxy.NodeName}");
             return;
@@ -237,11 +239,11 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
         {
             if (msg.ReplyTo is { } replyTo)
             {
-                sink = new RemoteReplySink(_proxy.Replies, replyTo, frame.Contract, frame.Sender);
+                sink = new RemoteReplySink(_replies, replyTo, frame.Contract, frame.Sender);
             }
             else if (msg.CanAnswer)
             {
-                sink = new RemoteReplySink(_proxy.Replies, msg.Replies!, msg.Correlation, frame.Contract, frame.Sender);
+                sink = new RemoteReplySink(_replies, msg.Replies!, msg.Correlation, frame.Contract, frame.Sender);
             }
             else
             {
@@ -318,11 +320,11 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
             string text = $"Node {_proxy.NodeName} rejected a frame on {msg.Subject}: {why}.";
             if (msg.ReplyTo is { } replyTo)
             {
-                _proxy.Replies.SendError(replyTo, ErrorCodes.BadRequest, text);
+                _replies.SendError(replyTo, ErrorCodes.BadRequest, text);
             }
             else
             {
-                _proxy.Replies.SendError(msg.Replies!, msg.Correlation, null, ErrorCodes.BadRequest, text);
+                _replies.SendError(msg.Replies!, msg.Correlation, null, ErrorCodes.BadRequest, text);
             }
         }
     }

@@ -18,6 +18,13 @@ internal sealed class Outgoing(BrokerProxy proxy)
 
     private readonly BrokerProxy _proxy = proxy;
 
+    // The parts every frame sent goes through, read once (they are made before this one).
+    private readonly Outboxes _outboxes = proxy.Outboxes;
+    private readonly Replies _replies = proxy.Replies;
+    private readonly PendingTable _pending = proxy.Replies.Pending;
+    private readonly Heartbeats _heartbeats = proxy.Heartbeats;
+    private readonly PayloadCodecs _codecs = proxy.Codecs;
+
     /// <summary>The reply subject for a reply obligation that leaves this node inside a message (a forwarded reply token).</summary>
     public string ReplySubjectFor(ReplySink sink)
     {
@@ -38,31 +45,31 @@ internal sealed class Outgoing(BrokerProxy proxy)
             return _proxy.Link.ReplyPrefix + "0"; // nobody waits: answers to correlation 0 are dropped on arrival
         }
 
-        long correlation = _proxy.Replies.NextCorrelation();
+        long correlation = _replies.NextCorrelation();
 
         // The node the message carrying the token goes to holds the obligation: if it is lost, so is the answer.
         string destination = t_sendingTo is { } node ? $"node {node}" : "a forwarded reply token";
-        _proxy.Replies.Pending[correlation] = new PendingRemote(sink, destination, null, default);
+        _pending[correlation] = new PendingRemote(sink, destination, null, default);
         return _proxy.Link.ReplyPrefix + correlation;
     }
 
     public void Deliver(Address sender, Address to, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session)
     {
-        if (_proxy.Heartbeats.IsLost(to.Node))
+        if (_heartbeats.IsLost(to.Node))
         {
             reply?.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{message.GetType().Name} could not be delivered to {to}: node {to.Node} is unreachable."));
             return;
         }
 
-        Outbox outbox = _proxy.Outboxes.NodeOutbox(to.Node);
+        Outbox outbox = _outboxes.NodeOutbox(to.Node);
         SendMessage(sender, outbox, outbox.BatchSubject, to.Id, message, kind, reply, trace, session, outbox.Destination, null, default, to.Node);
     }
 
     public void DeliverToService(Address sender, string service, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session)
     {
-        if (_proxy.Router.Choose(service) is { } instance && !_proxy.Heartbeats.IsLost(instance.Node))
+        if (_proxy.Router.Choose(service) is { } instance && !_heartbeats.IsLost(instance.Node))
         {
-            Outbox outbox = _proxy.Outboxes.NodeOutbox(instance.Node);
+            Outbox outbox = _outboxes.NodeOutbox(instance.Node);
             SendMessage(sender, outbox, outbox.BatchSubject, instance.Id, message, kind, reply, trace, session, outbox.Destination, service, instance, instance.Node);
             return;
         }
@@ -97,7 +104,7 @@ internal sealed class Outgoing(BrokerProxy proxy)
                 relayed.RemoveRange(relayedBefore, relayed.Count - relayedBefore); // also when the frame was refused or failed
                 foreach ((string replyTo, int hop) in requesters)
                 {
-                    _proxy.Replies.SendAccepted(replyTo, node!, hop); // the requester of a relayed token watches the node it went to
+                    _replies.SendAccepted(replyTo, node!, hop); // the requester of a relayed token watches the node it went to
                 }
             }
         }
@@ -107,7 +114,7 @@ internal sealed class Outgoing(BrokerProxy proxy)
     private bool Encode(Address sender, Outbox? outbox, string subject, long recipient, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session, string destination, string? service, Address instance, string? node)
     {
         Type type = message.GetType();
-        if (!_proxy.Codecs.TryGetByType(type, out PayloadCodec? codec))
+        if (!_codecs.TryGetByType(type, out PayloadCodec? codec))
         {
             Refuse(reply, $"{type.Name} is not a registered contract (BrokerOptions.Contracts.Register<{type.Name}>(name)), so it cannot leave node {_proxy.NodeName}");
             return false;
@@ -153,13 +160,13 @@ internal sealed class Outgoing(BrokerProxy proxy)
         PendingRemote? pending = null;
         if (reply is not null)
         {
-            correlation = _proxy.Replies.NextCorrelation();
-            _proxy.Replies.Pending[correlation] = pending = new PendingRemote(reply, destination, service, instance);
+            correlation = _replies.NextCorrelation();
+            _pending[correlation] = pending = new PendingRemote(reply, destination, service, instance);
 
             // Through an outbox the frame carries no reply subject: in a batch the correlation says it, and a lone
             // frame's reply subject is made when it is published.
             replyTo = outbox is null ? _proxy.Link.ReplyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-            if (node is not null && _proxy.Heartbeats.IsLost(node) && _proxy.Replies.Pending.TryRemove(correlation, out _))
+            if (node is not null && _heartbeats.IsLost(node) && _pending.TryRemove(correlation, out _))
             {
                 // Lost between the check and the registration: fail now rather than at the deadline.
                 reply.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{reply.Describe()}: node {node} is unreachable."));
@@ -180,13 +187,13 @@ internal sealed class Outgoing(BrokerProxy proxy)
         }
         catch
         {
-            _proxy.Replies.Pending.TryRemove(correlation, out _);
+            _pending.TryRemove(correlation, out _);
             throw;
         }
 
         if (refused > 0)
         {
-            _proxy.Replies.Pending.TryRemove(correlation, out _);
+            _pending.TryRemove(correlation, out _);
             Refuse(reply, $"{type.Name} takes {refused} bytes on the wire, more than BrokerOptions.MaxFrameBytes ({_proxy.Options.MaxFrameBytes})");
             return false;
         }
@@ -215,14 +222,14 @@ internal sealed class Outgoing(BrokerProxy proxy)
             ErrorText = reason,
             Flag = ownerEnded ? 1 : 0,
         };
-        Outbox outbox = _proxy.Outboxes.NodeOutbox(target.Node);
+        Outbox outbox = _outboxes.NodeOutbox(target.Node);
         outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
     }
 
     public void Renew(Address requestedBy, Address instance)
     {
         Frame frame = new() { Kind = FrameKind.Renew, SenderNode = requestedBy.Node, SenderId = requestedBy.Id, RecipientId = instance.Id };
-        Outbox outbox = _proxy.Outboxes.NodeOutbox(instance.Node);
+        Outbox outbox = _outboxes.NodeOutbox(instance.Node);
         outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
     }
 
