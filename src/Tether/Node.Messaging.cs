@@ -71,10 +71,15 @@ public sealed partial class Node
 
         // The mailbox shortcut holds for this node's own addresses only: several nodes may share a process (an
         // in-memory network, a test cluster), and another node's target is reached through the transport. The name
-        // is the very string of the node that made the address, so the check reads nothing of the target's cell.
-        if (cell is null || !ReferenceEquals(to.Node, Name))
+        // is the very string of the node that made the address, so the check reads nothing of the target's cell; an
+        // equal name (an earlier incarnation of this node) keeps its cell, which has ended: never a new target's.
+        if (cell is not null && !IsOwnName(to.Node))
         {
             cell = null;
+        }
+
+        if (cell is null)
+        {
             if (to.IsNone)
             {
                 Undeliverable(sender, to, message, reply, ErrorCodes.NoSuchTarget, "the address is Address.None");

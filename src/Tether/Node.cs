@@ -205,9 +205,9 @@ public sealed partial class Node : IAsyncDisposable
 
     internal TargetCell? FindLocal(Address address)
     {
-        if (address.Cell is { } cell && ReferenceEquals(address.Node, Name))
+        if (address.Cell is { } cell)
         {
-            return cell.IsAlive ? cell : null;
+            return cell.IsAlive && IsOwnName(address.Node) ? cell : null; // another node's target in this process is not local
         }
 
         if (address.IsNone || !string.Equals(address.Node, Name, StringComparison.Ordinal))
@@ -262,6 +262,9 @@ public sealed partial class Node : IAsyncDisposable
             cell.PostSystem(new EndSignal("owner ended", owner, Trusted: true));
         }
     }
+
+    /// <summary>Whether <paramref name="node"/> is this node's name (by reference first: an address made here carries the very string).</summary>
+    internal bool IsOwnName(string? node) => ReferenceEquals(node, Name) || string.Equals(node, Name, StringComparison.Ordinal);
 
     internal bool IsRemote(Address address)
         => Remote is not null && !address.IsNone && !string.Equals(address.Node, Name, StringComparison.Ordinal);
