@@ -9,8 +9,9 @@ namespace Tether;
 /// within that node. An address is a small value that can travel inside messages.
 /// </summary>
 /// <remarks>
-/// Inside the process that created it, an address also carries a hidden reference to the target's mailbox,
-/// so local delivery needs no lookup. That reference never takes part in equality or formatting.
+/// Inside the node that created it, an address also carries a hidden reference to the target's mailbox,
+/// so local delivery needs no lookup (another node in the same process does not use it: it goes through its transport).
+/// That reference never takes part in equality or formatting.
 /// </remarks>
 public readonly struct Address : IEquatable<Address>
 {

@@ -58,7 +58,7 @@ public readonly struct Context
     public void Send<T>(Address to, T message)
         where T : notnull
     {
-        if (to.Cell is { } local && !_cell.HasAdapters)
+        if (to.Cell is { } local && !_cell.HasAdapters && _cell.Node.IsOwnName(to.Node)) // another node's target goes through its transport
         {
             _cell.Node.SendLocal(_cell, local, message, _session);
             return;

@@ -68,7 +68,7 @@ public sealed partial class Node
         return CreateLocal(owner, service, argument, tether, timeout);
     }
 
-    private async ValueTask<Address> CreateRemote(IRemoteTransport remote, Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout)
+    private async ValueTask<Address> CreateRemote(RemoteTransport remote, Address owner, string service, object? argument, TetherPolicy tether, TimeSpan timeout)
     {
         Address instance = await remote.Create(owner, service, argument, tether, timeout).ConfigureAwait(false);
         if (FindLocal(owner) is { } ownerCell)

@@ -68,6 +68,16 @@ public sealed partial class Node
     {
         ArgumentNullException.ThrowIfNull(message);
         TargetCell? cell = to.Cell;
+
+        // The mailbox shortcut holds for this node's own addresses only: several nodes may share a process (an
+        // in-memory network, a test cluster), and another node's target is reached through the transport. The name
+        // is the very string of the node that made the address, so the check reads nothing of the target's cell; an
+        // equal name (an earlier incarnation of this node) keeps its cell, which has ended: never a new target's.
+        if (cell is not null && !IsOwnName(to.Node))
+        {
+            cell = null;
+        }
+
         if (cell is null)
         {
             if (to.IsNone)
@@ -80,7 +90,7 @@ public sealed partial class Node
             {
                 if (Remote is { } remote)
                 {
-                    remote.Deliver(sender, to, message, category, reply, trace, session);
+                    remote.Deliver(sender, to, message, (MessageKind)category, reply, trace, session);
                     return;
                 }
 

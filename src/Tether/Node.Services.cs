@@ -101,7 +101,7 @@ public sealed partial class Node
 
         if (!localOnly && Remote is { } remote)
         {
-            remote.DeliverToService(sender, service, message, category, reply, trace, session);
+            remote.DeliverToService(sender, service, message, (MessageKind)category, reply, trace, session);
             return;
         }
 

@@ -77,8 +77,11 @@ public sealed partial class Node : IAsyncDisposable
 
     internal TopicRegistry Topics { get; }
 
-    /// <summary>The broker proxy, once one is attached; null for an embedded node.</summary>
-    internal IRemoteTransport? Remote { get; set; }
+    /// <summary>The transport to other nodes, once one is attached (<see cref="RemoteTransport.Attach"/>); null for an embedded node.</summary>
+    internal RemoteTransport? RemoteSlot;
+
+    /// <summary>The transport to other nodes, or null.</summary>
+    internal RemoteTransport? Remote => RemoteSlot;
 
     /// <summary>Creates and starts a node.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
@@ -230,7 +233,7 @@ public sealed partial class Node : IAsyncDisposable
     {
         if (address.Cell is { } cell)
         {
-            return cell.IsAlive ? cell : null;
+            return cell.IsAlive && IsOwnName(address.Node) ? cell : null; // another node's target in this process is not local
         }
 
         if (address.IsNone || !string.Equals(address.Node, Name, StringComparison.Ordinal))
@@ -286,8 +289,11 @@ public sealed partial class Node : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether <paramref name="node"/> is this node's name (by reference first: an address made here carries the very string).</summary>
+    internal bool IsOwnName(string? node) => ReferenceEquals(node, Name) || string.Equals(node, Name, StringComparison.Ordinal);
+
     internal bool IsRemote(Address address)
-        => Remote is not null && !address.IsNone && address.Cell is null && !string.Equals(address.Node, Name, StringComparison.Ordinal);
+        => Remote is not null && !address.IsNone && !string.Equals(address.Node, Name, StringComparison.Ordinal);
 
     /// <summary>
     /// A peer node was declared unreachable: every local instance whose owner lives there and whose tether says so ends.

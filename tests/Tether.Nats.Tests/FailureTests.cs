@@ -81,24 +81,6 @@ public sealed class FailureTests
     }
 
     [Fact]
-    public async Task Factory_OnAnotherNode_CreatesATetheredInstanceThatEndsWithItsOwner()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
-        b.RegisterFactory("counter", _ => new Counter());
-        await cluster.MeshedAsync();
-        Address owner = a.Spawn(() => new Owner());
-
-        Address counter = await a.Request(owner, new MakeCounter()).AsTask().WaitAsync(s_wait);
-
-        Assert.Equal("beta", counter.Node);
-        Assert.Equal($"owned by {owner}", await a.Request(counter, new Hello()).AsTask().WaitAsync(s_wait));
-        a.End(owner);
-        await Until(() => IsGone(a, counter), "the remote instance to end with its owner");
-    }
-
-    [Fact]
     public async Task OwnerNodeLoss_EndsInstancesItOwnedOnOtherNodes()
     {
         await using Cluster cluster = await Cluster.StartAsync();

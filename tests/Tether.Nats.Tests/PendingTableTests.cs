@@ -1,5 +1,5 @@
-using Tether.Internal;
 using Tether.Nats.Internal;
+using Tether.Transport;
 
 namespace Tether.Nats.Tests;
 

@@ -4,131 +4,14 @@ using NATS.Client.Core;
 
 namespace Tether.Nats.Tests;
 
+/// <summary>
+/// What only NATS shows about remote messaging (contracts on the wire, no responders, garbage on a subject). The
+/// protocol itself (requests, errors, order, reply tokens across nodes) is <see cref="NatsContractTests"/>, the suite
+/// the in-memory network runs too.
+/// </summary>
 public sealed class RemoteMessagingTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
-
-    private sealed class Delegator : Target, ITarget<Delegator>
-    {
-        public static void Wire(Channels<Delegator> channels)
-            => channels.Deferred<Delegate, string>(static (_, m, token, ctx) => ctx.Send(m.To, new Forward(token, m.Text)));
-    }
-
-    private sealed class Answerer(TaskCompletionSource<bool> second) : Target, ITarget<Answerer>
-    {
-        public static void Wire(Channels<Answerer> channels) => channels.On<Forward>(static (self, m, ctx) =>
-        {
-            m.Token.Reply($"answered {m.Text} on {ctx.Self.Node}");
-            self.Second(m.Token.TryReply("again"));
-        });
-
-        private void Second(bool accepted) => second.TrySetResult(accepted);
-    }
-
-    private sealed class Collector(ConcurrentQueue<int> seen) : Target, ITarget<Collector>
-    {
-        public static void Wire(Channels<Collector> channels) => channels.On<Pong>(static (self, m, _) => self.Add(m.Seq));
-
-        private void Add(int seq) => seen.Enqueue(seq);
-    }
-
-    [Fact]
-    public async Task Request_ToTargetOnAnotherNode_GetsItsAnswer()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-
-        string answer = await a.Request(new Address("beta", echo.Id), new Ask("hi")).AsTask().WaitAsync(s_wait);
-
-        Assert.Equal("echo hi from beta", answer);
-    }
-
-    [Fact]
-    public async Task Send_AddressInsideMessage_LetsTheRemoteTargetReplyAcrossNodes()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-        var seen = new ConcurrentQueue<int>();
-        Address collector = a.Spawn(() => new Collector(seen));
-
-        for (int i = 0; i < 500; i++)
-        {
-            a.Send(new Address("beta", echo.Id), new Ping(i, collector));
-        }
-
-        long start = Stopwatch.GetTimestamp();
-        while (seen.Count < 500)
-        {
-            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"only {seen.Count} of 500 pongs came back");
-            await Task.Delay(10); // polling a condition with a deadline
-        }
-
-        Assert.Equal(Enumerable.Range(0, 500), seen);
-    }
-
-    [Fact]
-    public async Task ReplyToken_ForwardedToAThirdNode_IsAnsweredThereExactlyOnce()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
-        (Node c, _) = await cluster.AddNodeAsync("gamma");
-        var second = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Address answerer = new("gamma", c.Spawn(() => new Answerer(second)).Id);
-        Address delegator = new("beta", b.Spawn(() => new Delegator()).Id);
-
-        string answer = await a.Request(delegator, new Delegate(answerer, "q")).AsTask().WaitAsync(s_wait);
-
-        Assert.Equal("answered q on gamma", answer);
-        Assert.False(await second.Task.WaitAsync(s_wait), "a second answer through the same token must be refused to the code that tried it");
-    }
-
-    [Fact]
-    public async Task Send_ManySendersAcrossNodes_KeepsOrderPerSenderReceiverPair()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
-        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
-
-        Task[] senders = Enumerable.Range(0, 4).Select(s => Task.Run(() =>
-        {
-            for (int i = 0; i < 2000; i++)
-            {
-                a.Send(echo, new Numbered($"sender{s}", i));
-            }
-        })).ToArray();
-        await Task.WhenAll(senders);
-
-        long start = Stopwatch.GetTimestamp();
-        int seen;
-        while ((seen = await a.Request(echo, new GetSeen())) != 8000)
-        {
-            Assert.True(seen >= 0, $"{-seen} messages arrived out of order");
-            Assert.True(Stopwatch.GetElapsedTime(start) < s_wait, $"only {seen} of 8000 numbered messages arrived");
-            await Task.Delay(10); // polling a condition with a deadline
-        }
-    }
-
-    [Fact]
-    public async Task Request_RemoteHandlerThrowsCodedError_CallerGetsThatCode()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
-        Address echo = new("beta", b.Spawn(() => new Echo()).Id);
-
-        TetherException error = await Assert.ThrowsAsync<TetherException>(() => a.Request(echo, new Fail("out-of-stock")).AsTask().WaitAsync(s_wait));
-        Assert.Equal("out-of-stock", error.Code);
-        Assert.Equal("failing on purpose", error.Message);
-
-        TetherException missing = await Assert.ThrowsAsync<TetherException>(() => a.Request(new Address("beta", 999_999), new Ask("x")).AsTask().WaitAsync(s_wait));
-        Assert.Equal(ErrorCodes.NoSuchTarget, missing.Code);
-    }
 
     [Fact]
     public async Task Request_UnregisteredContract_FailsAtTheCallerWithTheTypeNamed()

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using MessagePack;
-using Tether.Internal;
 using Tether.Nats.Internal;
+using Tether.Transport;
 
 namespace Tether.Nats.Tests;
 

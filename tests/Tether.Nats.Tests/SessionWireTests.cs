@@ -5,8 +5,9 @@ using Tether.Nats.Internal;
 namespace Tether.Nats.Tests;
 
 /// <summary>
-/// The session token crosses nodes in the frame, as the trace context does: to an address, on from a handler to a third
-/// node, to a service (routed to a known instance, or taken from its queue group).
+/// The session token crosses nodes in the frame, as the trace context does: to an address (alone and in batches), to a
+/// service (routed to a known instance, or taken from its queue group), and a token over the bound is refused. Carried on
+/// from a handler to a third node: <see cref="MultiNodeContractTests"/> (run over NATS by <see cref="NatsContractTests"/>).
 /// </summary>
 public sealed class SessionWireTests
 {
@@ -44,20 +45,6 @@ public sealed class SessionWireTests
         {
             Assert.Equal(i % 3 == 0 ? "(none)" : $"tok-{i % 7}", answers[i]);
         }
-    }
-
-    [Fact]
-    public async Task Request_FromAHandler_CarriesTheSessionOnToAThirdNode()
-    {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha", contracts: Contracts());
-        (Node b, _) = await cluster.AddNodeAsync("beta", contracts: Contracts());
-        (Node c, _) = await cluster.AddNodeAsync("gamma", contracts: Contracts());
-        Address relay = new("beta", b.Spawn(() => new SessionProbe()).Id);
-        Address last = new("gamma", c.Spawn(() => new SessionProbe()).Id);
-
-        Assert.Equal("tok|tok", await a.Request(relay, new AskOn(last), session: "tok").AsTask().WaitAsync(s_wait));
-        Assert.Equal("(none)|(none)", await a.Request(relay, new AskOn(last)).AsTask().WaitAsync(s_wait));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Tether.Internal;
 using Tether.Tests.TestSupport;
+using Tether.Transport;
 
 namespace Tether.Tests;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Tether.Internal;
+using Tether.Transport;
 
 namespace Tether.Nats.Internal;
 

@@ -1,12 +1,5 @@
 namespace Tether.Nats.Internal;
 
-/// <summary>Something a run put off that the <see cref="FlushGuard"/> looks at every tick.</summary>
-internal interface IStallCheck
-{
-    /// <summary>Hands over what has waited since the previous tick; false when nothing is left to watch.</summary>
-    bool Check();
-}
-
 /// <summary>
 /// Sees that what a run put off does not wait on a run that does not end soon (a handler that computes for long, or a
 /// continuation that blocks its thread): frames deferred to the end of the run (<see cref="Outbox"/>) and answers

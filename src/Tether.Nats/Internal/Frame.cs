@@ -380,20 +380,3 @@ internal struct Frame
         }
     }
 }
-
-/// <summary>Where the names lie in an encoded frame (offsets from its start; a length of 0: not to be replaced).</summary>
-internal readonly record struct NameSpans(int NodeAt, int NodeLength, int ContractAt, int ContractLength);
-
-/// <summary>A frame that cannot be read. Counted, logged, answered when the sender is known; never fatal.</summary>
-internal sealed class WireException : Exception
-{
-    public WireException(string message)
-        : base(message)
-    {
-    }
-
-    public WireException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
-}

@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace Tether.Nats.Internal;
 
 /// <summary>A request that left this node: where it went, and when, so the answer can be matched and timed.</summary>
-internal sealed class PendingRemote(Tether.Internal.ReplySink sink, string destination, string? service, Address instance, bool isCreate = false)
+internal sealed class PendingRemote(Tether.Transport.ReplySink sink, string destination, string? service, Address instance, bool isCreate = false)
 {
-    public Tether.Internal.ReplySink Sink { get; } = sink;
+    public Tether.Transport.ReplySink Sink { get; } = sink;
 
     private string _destination = destination;
 

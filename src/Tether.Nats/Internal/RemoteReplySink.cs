@@ -6,9 +6,9 @@ namespace Tether.Nats.Internal;
 /// inside a batch knows its requester's reply outbox and correlation, and builds the reply subject's text only if it
 /// must travel on (a forwarded reply token) or the answer goes out alone.
 /// </remarks>
-internal sealed class RemoteReplySink : Tether.Internal.ReplySink
+internal sealed class RemoteReplySink : Tether.Transport.ReplySink
 {
-    private readonly BrokerProxy _proxy;
+    private readonly Replies _replies;
     private readonly string? _description;
     private readonly string? _contract;
     private readonly Address _sender;
@@ -17,27 +17,27 @@ internal sealed class RemoteReplySink : Tether.Internal.ReplySink
     private string? _replyTo;
 
     /// <summary>A reply token that came inside a message, <paramref name="hops"/> node-to-node passes from its requester.</summary>
-    public RemoteReplySink(BrokerProxy proxy, string replyTo, string description, int hops)
+    public RemoteReplySink(Replies replies, string replyTo, string description, int hops)
     {
-        _proxy = proxy;
+        _replies = replies;
         _replyTo = replyTo;
         _description = description;
         Hops = hops;
     }
 
-    public RemoteReplySink(BrokerProxy proxy, string replyTo, string? contract, Address sender)
+    public RemoteReplySink(Replies replies, string replyTo, string? contract, Address sender)
     {
-        _proxy = proxy;
+        _replies = replies;
         _replyTo = replyTo;
         _contract = contract;
         _sender = sender;
     }
 
     /// <summary>A request from a batch: answered through the requester's reply outbox, to <paramref name="correlation"/>.</summary>
-    public RemoteReplySink(BrokerProxy proxy, Outbox replies, long correlation, string? contract, Address sender)
+    public RemoteReplySink(Replies replies, Outbox requester, long correlation, string? contract, Address sender)
     {
-        _proxy = proxy;
-        _outbox = replies;
+        _replies = replies;
+        _outbox = requester;
         _correlation = correlation;
         _contract = contract;
         _sender = sender;
@@ -55,21 +55,21 @@ internal sealed class RemoteReplySink : Tether.Internal.ReplySink
     {
         if (_outbox is not null)
         {
-            _proxy.SendResponse(_outbox, _correlation, null, value);
+            _replies.SendResponse(_outbox, _correlation, null, value);
             return;
         }
 
-        _proxy.SendResponse(ReplyTo, value);
+        _replies.SendResponse(ReplyTo, value);
     }
 
     protected override void OnError(TetherException error)
     {
         if (_outbox is not null)
         {
-            _proxy.SendError(_outbox, _correlation, null, error.Code, error.Message);
+            _replies.SendError(_outbox, _correlation, null, error.Code, error.Message);
             return;
         }
 
-        _proxy.SendError(ReplyTo, error.Code, error.Message);
+        _replies.SendError(ReplyTo, error.Code, error.Message);
     }
 }

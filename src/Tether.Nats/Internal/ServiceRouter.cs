@@ -9,6 +9,9 @@ namespace Tether.Nats.Internal;
 /// </summary>
 internal sealed class ServiceRouter(double exploration, double smoothing)
 {
+    /// <summary>The factor by which an error or a timeout weighs against an instance's moving latency.</summary>
+    internal const double ErrorPenalty = 10;
+
     private readonly ConcurrentDictionary<string, InstanceSet> _services = new(StringComparer.Ordinal);
 
     /// <summary>Replaces what <paramref name="node"/> serves with its latest announcement.</summary>

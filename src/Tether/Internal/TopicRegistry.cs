@@ -25,7 +25,7 @@ internal sealed class TopicRegistry(Node node)
         }
 
         cell.AddTopic(topic);
-        node.Remote?.TopicSubscribed(topic, cell, first);
+        node.Remote?.TopicSubscribed(topic, cell.Address, first);
     }
 
     /// <summary>The topics with at least one local subscriber.</summary>

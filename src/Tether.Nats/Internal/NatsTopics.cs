@@ -1,33 +1,38 @@
 using System.Diagnostics;
-using MessagePack;
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
-using Tether.Internal;
-using Tether.Nats.Internal;
+using Tether.Transport;
 
-namespace Tether.Nats;
+namespace Tether.Nats.Internal;
 
-public sealed partial class BrokerProxy
+/// <summary>
+/// Topics across nodes: events on <c>tether.{cluster}.evt.{topic}</c>; a durable topic
+/// (<see cref="BrokerOptions.DurableTopics"/>) lives on a JetStream stream that keeps its latest event, handed to each
+/// new subscriber before live events.
+/// </summary>
+internal sealed partial class NatsTopics(BrokerProxy proxy)
 {
+    private readonly BrokerProxy _proxy = proxy;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _topics = new(StringComparer.Ordinal);
     private NatsJSContext? _js;
 
-    private string StreamName => $"TETHER_{Options.Cluster.Replace('-', '_')}_DURABLE";
+    private string StreamName => $"TETHER_{_proxy.Options.Cluster.Replace('-', '_')}_DURABLE";
 
     /// <summary>Creates the JetStream stream behind durable topics: the latest event per topic is kept for late subscribers.</summary>
-    private async Task StartDurableTopicsAsync(CancellationToken cancellation)
+    public async Task StartDurableTopicsAsync(CancellationToken cancellation)
     {
-        if (Options.DurableTopics.Count == 0)
+        if (_proxy.Options.DurableTopics.Count == 0)
         {
             return;
         }
 
-        _js = new NatsJSContext(_nats);
+        _js = new NatsJSContext(_proxy.Link.Nats);
         try
         {
             await _js.CreateOrUpdateStreamAsync(
-                new StreamConfig(StreamName, [$"{_prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, Description = "Tether durable topics: the latest event of each" },
+                new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, Description = "Tether durable topics: the latest event of each" },
                 cancellation).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsJSException or NatsNoRespondersException)
@@ -35,34 +40,34 @@ public sealed partial class BrokerProxy
             // No responders: the server runs without JetStream, so nobody answers its API subjects.
             throw new TetherException(
                 ErrorCodes.BadRequest,
-                $"BrokerOptions.DurableTopics ({string.Join(", ", Options.DurableTopics.Order(StringComparer.Ordinal))}) need JetStream on the NATS server ({Options.Url}), and it has none ({ex.Message}). Start nats-server with -js (or a jetstream {{}} block in its configuration, on every member of a cluster), or leave these topics out of DurableTopics.",
+                $"BrokerOptions.DurableTopics ({string.Join(", ", _proxy.Options.DurableTopics.Order(StringComparer.Ordinal))}) need JetStream on the NATS server ({_proxy.Options.Url}), and it has none ({ex.Message}). Start nats-server with -js (or a jetstream {{}} block in its configuration, on every member of a cluster), or leave these topics out of DurableTopics.",
                 ex);
         }
     }
 
-    void IRemoteTransport.TopicSubscribed(string topic, TargetCell subscriber, bool first)
+    public void TopicSubscribed(string topic, Address subscriber, bool first)
     {
         Task subscribed = SubscribeTopicAsync(topic);
-        if (Options.DurableTopics.Contains(topic) && _js is not null)
+        if (_proxy.Options.DurableTopics.Contains(topic) && _js is not null)
         {
             _ = HandLatestAsync(topic, subscriber, subscribed);
         }
     }
 
     /// <summary>Gives a new subscriber of a durable topic the topic's latest event, once live events flow.</summary>
-    private async Task HandLatestAsync(string topic, TargetCell subscriber, Task subscribed)
+    private async Task HandLatestAsync(string topic, Address subscriber, Task subscribed)
     {
         try
         {
             await subscribed.ConfigureAwait(false);
-            INatsJSStream stream = await _js!.GetStreamAsync(StreamName, cancellationToken: _stopping.Token).ConfigureAwait(false);
-            StreamMsgGetResponse latest = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_prefix}.devt.{topic}" }, _stopping.Token).ConfigureAwait(false);
+            INatsJSStream stream = await _js!.GetStreamAsync(StreamName, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            StreamMsgGetResponse latest = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_proxy.Link.Prefix}.devt.{topic}" }, _proxy.Link.Stopping.Token).ConfigureAwait(false);
             if (latest.Message is { Data.Length: > 0 } message)
             {
                 int payloadAt = Frame.DecodeHeader(message.Data.Span, out Frame frame);
-                if (frame.Contract is not null && _codecs.TryGetByName(frame.Contract, out PayloadCodec? codec) && Frame.ReadPayload(message.Data, payloadAt, codec) is { } payload)
+                if (frame.Contract is not null && _proxy.Codecs.TryGetByName(frame.Contract, out PayloadCodec? codec) && Frame.ReadPayload(message.Data, payloadAt, codec) is { } payload)
                 {
-                    _node.DeliverTo(subscriber, frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default, payload, Category.Event, null, default);
+                    _proxy.NodeHost.Deliver(frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default, subscriber, payload, MessageKind.Event, null, default, null);
                 }
             }
         }
@@ -72,19 +77,19 @@ public sealed partial class BrokerProxy
         }
         catch (Exception ex) when (ex is NatsException or WireException or OperationCanceledException or FormatException)
         {
-            LogDurablePublishFailed(_logger, topic, "handing the latest event to a new subscriber failed: " + ex.Message);
+            LogDurablePublishFailed(_proxy.Logger, topic, "handing the latest event to a new subscriber failed: " + ex.Message);
         }
     }
 
-    private Task SubscribeTopicAsync(string topic)
+    public Task SubscribeTopicAsync(string topic)
     {
-        if (!IsSubjectSafe(topic) || _stopping.IsCancellationRequested)
+        if (!IsSubjectSafe(topic) || _proxy.Link.Stopping.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }
 
-        Task subscribing = _topics.GetOrAdd(topic, t => Options.DurableTopics.Contains(t) ? ConsumeDurableAsync(t) : SubscribeAsync($"{_prefix}.evt.{t}", null, msg => OnEvent(msg, t), _stopping.Token));
-        ForgetIfFailed(_topics, topic, subscribing);
+        Task subscribing = _topics.GetOrAdd(topic, t => _proxy.Options.DurableTopics.Contains(t) ? ConsumeDurableAsync(t) : _proxy.Link.SubscribeAsync($"{_proxy.Link.Prefix}.evt.{t}", null, msg => OnEvent(msg, t), _proxy.Link.Stopping.Token));
+        NatsServices.ForgetIfFailed(_topics, topic, subscribing);
         return subscribing;
     }
 
@@ -102,21 +107,21 @@ public sealed partial class BrokerProxy
             new ConsumerConfig
             {
                 // nats-server 2.9 wants a named consumer when the filter has several tokens.
-                Name = $"tether_{_node.Name}_{topic.Replace('.', '_')}",
-                FilterSubject = $"{_prefix}.devt.{topic}",
+                Name = $"tether_{_proxy.NodeName}_{topic.Replace('.', '_')}",
+                FilterSubject = $"{_proxy.Link.Prefix}.devt.{topic}",
                 DeliverPolicy = ConsumerConfigDeliverPolicy.New,
                 AckPolicy = ConsumerConfigAckPolicy.None,
                 InactiveThreshold = TimeSpan.FromMinutes(1),
-                Description = $"Tether node {_node.Name}: live events of durable topic {topic}",
+                Description = $"Tether node {_proxy.NodeName}: live events of durable topic {topic}",
             },
-            _stopping.Token).ConfigureAwait(false);
+            _proxy.Link.Stopping.Token).ConfigureAwait(false);
         Task loop = Task.Run(async () =>
         {
             try
             {
-                await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(cancellationToken: _stopping.Token).ConfigureAwait(false))
+                await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false))
                 {
-                    Interlocked.Increment(ref _hot.Received);
+                    Interlocked.Increment(ref _proxy.Hot.Received);
                     try
                     {
                         OnEvent(new Incoming(msg.Subject, null, msg.Data ?? ReadOnlyMemory<byte>.Empty), topic);
@@ -125,7 +130,7 @@ public sealed partial class BrokerProxy
                     catch (Exception ex)
 #pragma warning restore CA1031
                     {
-                        BadFrame(new Incoming(msg.Subject, null, msg.Data ?? ReadOnlyMemory<byte>.Empty), ex.Message);
+                        _proxy.Inbound.BadFrame(new Incoming(msg.Subject, null, msg.Data ?? ReadOnlyMemory<byte>.Empty), ex.Message);
                     }
                 }
             }
@@ -136,17 +141,14 @@ public sealed partial class BrokerProxy
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogDurablePublishFailed(_logger, topic, "the durable topic's consumer stopped: " + ex.Message);
+                LogDurablePublishFailed(_proxy.Logger, topic, "the durable topic's consumer stopped: " + ex.Message);
                 _topics.TryRemove(topic, out _);
             }
         });
-        lock (_subs)
-        {
-            _loops.Add(loop);
-        }
+        _proxy.Link.AddLoop(loop);
     }
 
-    void IRemoteTransport.Publish(Address sender, string topic, object @event, ActivityContext trace)
+    public void PublishEvent(Address sender, string topic, object @event, ActivityContext trace)
     {
         if (!IsSubjectSafe(topic))
         {
@@ -154,7 +156,7 @@ public sealed partial class BrokerProxy
         }
 
         Type type = @event.GetType();
-        if (!_codecs.TryGetByType(type, out PayloadCodec? codec))
+        if (!_proxy.Codecs.TryGetByType(type, out PayloadCodec? codec))
         {
             throw new TetherException(ErrorCodes.BadRequest, $"{type.Name} is not a registered contract, so it cannot be published to other nodes on topic \"{topic}\".");
         }
@@ -162,77 +164,69 @@ public sealed partial class BrokerProxy
         Frame frame = new()
         {
             Kind = FrameKind.Event,
-            SenderNode = _node.Name,
+            SenderNode = _proxy.NodeName,
             SenderId = sender.IsNone ? 0 : sender.Id,
             Contract = codec.Contract,
-            TraceParent = trace == default ? null : FormatTrace(trace),
+            TraceParent = trace == default ? null : Outgoing.FormatTrace(trace),
         };
         byte[] bytes = frame.Encode(codec, @event);
-        if (Options.DurableTopics.Contains(topic) && _js is not null)
+        if (_proxy.Options.DurableTopics.Contains(topic) && _js is not null)
         {
-            _ = PublishDurableAsync($"{_prefix}.devt.{topic}", bytes);
+            _ = PublishDurableAsync($"{_proxy.Link.Prefix}.devt.{topic}", bytes);
             return;
         }
 
-        Publish($"{_prefix}.evt.{topic}", bytes, null, 0);
+        _proxy.Link.Publish($"{_proxy.Link.Prefix}.evt.{topic}", bytes, null, 0);
     }
 
     private async Task PublishDurableAsync(string subject, byte[] bytes)
     {
-        Interlocked.Increment(ref _hot.Sent);
+        Interlocked.Increment(ref _proxy.Hot.Sent);
         try
         {
-            PubAckResponse ack = await _js!.PublishAsync(subject, bytes, cancellationToken: _stopping.Token).ConfigureAwait(false);
+            PubAckResponse ack = await _js!.PublishAsync(subject, bytes, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
             ack.EnsureSuccess();
         }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException)
         {
-            LogDurablePublishFailed(_logger, subject, ex.Message);
+            LogDurablePublishFailed(_proxy.Logger, subject, ex.Message);
         }
     }
 
     private void OnEvent(Incoming msg, string topic)
     {
-        if (!TryOpen(msg, out Frame frame, out int payloadAt))
+        if (!_proxy.Inbound.TryOpen(msg, out Frame frame, out int payloadAt))
         {
             return;
         }
 
-        if (frame.Kind != FrameKind.Event || frame.SenderNode == _node.Name)
+        if (frame.Kind != FrameKind.Event || frame.SenderNode == _proxy.NodeName)
         {
             // Our own events were delivered locally when they were published.
             return;
         }
 
-        if (frame.Contract is null || !_codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
+        if (frame.Contract is null || !_proxy.Codecs.TryGetByName(frame.Contract, out PayloadCodec? codec))
         {
-            BadFrame(msg, $"the event contract \"{frame.Contract}\" is not registered on node {_node.Name}");
+            _proxy.Inbound.BadFrame(msg, $"the event contract \"{frame.Contract}\" is not registered on node {_proxy.NodeName}");
             return;
         }
 
         if (Frame.ReadPayload(msg.Data, payloadAt, codec) is not { } payload)
         {
-            BadFrame(msg, "the event is empty");
+            _proxy.Inbound.BadFrame(msg, "the event is empty");
             return;
         }
 
         ActivityContext.TryParse(frame.TraceParent, null, out ActivityContext trace);
         Address sender = frame.SenderNode is not null && frame.SenderId > 0 ? frame.Sender : default;
-        _node.Topics.PublishLocal(sender, topic, payload, trace);
+        _proxy.NodeHost.PublishLocal(sender, topic, payload, trace);
     }
-
-    /// <summary>A subscription that failed (a transient broker error) is not cached: the next attempt tries again.</summary>
-    private static void ForgetIfFailed(System.Collections.Concurrent.ConcurrentDictionary<string, Task> cache, string key, Task task)
-        => task.ContinueWith(
-            t => cache.TryRemove(KeyValuePair.Create(key, t)),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
 
     private static bool IsSubjectSafe(string topic)
         => topic.Length > 0 && !topic.StartsWith('.') && !topic.EndsWith('.') && !topic.Contains("..", StringComparison.Ordinal)
             && topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    [Microsoft.Extensions.Logging.LoggerMessage(5, Microsoft.Extensions.Logging.LogLevel.Warning, "Publishing a durable event on {Subject} failed: {Why}")]
-    private static partial void LogDurablePublishFailed(Microsoft.Extensions.Logging.ILogger logger, string subject, string why);
+    [LoggerMessage(5, LogLevel.Warning, "Publishing a durable event on {Subject} failed: {Why}")]
+    private static partial void LogDurablePublishFailed(ILogger logger, string subject, string why);
 }

@@ -1,11 +1,6 @@
-namespace Tether.Internal;
+using Tether.Internal;
 
-/// <summary>Work a transport put off until the current run on this thread ends (see <see cref="RunScope"/>).</summary>
-internal interface IRunEndFlush
-{
-    /// <summary>Called once on the thread whose run ended, after the last handler of the run.</summary>
-    void FlushAtRunEnd();
-}
+namespace Tether.Transport;
 
 /// <summary>
 /// What a run on this thread puts off until it ends: targets it woke, and transports' outgoing frames. A run is a
@@ -19,15 +14,24 @@ internal interface IRunEndFlush
 /// alone and the rest through a writer on another thread.
 /// </para>
 /// <para>
+/// A transport uses it two ways: inside a run, it defers its outgoing frames to the run's end
+/// (<see cref="TryDeferFlush"/>) instead of publishing each at once; and it opens a run of its own around a batch of
+/// answers it completes on one thread (<see cref="Open"/>, <see cref="Close"/>).
+/// </para>
+/// <para>
 /// A run is bounded (<see cref="NodeOptions.Throughput"/> messages), so nothing waits longer than the rest of the run.
 /// A handler that blocks its thread until an answer comes (sync over async) waits for what it sent itself: handlers are
 /// asynchronous, never blocking.
 /// </para>
 /// </remarks>
-internal sealed class RunScope
+public sealed class RunScope
 {
     [ThreadStatic]
     private static RunScope? t_scope;
+
+    private RunScope()
+    {
+    }
 
     private readonly TargetCell?[] _woken = new TargetCell?[64];
     private readonly List<IRunEndFlush> _flushes = [];
@@ -42,6 +46,7 @@ internal sealed class RunScope
     /// Opens a run on this thread; null when one is already open (the outer one ends it). Pass the result to
     /// <see cref="Close"/>.
     /// </summary>
+    /// <returns>The run to close, or null when one was already open.</returns>
     /// <param name="deferWakes">
     /// Whether targets woken during the run wait for its end too: yes for a target's run; no for a run of answers,
     /// whose continuations are user code that may wait synchronously for a local target (which must start meanwhile).
@@ -60,6 +65,7 @@ internal sealed class RunScope
     }
 
     /// <summary>Ends the run: flushes the transports, then schedules the targets woken meanwhile.</summary>
+    /// <param name="scope">What <see cref="Open"/> returned (null: nothing to do).</param>
     public static void Close(RunScope? scope)
     {
         if (scope is null)
@@ -86,7 +92,7 @@ internal sealed class RunScope
     }
 
     /// <summary>Notes a target woken during the run, scheduled when the run ends; false when no run is open here.</summary>
-    public static bool TryDeferWake(TargetCell cell)
+    internal static bool TryDeferWake(TargetCell cell)
     {
         RunScope? scope = t_scope;
         if (scope is null || !scope._open || !scope._deferWakes)
@@ -104,6 +110,8 @@ internal sealed class RunScope
     }
 
     /// <summary>Asks for <paramref name="flush"/> when the run ends (once per run); false when no run is open here.</summary>
+    /// <param name="flush">What to call at the run's end.</param>
+    /// <returns>True when it will be called; false when no run is open on this thread (do the work now).</returns>
     public static bool TryDeferFlush(IRunEndFlush flush)
     {
         RunScope? scope = t_scope;

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+
+namespace Tether.Nats.Internal;
+
+/// <summary>
+/// Heartbeats and failure detection: every <see cref="BrokerOptions.HeartbeatInterval"/> this node announces itself and
+/// its service instances on <c>tether.{cluster}.hb</c>; a peer silent for <see cref="BrokerOptions.FailureTimeout"/>, or
+/// one that said goodbye, is lost: its pending requests fail at once and the instances it owned here end.
+/// </summary>
+internal sealed partial class Heartbeats(BrokerProxy proxy)
+{
+    private readonly BrokerProxy _proxy = proxy;
+    private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
+    private int _lostCount; // the entries of _lost, kept beside it under the peers' lock
+    private long _peersLost;
+    private long _lastBeat;
+    private ITimer? _timer;
+
+    /// <summary>The peers heard from within the failure timeout.</summary>
+    public IReadOnlyCollection<string> Peers => _peers.Keys.ToArray();
+
+    /// <summary>Peers declared lost so far.</summary>
+    public long PeersLost => Interlocked.Read(ref _peersLost);
+
+    /// <summary>Starts beating (the first beat at once).</summary>
+    public void Start()
+        => _timer = _proxy.NodeHost.TimeProvider.CreateTimer(static s => ((Heartbeats)s!).Beat(), this, TimeSpan.Zero, _proxy.Options.HeartbeatInterval);
+
+    /// <summary>Stops beating; with <paramref name="goodbye"/>, tells the peers this node leaves (else they find out by silence).</summary>
+    public async Task StopAsync(bool goodbye)
+    {
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false); // no heartbeat may follow the goodbye
+        }
+
+        if (!goodbye)
+        {
+            return;
+        }
+
+        try
+        {
+            Frame bye = new() { Kind = FrameKind.Bye, SenderNode = _proxy.NodeName };
+            await _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.hb", bye.Encode(null, null)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException)
+        {
+            // Peers will find out by silence.
+        }
+    }
+
+    /// <summary>The periodic tick: announce ourselves, then look for silent peers and leftover correlations.</summary>
+    private void Beat()
+    {
+        if (_proxy.Link.Stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        Announce();
+        long now = _proxy.NodeHost.TimeProvider.GetTimestamp();
+        long last = Interlocked.Exchange(ref _lastBeat, now);
+        if (last != 0 && _proxy.NodeHost.TimeProvider.GetElapsedTime(last, now) > _proxy.Options.FailureTimeout / 2)
+        {
+            // This process itself stalled (a long GC pause, a starved thread pool): the peers' heartbeats may be
+            // waiting in our own buffers. Judge them at the next tick, not now.
+            return;
+        }
+
+        foreach ((string peer, long seen) in _peers)
+        {
+            if (_proxy.NodeHost.TimeProvider.GetElapsedTime(seen, now) > _proxy.Options.FailureTimeout)
+            {
+                PeerLost(peer, seen);
+            }
+        }
+
+        // Requests that ended by their deadline leave their correlation behind: drop them, and count a timed-out
+        // service request against the instance that did not answer.
+        foreach ((long correlation, PendingRemote pending) in _proxy.Replies.Pending)
+        {
+            if (pending.Sink.IsCompleted && _proxy.Replies.Pending.TryRemove(correlation, out _) && pending.Service is { } service && !pending.Instance.IsNone)
+            {
+                _proxy.Router.Record(service, pending.Instance, Stopwatch.GetElapsedTime(pending.Start).TotalMilliseconds * ServiceRouter.ErrorPenalty);
+            }
+        }
+    }
+
+    public void Announce()
+    {
+        var services = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach ((string name, Address[] instances) in _proxy.NodeHost.LocalServices())
+        {
+            services[name] = Array.ConvertAll(instances, a => a.Id);
+        }
+
+        Frame beat = new() { Kind = FrameKind.Heartbeat, SenderNode = _proxy.NodeName };
+        _proxy.Link.Publish($"{_proxy.Link.Prefix}.hb", beat.Encode(_proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>)), services), null, 0);
+    }
+
+    public void OnHeartbeat(Incoming msg)
+    {
+        if (!_proxy.Inbound.TryOpen(msg, out Frame frame, out int payloadAt) || frame.SenderNode is not { } peer || peer == _proxy.NodeName)
+        {
+            return;
+        }
+
+        if (frame.Kind == FrameKind.Bye)
+        {
+            PeerLost(peer, expectedSeen: null);
+            return;
+        }
+
+        if (Frame.ReadPayload(msg.Data, payloadAt, _proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>))) is Dictionary<string, long[]> services)
+        {
+            _proxy.Router.Announce(peer, services);
+        }
+
+        bool joined;
+        lock (_peers)
+        {
+            joined = !_peers.ContainsKey(peer);
+            _peers[peer] = _proxy.NodeHost.TimeProvider.GetTimestamp();
+            if (_lost.TryRemove(peer, out _))
+            {
+                Interlocked.Decrement(ref _lostCount);
+            }
+        }
+
+        if (joined)
+        {
+            LogPeerJoined(_proxy.Logger, peer);
+        }
+    }
+
+    /// <summary>
+    /// Declares a peer unreachable, unless a heartbeat refreshed it since <paramref name="expectedSeen"/> was read
+    /// (null: unconditionally, for a goodbye). Peer state changes under one lock, so a heartbeat racing the sweep
+    /// can never leave a live peer marked lost.
+    /// </summary>
+    public void PeerLost(string peer, long? expectedSeen)
+    {
+        lock (_peers)
+        {
+            if (!_peers.TryGetValue(peer, out long seen) || (expectedSeen is { } expected && seen != expected))
+            {
+                return;
+            }
+
+            _peers.TryRemove(peer, out _);
+            if (_lost.TryAdd(peer, 0))
+            {
+                Interlocked.Increment(ref _lostCount);
+            }
+        }
+
+        Interlocked.Increment(ref _peersLost);
+        int failed = 0;
+        _proxy.Router.Forget(peer);
+        string destination = $"node {peer}";
+        foreach ((long correlation, PendingRemote pending) in _proxy.Replies.Pending)
+        {
+            if (pending.Destination == destination && _proxy.Replies.Pending.TryRemove(correlation, out _))
+            {
+                failed += pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {peer} is unreachable (no heartbeat within {_proxy.Options.FailureTimeout.TotalSeconds:0.#} s).")) ? 1 : 0;
+            }
+        }
+
+        int ended = _proxy.NodeHost.OwnerNodeLost(peer);
+        LogPeerLost(_proxy.Logger, peer, failed, ended);
+    }
+
+    /// <summary>Whether <paramref name="node"/> is declared unreachable; while no node is, without a lookup (it runs for every frame sent).</summary>
+    public bool IsLost(string node) => Volatile.Read(ref _lostCount) != 0 && _lost.ContainsKey(node);
+
+    [LoggerMessage(3, LogLevel.Warning, "Node {Peer} is unreachable: {Failed} pending requests failed, {Ended} instances it owned here end")]
+    private static partial void LogPeerLost(ILogger logger, string peer, int failed, int ended);
+
+    [LoggerMessage(4, LogLevel.Information, "Node {Peer} joined")]
+    private static partial void LogPeerJoined(ILogger logger, string peer);
+}
