@@ -110,14 +110,23 @@ public static class ContractSpecReader
     private static void ReadInto(string yaml, string file, List<ContractSpec> specs, List<SpecError> errors)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException ex)
         {
             string why = ex.InnerException?.Message ?? ex.Message;
             errors.Add(new(new SpecLocation(file, ToInt(ex.Start.Line), ToInt(ex.Start.Column)), $"this is not valid YAML: {Clean(why)}"));
+            return;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner throws unpositioned exceptions on some malformed input (an unclosed flow sequence
+            // followed by another line throws InvalidOperationException); the scanner's position is where it gave up.
+            Mark at = scanner.CurrentPosition;
+            errors.Add(new(new SpecLocation(file, ToInt(at.Line), ToInt(at.Column)), $"this is not valid YAML: the YAML reader stopped here; look for an unclosed [, {{ or quote on this line or the lines before ({ex.GetType().Name})"));
             return;
         }
 
@@ -252,7 +261,7 @@ public static class ContractSpecReader
             string? hint = Get(map, "hint") is { } hintNode ? Scalar(hintNode, "hint") : null;
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                string key = ((YamlScalarNode)keyNode).Value ?? "";
+                string key = keyNode is YamlScalarNode { Value: { } name } ? name : "";
                 RuleSpec? rule = key switch
                 {
                     "required" => Bool(value, "required") == true ? new RuleSpec { Kind = RuleKind.Required } : null,

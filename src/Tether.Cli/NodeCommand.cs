@@ -63,10 +63,27 @@ internal static class NodeCommand
                 return 2;
             }
 
-            HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
-            if (configFile is not null)
+            HostApplicationBuilder builder;
+            try
             {
-                builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+                // Loads appsettings.json (and appsettings.{Environment}.json) from the current folder when present.
+                builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+                if (configFile is not null)
+                {
+                    builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                // "Failed to load configuration from file '...'" with the JSON reader's line and position inside.
+                string why = "";
+                for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+                {
+                    why += $": {inner.Message.TrimEnd('.')}";
+                }
+
+                await Console.Error.WriteLineAsync($"tether node: {ex.Message.TrimEnd('.')}{why}");
+                return 2;
             }
 
             builder.Configuration.AddEnvironmentVariables();
