@@ -13,7 +13,7 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
         ITetherModule[] all = modules.ToArray();
         if (!string.IsNullOrWhiteSpace(options.Nats.Url))
         {
-            var contracts = new ContractRegistry();
+            ContractRegistry contracts = node.Contracts;
             foreach (ITetherModule module in all)
             {
                 module.RegisterContracts(contracts);

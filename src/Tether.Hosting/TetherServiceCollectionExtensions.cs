@@ -80,9 +80,9 @@ public static class TetherServiceCollectionExtensions
                 errors.Add($"Tether:Nats:FailureTimeout ({options.Nats.FailureTimeout}) must be longer than Tether:Nats:HeartbeatInterval ({options.Nats.HeartbeatInterval}).");
             }
 
-            if (!string.IsNullOrWhiteSpace(options.Name) && !options.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            if (!string.IsNullOrWhiteSpace(options.Name) && Names.WhyNotToken(options.Name, "Tether:Name") is { } why)
             {
-                errors.Add($"Tether:Name \"{options.Name}\" cannot be used over NATS: use letters, digits, '-' and '_' only.");
+                errors.Add(why);
             }
         }
 
