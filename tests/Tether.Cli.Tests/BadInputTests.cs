@@ -177,4 +177,61 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("Tether:Name", stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--nats-failure-timeout", "soon", "Tether:Nats:FailureTimeout (--nats-failure-timeout): 'soon' is not a duration")]
+    [InlineData("--nats-exploration", "0.9", "Tether:Nats:Exploration (--nats-exploration): must be between 0 and 0.5")]
+    [InlineData("--nats-max-frame-bytes", "1k", "Tether:Nats:MaxFrameBytes (--nats-max-frame-bytes): '1k' is not a whole number")]
+    [InlineData("--nats-durable-topics", "a..b", "Tether:Nats:DurableTopics (--nats-durable-topics): \"a..b\" is not a topic name")]
+    [InlineData("--nats-tls", "maybe", "Tether:Nats:Tls (--nats-tls): 'maybe' is neither true nor false")]
+    [InlineData("--throughput", "0", "Tether:Throughput (--throughput): must be at least 1")]
+    [InlineData("--contracts", "no-such-dir", "Tether:Adapters:Specs (--contracts): \"no-such-dir\" is neither a file nor a directory")]
+    public void Node_BadFlag_NamesTheKeyAndFlagExitTwo(string flag, string value, string expected)
+    {
+        (int code, _, string stderr) = Run("node", "--nats", "nats://127.0.0.1:1", flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Node_UnknownFlag_NamedExitNonZero()
+    {
+        (int code, _, string stderr) = Run("node", "--nats-url", "nats://127.0.0.1:1");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--nats-url", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Node_MisspelledKeyInAppsettings_SuggestedExitTwo()
+    {
+        WriteFile("appsettings.json", "{ \"Tether\": { \"Nats\": { \"Url\": \"nats://127.0.0.1:1\", \"FailureTimout\": \"3s\" } } }");
+
+        (int code, _, string stderr) = Run("node");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Tether:Nats:FailureTimout is not a Tether setting (did you mean Tether:Nats:FailureTimeout?)", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Node_SpecDirectoryWithBadYaml_PositionedErrorExitOne()
+    {
+        WriteFile("contracts/orders.yaml", "message: Orders.X\nrules:\n  - field: q\n    range: [1, 10\n  - field: y\n");
+
+        (int code, _, string stderr) = Run("node", "--contracts", "contracts");
+
+        Assert.Equal(1, code);
+        Assert.Matches(@"orders\.yaml:\d+:\d+: this is not valid YAML", stderr);
+    }
+
+    [Fact]
+    public void Node_UnreachableNats_NamesTheUrlExitOne()
+    {
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        (int code, _, string stderr) = Run("node", "--nats", "nats://127.0.0.1:1");
+
+        Assert.Equal(1, code);
+        Assert.Contains("could not connect to NATS at nats://127.0.0.1:1", stderr, StringComparison.Ordinal);
+    }
 }
