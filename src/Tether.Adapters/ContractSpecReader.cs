@@ -1,5 +1,6 @@
 using Tether.Adapters.Internal;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Tether.Adapters;
@@ -20,6 +21,9 @@ namespace Tether.Adapters;
 /// </remarks>
 public static class ContractSpecReader
 {
+    /// <summary>The deepest nesting of lists and mappings a spec may have (a contract needs a few levels).</summary>
+    private const int MaxDepth = 64;
+
     private static readonly string[] s_topKeys = ["message", "description", "enforce", "sensitive", "defaults", "rules", "mapFrom"];
     private static readonly string[] s_ruleKeys = ["field", "required", "range", "length", "pattern", "oneOf", "count", "each", "contract", "custom", "check", "hint"];
     private static readonly string[] s_boundKeys = ["min", "max"];
@@ -113,6 +117,26 @@ public static class ContractSpecReader
         var scanner = new Scanner(new StringReader(yaml));
         try
         {
+            // First a pass over the parser's events, which runs without recursion, to refuse nesting deep enough to
+            // overflow the stack of the recursive loader below (hostile input, such as 100,000 '[').
+            var parser = new Parser(scanner);
+            int depth = 0;
+            while (parser.MoveNext())
+            {
+                if (parser.Current is SequenceStart or MappingStart && ++depth > MaxDepth)
+                {
+                    Mark at = parser.Current.Start;
+                    errors.Add(new(new SpecLocation(file, ToInt(at.Line), ToInt(at.Column)), $"this is nested more than {MaxDepth} levels deep; a contract needs a few"));
+                    return;
+                }
+
+                if (parser.Current is SequenceEnd or MappingEnd)
+                {
+                    depth--;
+                }
+            }
+
+            scanner = new Scanner(new StringReader(yaml));
             stream.Load(new Parser(scanner));
         }
         catch (YamlException ex)

@@ -94,6 +94,30 @@ public sealed partial class SpecFuzzTests
         Assert.InRange(error.Location!.Value.Line, 4, 6);
     }
 
+    [Theory]
+    [InlineData("[", 100_000)]
+    [InlineData("{a: ", 100_000)]
+    [InlineData("- ", 20_000)]
+    public void Read_HostileNesting_PositionedErrorNotAStackOverflow(string open, int times)
+    {
+        string text = "message: A\nrules: " + string.Concat(Enumerable.Repeat(open, times)) + "\n";
+
+        SpecError error = Assert.Single(ContractSpecReader.Read(text, File).Errors);
+
+        Assert.Matches(@"^spec\.yaml:2:\d+: ", error.ToString());
+    }
+
+    [Fact]
+    public void Read_NestingOfSixtyFourLevels_StillRead()
+    {
+        // The document's mapping and 63 lists: 64 levels, at the limit, not over it.
+        string text = "message: A\nrules: " + new string('[', 63) + new string(']', 63) + "\n";
+
+        SpecReadResult result = ContractSpecReader.Read(text, File);
+
+        Assert.DoesNotContain(result.Errors, e => e.Message.Contains("nested more than", StringComparison.Ordinal));
+    }
+
     private static void AssertValidOrPositioned(string text, string what)
     {
         SpecReadResult result;
