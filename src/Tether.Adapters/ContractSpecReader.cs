@@ -1,5 +1,6 @@
 using Tether.Adapters.Internal;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Tether.Adapters;
@@ -20,6 +21,9 @@ namespace Tether.Adapters;
 /// </remarks>
 public static class ContractSpecReader
 {
+    /// <summary>The deepest nesting of lists and mappings a spec may have (a contract needs a few levels).</summary>
+    private const int MaxDepth = 64;
+
     private static readonly string[] s_topKeys = ["message", "description", "enforce", "sensitive", "defaults", "rules", "mapFrom"];
     private static readonly string[] s_ruleKeys = ["field", "required", "range", "length", "pattern", "oneOf", "count", "each", "contract", "custom", "check", "hint"];
     private static readonly string[] s_boundKeys = ["min", "max"];
@@ -110,14 +114,43 @@ public static class ContractSpecReader
     private static void ReadInto(string yaml, string file, List<ContractSpec> specs, List<SpecError> errors)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            // First a pass over the parser's events, which runs without recursion, to refuse nesting deep enough to
+            // overflow the stack of the recursive loader below (hostile input, such as 100,000 '[').
+            var parser = new Parser(scanner);
+            int depth = 0;
+            while (parser.MoveNext())
+            {
+                if (parser.Current is SequenceStart or MappingStart && ++depth > MaxDepth)
+                {
+                    Mark at = parser.Current.Start;
+                    errors.Add(new(new SpecLocation(file, ToInt(at.Line), ToInt(at.Column)), $"this is nested more than {MaxDepth} levels deep; a contract needs a few"));
+                    return;
+                }
+
+                if (parser.Current is SequenceEnd or MappingEnd)
+                {
+                    depth--;
+                }
+            }
+
+            scanner = new Scanner(new StringReader(yaml));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException ex)
         {
             string why = ex.InnerException?.Message ?? ex.Message;
             errors.Add(new(new SpecLocation(file, ToInt(ex.Start.Line), ToInt(ex.Start.Column)), $"this is not valid YAML: {Clean(why)}"));
+            return;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner throws unpositioned exceptions on some malformed input (an unclosed flow sequence
+            // followed by another line throws InvalidOperationException); the scanner's position is where it gave up.
+            Mark at = scanner.CurrentPosition;
+            errors.Add(new(new SpecLocation(file, ToInt(at.Line), ToInt(at.Column)), $"this is not valid YAML: the YAML reader stopped here; look for an unclosed [, {{ or quote on this line or the lines before ({ex.GetType().Name})"));
             return;
         }
 
@@ -252,7 +285,7 @@ public static class ContractSpecReader
             string? hint = Get(map, "hint") is { } hintNode ? Scalar(hintNode, "hint") : null;
             foreach ((YamlNode keyNode, YamlNode value) in map.Children)
             {
-                string key = ((YamlScalarNode)keyNode).Value ?? "";
+                string key = keyNode is YamlScalarNode { Value: { } name } ? name : "";
                 RuleSpec? rule = key switch
                 {
                     "required" => Bool(value, "required") == true ? new RuleSpec { Kind = RuleKind.Required } : null,

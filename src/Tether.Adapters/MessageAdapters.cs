@@ -5,16 +5,16 @@ namespace Tether.Adapters;
 
 /// <summary>
 /// Message contracts bound to CLR types and compiled into pipes: the <see cref="IMessageAdapters"/> a node applies at its
-/// mailboxes. Build one with <see cref="CreateBuilder"/> while the node starts and pass it as <see cref="NodeOptions.Adapters"/>.
+/// mailboxes. Build one with <see cref="CreateBuilder(ContractRegistry)"/> while the node starts and pass it as <see cref="NodeOptions.Adapters"/>.
 /// </summary>
 /// <example>
 /// <code>
-/// MessageAdapters adapters = MessageAdapters.CreateBuilder()
-///     .Register&lt;PlaceOrder&gt;("Orders.PlaceOrder")
+/// var contracts = new ContractRegistry().RegisterAssembly(typeof(PlaceOrder).Assembly); // [Contract("Orders.PlaceOrder")]
+/// MessageAdapters adapters = MessageAdapters.CreateBuilder(contracts)
 ///     .AddPredicate&lt;string&gt;("is-sku", s =&gt; s.StartsWith("SKU-", StringComparison.Ordinal))
 ///     .AddDirectory("contracts")
 ///     .Build();                      // a broken spec throws ContractSpecException naming file:line:col
-/// await using Node node = Node.Create(new NodeOptions { Adapters = adapters });
+/// await using Node node = Node.Create(new NodeOptions { Contracts = contracts, Adapters = adapters });
 /// </code>
 /// </example>
 /// <remarks>
@@ -55,8 +55,18 @@ public sealed class MessageAdapters : IMessageAdapters
     /// <summary>The compiled contract of a CLR type, or null (for tests and diagnostics).</summary>
     internal CompiledContract? ContractFor(Type type) => _byType.GetValueOrDefault(type);
 
-    /// <summary>Starts a builder.</summary>
-    public static MessageAdaptersBuilder CreateBuilder() => new();
+    /// <summary>Starts a builder with a contract registry of its own (for adapters that never meet the wire).</summary>
+    public static MessageAdaptersBuilder CreateBuilder() => new(new ContractRegistry());
+
+    /// <summary>
+    /// Starts a builder that finds each spec's message type in <paramref name="contracts"/>, the node's one registry
+    /// (<see cref="Node.Contracts"/>, <see cref="NodeOptions.Contracts"/>); what is registered there by <see cref="MessageAdaptersBuilder.Build"/> counts.
+    /// </summary>
+    public static MessageAdaptersBuilder CreateBuilder(ContractRegistry contracts)
+    {
+        ArgumentNullException.ThrowIfNull(contracts);
+        return new(contracts);
+    }
 
     /// <inheritdoc />
     public MessagePipe? Inbound(Type targetType, Type messageType, IReadOnlyList<Type> inputChannels)

@@ -9,44 +9,29 @@ namespace Tether.Adapters;
 /// </summary>
 public sealed class MessageAdaptersBuilder
 {
-    private readonly Dictionary<string, Type> _types = new(StringComparer.Ordinal);
-    private readonly Dictionary<Type, string> _names = [];
+    private readonly ContractRegistry _contracts;
     private readonly Dictionary<string, RegisteredPredicate> _predicates = new(StringComparer.Ordinal);
     private readonly List<ContractSpec> _specs = [];
     private readonly List<SpecError> _errors = [];
     private bool _allowUnregistered;
 
-    internal MessageAdaptersBuilder()
-    {
-    }
+    internal MessageAdaptersBuilder(ContractRegistry contracts) => _contracts = contracts;
 
-    /// <summary>Registers <typeparamref name="T"/> as the CLR type of the contract name <paramref name="contractName"/>.</summary>
-    /// <exception cref="ArgumentException">The name or the type is already registered.</exception>
+    /// <summary>The registry the builder finds message types in: the one given to <see cref="MessageAdapters.CreateBuilder(ContractRegistry)"/>, or its own.</summary>
+    public ContractRegistry Contracts => _contracts;
+
+    /// <summary>
+    /// Registers <typeparamref name="T"/> under the contract name <paramref name="contractName"/> in <see cref="Contracts"/>
+    /// (better: register it once on the node's registry, or with <see cref="ContractAttribute"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The name or the type is already registered differently, or the name is not a valid contract name.</exception>
     public MessageAdaptersBuilder Register<T>(string contractName) => Register(typeof(T), contractName);
 
-    /// <summary>Registers <paramref name="type"/> as the CLR type of the contract name <paramref name="contractName"/>.</summary>
-    /// <exception cref="ArgumentException">The name or the type is already registered, or the name is not a valid contract name.</exception>
+    /// <summary>Registers <paramref name="type"/> under the contract name <paramref name="contractName"/> in <see cref="Contracts"/>.</summary>
+    /// <exception cref="ArgumentException">The name or the type is already registered differently, or the name is not a valid contract name.</exception>
     public MessageAdaptersBuilder Register(Type type, string contractName)
     {
-        ArgumentNullException.ThrowIfNull(type);
-        ArgumentException.ThrowIfNullOrWhiteSpace(contractName);
-        if (!SpecNames.IsContractName(contractName))
-        {
-            throw new ArgumentException($"'{contractName}' is not a valid contract name: use letters, digits, '_', '-' and '.'.", nameof(contractName));
-        }
-
-        if (_types.TryGetValue(contractName, out Type? existing))
-        {
-            throw new ArgumentException($"The contract name {contractName} is already registered for {existing.FullName}; one name, one type.", nameof(contractName));
-        }
-
-        if (_names.TryGetValue(type, out string? name))
-        {
-            throw new ArgumentException($"{type.FullName} is already registered as {name}; one type, one name.", nameof(type));
-        }
-
-        _types[contractName] = type;
-        _names[type] = contractName;
+        _contracts.Register(type, contractName);
         return this;
     }
 
@@ -131,27 +116,28 @@ public sealed class MessageAdaptersBuilder
     public MessageAdapters Build()
     {
         var errors = new List<SpecError>(_errors);
+        IReadOnlyDictionary<string, Type> types = _contracts.Snapshot();
         SpecChecker.CheckDuplicates(_specs, errors);
         var used = new List<ContractSpec>();
         foreach (ContractSpec spec in _specs)
         {
-            if (_types.ContainsKey(spec.Message))
+            if (types.ContainsKey(spec.Message))
             {
                 used.Add(spec);
             }
             else if (!_allowUnregistered)
             {
-                errors.Add(new(spec.Location, $"{spec.Message} has no CLR type registered{SpecNames.Suggest(spec.Message, _types.Keys)}: call Register<T>(\"{spec.Message}\") for its message type, or AllowUnregisteredContracts() to skip contracts this node does not use"));
+                errors.Add(new(spec.Location, $"{spec.Message} has no CLR type registered{SpecNames.Suggest(spec.Message, types.Keys)}: register its message type under that name (ContractRegistry.Register<T>(\"{spec.Message}\") or [Contract(\"{spec.Message}\")]), or AllowUnregisteredContracts() to skip contracts this node does not use"));
             }
         }
 
         if (errors.Count == 0)
         {
             var compiler = new ContractCompiler(
-                _types,
+                types,
                 _predicates,
                 errors);
-            compiler.Compile(_allowUnregistered ? used.Where(s => s.MapFrom.All(m => _types.ContainsKey(m.From))).ToList() : used);
+            compiler.Compile(_allowUnregistered ? used.Where(s => s.MapFrom.All(m => types.ContainsKey(m.From))).ToList() : used);
             if (errors.Count == 0)
             {
                 return new MessageAdapters(compiler.Contracts, compiler.Maps, used);

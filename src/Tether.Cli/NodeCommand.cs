@@ -18,14 +18,21 @@ internal static class NodeCommand
     public static Command Build()
     {
         var config = new Option<string?>("--config") { Description = "A JSON configuration file (default: appsettings.json in the current folder, if present)." };
-        var name = new Option<string?>("--name") { Description = "The node's name (Tether:Name)." };
-        var nats = new Option<string?>("--nats") { Description = "NATS server URLs (Tether:Nats:Url); without it the node runs embedded." };
-        var cluster = new Option<string?>("--cluster") { Description = "The Tether cluster name (Tether:Nats:Cluster)." };
-        var modules = new Option<string[]>("--module") { Description = "An assembly whose public ITetherModule types the node hosts (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("node", "Run a Tether node from configuration, hosting the modules of the given assemblies.")
+        var modules = new Option<string[]>("--module") { Description = "An assembly whose public ITetherModule types the node hosts (repeatable). Its dependencies are found through its own .deps.json, in its folder.", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("node", "Run a Tether node from configuration (appsettings.json, then Tether__* environment variables, then these flags), hosting the modules of the given assemblies.")
         {
-            config, name, nats, cluster, modules,
+            config, modules,
         };
+
+        // One flag per setting, from the same table the configuration binder checks, so a flag's errors name its key.
+        var settings = new List<(Option<string[]> Option, TetherSetting Setting)>();
+        foreach (TetherSetting setting in TetherOptions.Settings)
+        {
+            var option = new Option<string[]>(setting.Flag) { Description = $"{setting.Description} ({setting.Key})", HelpName = "VALUE", AllowMultipleArgumentsPerToken = false };
+            command.Options.Add(option);
+            settings.Add((option, setting));
+        }
+
         command.SetAction(async (parse, cancellation) =>
         {
             string[] paths = parse.GetValue(modules) ?? [];
@@ -52,9 +59,13 @@ internal static class NodeCommand
                 }
             }
 
-            Set("Tether:Name", parse.GetValue(name));
-            Set("Tether:Nats:Url", parse.GetValue(nats));
-            Set("Tether:Nats:Cluster", parse.GetValue(cluster));
+            foreach ((Option<string[]> option, TetherSetting setting) in settings)
+            {
+                if (parse.GetValue(option) is { Length: > 0 } values)
+                {
+                    Set(setting.Key, string.Join(',', values));
+                }
+            }
 
             string? configFile = parse.GetValue(config);
             if (configFile is not null && !File.Exists(configFile))
@@ -63,15 +74,39 @@ internal static class NodeCommand
                 return 2;
             }
 
-            HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
-            if (configFile is not null)
+            HostApplicationBuilder builder;
+            try
             {
-                builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+                // Loads appsettings.json (and appsettings.{Environment}.json) from the current folder when present.
+                builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+                if (configFile is not null)
+                {
+                    builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                // "Failed to load configuration from file '...'" with the JSON reader's line and position inside.
+                string why = "";
+                for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+                {
+                    why += $": {inner.Message.TrimEnd('.')}";
+                }
+
+                await Console.Error.WriteLineAsync($"tether node: {ex.Message.TrimEnd('.')}{why}");
+                return 2;
             }
 
             builder.Configuration.AddEnvironmentVariables();
             builder.Configuration.AddInMemoryCollection(overrides);
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+            // A start failure is reported once, as a message below; the host's and the NATS client's own error logs of
+            // it would add stack traces. Once the node runs, the NATS client logs as usual (reconnects and the like).
+            bool started = false;
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+            builder.Logging.AddFilter((_, category, level) => Volatile.Read(ref started) || level >= LogLevel.Critical
+                || category is null || !category.StartsWith("NATS.Client", StringComparison.Ordinal));
             try
             {
                 builder.Services.AddTether(builder.Configuration);
@@ -90,10 +125,13 @@ internal static class NodeCommand
             using IHost host = builder.Build();
             try
             {
+                _ = host.Services.GetRequiredService<TetherRuntime>(); // the node, its contracts and adapters: spec errors surface here
+                host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => Volatile.Write(ref started, true));
                 await host.RunAsync(cancellation);
             }
-            catch (Exception ex) when (ex is TetherException or ArgumentException)
+            catch (Exception ex) when (ex is TetherException or ArgumentException or Tether.Adapters.ContractSpecException)
             {
+                // A spec error lists each problem as file:line:col: message; an unreachable server names its URL.
                 await Console.Error.WriteLineAsync($"tether node: {ex.Message}");
                 return 1;
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Tether.Cli.Hashing;
 
 namespace Tether.Cli;
@@ -13,8 +14,26 @@ internal static class Program
         root.Subcommands.Add(NodeCommand.Build());
         root.Subcommands.Add(UsersCommand.Build(Console.In, Console.Out, Console.Error));
         root.Subcommands.Add(DemoCommand.Build());
-        ParseResult parse = root.Parse(args);
-        return await parse.InvokeAsync();
+        // Every verb turns bad input into a message naming what is wrong; this net only keeps a defect from printing a
+        // stack trace at a user (set TETHER_DEBUG=1 to see it).
+        ParseResult? parse = null;
+        try
+        {
+            parse = root.Parse(args);
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            string verb = parse is null || parse.CommandResult.Command == root ? "tether" : $"tether {parse.CommandResult.Command.Name}";
+            await Console.Error.WriteLineAsync(Environment.GetEnvironmentVariable("TETHER_DEBUG") == "1"
+                ? $"{verb}: {ex}"
+                : $"{verb}: {ex.Message} ({ex.GetType().Name}; set TETHER_DEBUG=1 for details)");
+            return 1;
+        }
     }
 
     private static Command BuildHash()
@@ -27,9 +46,10 @@ internal static class Program
         };
         jobs.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1)
+            // A value that is not a number is reported by the parser itself; reading it here would throw.
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[^1].Value, CultureInfo.InvariantCulture, out int value) && value < 1)
             {
-                result.AddError($"--jobs must be at least 1; it is {result.GetValueOrDefault<int>()}.");
+                result.AddError($"--jobs must be at least 1; it is {value}.");
             }
         });
 

@@ -9,7 +9,11 @@ namespace Tether.Hosting;
 /// </summary>
 public interface ITetherModule
 {
-    /// <summary>Registers the contracts this module's messages travel under (called before the broker proxy attaches).</summary>
+    /// <summary>
+    /// Registers the contracts this module's messages travel under, on the node's one registry (called when the node is
+    /// created, before its adapters are built and its broker proxy attaches). <c>contracts.RegisterAssembly(GetType().Assembly)</c>
+    /// registers every <see cref="ContractAttribute"/> type of the module's assembly.
+    /// </summary>
     void RegisterContracts(ContractRegistry contracts)
     {
     }

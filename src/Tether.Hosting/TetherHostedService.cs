@@ -11,30 +11,10 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
     {
         Node node = runtime.Node;
         ITetherModule[] all = modules.ToArray();
-        if (!string.IsNullOrWhiteSpace(options.Nats.Url))
+        if (options.Nats is { } nats)
         {
-            var contracts = new ContractRegistry();
-            foreach (ITetherModule module in all)
-            {
-                module.RegisterContracts(contracts);
-            }
-
-            TetherNatsOptions nats = options.Nats;
-            runtime.Broker = await BrokerProxy.AttachAsync(node, new BrokerOptions
-            {
-                Url = nats.Url,
-                Cluster = nats.Cluster,
-                User = nats.User,
-                Password = nats.Password,
-                Token = nats.Token,
-                CredsFile = nats.CredsFile,
-                NKeyFile = nats.NKeyFile,
-                Tls = nats.Tls,
-                TlsCaFile = nats.TlsCaFile,
-                HeartbeatInterval = nats.HeartbeatInterval,
-                FailureTimeout = nats.FailureTimeout,
-                Contracts = contracts,
-            }, cancellationToken).ConfigureAwait(false);
+            // The modules registered their contracts on the node's registry when the node was created.
+            runtime.Broker = await BrokerProxy.AttachAsync(node, nats with { Contracts = node.Contracts }, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (ITetherModule module in all)
@@ -48,7 +28,7 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
         }
 
         runtime.IsStarted = true;
-        LogReady(logger, node.Name, options.Nats.Url ?? "(embedded, no broker)", options.Nats.Cluster, string.Join(", ", all.Select(m => m.GetType().Name)), node.Statistics.Targets);
+        LogReady(logger, node.Name, options.Nats?.Url ?? "(embedded, no broker)", options.Nats?.Cluster ?? "-", string.Join(", ", all.Select(m => m.GetType().Name)), node.Statistics.Targets);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

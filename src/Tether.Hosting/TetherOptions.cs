@@ -1,57 +1,52 @@
+using Microsoft.Extensions.Configuration;
+using Tether.Hosting.Internal;
+using Tether.Nats;
+
 namespace Tether.Hosting;
 
-/// <summary>A node's settings from configuration (section <c>Tether</c>): what <see cref="NodeOptions"/> and the broker take.</summary>
-public sealed class TetherOptions
+/// <summary>
+/// A hosted node's settings: the library's own option records, composed, bound from configuration (section
+/// <c>Tether</c>) by <see cref="Bind"/>. Every setting is listed in <see cref="Settings"/> with its key, its
+/// <c>tether node</c> flag and what it means.
+/// </summary>
+/// <example>
+/// <code>
+/// { "Tether": { "Name": "orders-1", "DefaultRequestTimeout": "10s",
+///               "Adapters": { "Specs": [ "contracts" ] },
+///               "Nats": { "Url": "nats://127.0.0.1:4222", "DurableTopics": [ "prices" ], "FailureTimeout": "3s" } } }
+/// </code>
+/// </example>
+public sealed record TetherOptions
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string Section = "Tether";
 
-    /// <summary>The node's name (letters, digits, '-' and '_' when it joins NATS); unique in its cluster. Empty picks one.</summary>
-    public string? Name { get; set; }
+    /// <summary>The node's options (<c>Tether:Name</c>, <c>Tether:DefaultRequestTimeout</c>, ...).</summary>
+    public NodeOptions Node { get; init; } = new();
 
-    /// <summary>The deadline of a request that names none.</summary>
-    public TimeSpan DefaultRequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>The broker proxy's options (<c>Tether:Nats:*</c>); null (no <c>Tether:Nats:Url</c>) runs the node embedded.</summary>
+    public BrokerOptions? Nats { get; init; }
 
-    /// <summary>The mailbox capacity of targets that name none.</summary>
-    public int DefaultMailboxCapacity { get; set; } = 10_000;
+    /// <summary>
+    /// Spec files or directories of the node's message contracts (<c>Tether:Adapters:Specs</c>), read when the node is
+    /// created; message types are found in the node's contract registry, which the modules fill first.
+    /// </summary>
+    public IReadOnlyList<string> AdapterSpecs { get; init; } = [];
 
-    /// <summary>NATS settings; with no <see cref="TetherNatsOptions.Url"/> the node runs embedded.</summary>
-    public TetherNatsOptions Nats { get; set; } = new();
-}
+    /// <summary>Skip specs whose message type this node has not registered (<c>Tether:Adapters:AllowUnregisteredContracts</c>).</summary>
+    public bool AllowUnregisteredContracts { get; init; }
 
-/// <summary>The broker settings of <see cref="TetherOptions"/>.</summary>
-public sealed class TetherNatsOptions
-{
-    /// <summary>NATS server URLs, comma-separated; empty for an embedded node.</summary>
-    public string? Url { get; set; }
+    /// <summary>Every setting that configuration can hold, in the order they are documented.</summary>
+    public static IReadOnlyList<TetherSetting> Settings => OptionsBinder.Settings;
 
-    /// <summary>The Tether cluster name.</summary>
-    public string Cluster { get; set; } = "default";
-
-    /// <summary>User name.</summary>
-    public string? User { get; set; }
-
-    /// <summary>Password.</summary>
-    public string? Password { get; set; }
-
-    /// <summary>Token.</summary>
-    public string? Token { get; set; }
-
-    /// <summary>Credentials file.</summary>
-    public string? CredsFile { get; set; }
-
-    /// <summary>Nkey seed file.</summary>
-    public string? NKeyFile { get; set; }
-
-    /// <summary>Require TLS.</summary>
-    public bool Tls { get; set; }
-
-    /// <summary>CA file for TLS.</summary>
-    public string? TlsCaFile { get; set; }
-
-    /// <summary>Heartbeat period.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Silence after which a peer is declared unreachable.</summary>
-    public TimeSpan FailureTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Binds the <c>Tether</c> section of <paramref name="configuration"/> (appsettings.json, <c>Tether__*</c> variables,
+    /// command-line flags: whatever the configuration holds) onto the defaults.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A value is not valid, or a key is unknown; the message lists every problem, each naming its key.</exception>
+    public static TetherOptions Bind(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return OptionsBinder.Bind(configuration.GetSection(Section));
+    }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Tether;
+using Tether.Adapters;
 using Tether.Hosting;
 
 namespace Microsoft.Extensions.Hosting;
@@ -13,26 +14,26 @@ namespace Microsoft.Extensions.Hosting;
 public static class TetherServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds a Tether node to the host: options from the <c>Tether</c> section of <paramref name="configuration"/> (validated at
-    /// start with errors naming the key), then <paramref name="configure"/>; logging through the host's logger factory;
-    /// a health check named "tether"; the node starts and stops with the host.
+    /// Adds a Tether node to the host: options bound from the <c>Tether</c> section of <paramref name="configuration"/>
+    /// (<see cref="TetherOptions.Bind"/>: every key checked, errors naming the key), then changed by
+    /// <paramref name="configure"/>; the node's contract registry (also in DI as <see cref="ContractRegistry"/>), filled
+    /// by every module's <see cref="ITetherModule.RegisterContracts"/> before the node is created; the adapters of
+    /// <see cref="TetherOptions.AdapterSpecs"/>; logging through the host's logger factory; a health check named "tether";
+    /// the node and its broker proxy start and stop with the host.
     /// </summary>
-    public static IServiceCollection AddTether(this IServiceCollection services, IConfiguration? configuration = null, Action<TetherOptions>? configure = null)
+    /// <exception cref="InvalidOperationException">The configuration is not valid; the message names every bad key.</exception>
+    public static IServiceCollection AddTether(this IServiceCollection services, IConfiguration? configuration = null, Func<TetherOptions, TetherOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = new TetherOptions();
-        configuration?.GetSection(TetherOptions.Section).Bind(options);
-        configure?.Invoke(options);
-        Validate(options);
+        TetherOptions options = configuration is null ? new TetherOptions() : TetherOptions.Bind(configuration);
+        if (configure is not null)
+        {
+            options = configure(options) ?? throw new InvalidOperationException("AddTether's configure returned null.");
+        }
 
         services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new TetherRuntime(Node.Create(new NodeOptions
-        {
-            Name = string.IsNullOrWhiteSpace(options.Name) ? null : options.Name,
-            DefaultRequestTimeout = options.DefaultRequestTimeout,
-            DefaultMailboxCapacity = options.DefaultMailboxCapacity,
-            LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
-        })));
+        services.TryAddSingleton(_ => options.Node.Contracts ?? new ContractRegistry());
+        services.TryAddSingleton(sp => new TetherRuntime(CreateNode(sp, options)));
         services.TryAddSingleton(sp => sp.GetRequiredService<TetherRuntime>().Node);
         services.AddHostedService<TetherHostedService>();
         services.AddHealthChecks().AddCheck<TetherHealthCheck>("tether");
@@ -55,40 +56,37 @@ public static class TetherServiceCollectionExtensions
     public static MeterProviderBuilder AddTetherInstrumentation(this MeterProviderBuilder builder)
         => builder.AddMeter(Node.TelemetryName);
 
-    private static void Validate(TetherOptions options)
+    private static Node CreateNode(IServiceProvider services, TetherOptions options)
     {
-        List<string> errors = [];
-        if (options.DefaultRequestTimeout <= TimeSpan.Zero)
+        // The registry is complete before the adapters bind their specs to types: modules register first.
+        ContractRegistry contracts = services.GetRequiredService<ContractRegistry>();
+        foreach (ITetherModule module in services.GetServices<ITetherModule>())
         {
-            errors.Add($"Tether:DefaultRequestTimeout must be positive; it is {options.DefaultRequestTimeout}.");
+            module.RegisterContracts(contracts);
         }
 
-        if (options.DefaultMailboxCapacity < 1)
+        IMessageAdapters? adapters = options.Node.Adapters;
+        if (options.AdapterSpecs.Count > 0)
         {
-            errors.Add($"Tether:DefaultMailboxCapacity must be at least 1; it is {options.DefaultMailboxCapacity}.");
-        }
-
-        if (!string.IsNullOrWhiteSpace(options.Nats.Url))
-        {
-            if (options.Nats.HeartbeatInterval <= TimeSpan.Zero)
+            if (adapters is not null)
             {
-                errors.Add($"Tether:Nats:HeartbeatInterval must be positive; it is {options.Nats.HeartbeatInterval}.");
+                throw new InvalidOperationException("Tether:Adapters:Specs is set and TetherOptions.Node.Adapters too: use one of them.");
             }
 
-            if (options.Nats.FailureTimeout <= options.Nats.HeartbeatInterval)
+            MessageAdaptersBuilder builder = MessageAdapters.CreateBuilder(contracts);
+            foreach (string path in options.AdapterSpecs)
             {
-                errors.Add($"Tether:Nats:FailureTimeout ({options.Nats.FailureTimeout}) must be longer than Tether:Nats:HeartbeatInterval ({options.Nats.HeartbeatInterval}).");
+                builder = Directory.Exists(path) ? builder.AddDirectory(path) : builder.AddFile(path);
             }
 
-            if (!string.IsNullOrWhiteSpace(options.Name) && !options.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-            {
-                errors.Add($"Tether:Name \"{options.Name}\" cannot be used over NATS: use letters, digits, '-' and '_' only.");
-            }
+            adapters = (options.AllowUnregisteredContracts ? builder.AllowUnregisteredContracts() : builder).Build();
         }
 
-        if (errors.Count > 0)
+        return Node.Create(options.Node with
         {
-            throw new InvalidOperationException("Tether configuration is not valid:\n  " + string.Join("\n  ", errors));
-        }
+            Contracts = contracts,
+            Adapters = adapters,
+            LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
+        });
     }
 }

@@ -51,7 +51,11 @@ public sealed record BrokerOptions
     /// </summary>
     public IReadOnlySet<string> DurableTopics { get; init; } = new HashSet<string>();
 
-    /// <summary>The message contracts this node may send and receive over the wire.</summary>
+    /// <summary>
+    /// The message contracts this node may send and receive over the wire: pass the node's one registry
+    /// (<c>Contracts = node.Contracts</c>), so that one registration serves the wire and the adapters alike. Unset, it
+    /// is a registry of its own that holds only the runtime's contracts.
+    /// </summary>
     public ContractRegistry Contracts { get; init; } = new();
 
     internal void Validate(string nodeName)
@@ -61,14 +65,14 @@ public sealed record BrokerOptions
             throw new ArgumentException("BrokerOptions.Url must name at least one NATS server.");
         }
 
-        if (!IsToken(Cluster))
+        if (Names.WhyNotToken(Cluster, "BrokerOptions.Cluster") is { } cluster)
         {
-            throw new ArgumentException($"BrokerOptions.Cluster \"{Cluster}\" is not valid: use letters, digits, '-' and '_' only.");
+            throw new ArgumentException(cluster);
         }
 
-        if (!IsToken(nodeName))
+        if (Names.WhyNotToken(nodeName, "The node name (NodeOptions.Name)") is { } node)
         {
-            throw new ArgumentException($"The node name \"{nodeName}\" cannot be used over NATS: use letters, digits, '-' and '_' only (NodeOptions.Name).");
+            throw new ArgumentException($"{node} It cannot be used over NATS.");
         }
 
         if (HeartbeatInterval <= TimeSpan.Zero)
@@ -113,21 +117,6 @@ public sealed record BrokerOptions
         ArgumentNullException.ThrowIfNull(Contracts, "BrokerOptions.Contracts");
     }
 
-    internal static bool IsToken(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return false;
-        }
-
-        foreach (char c in text.AsSpan()) // a span: no enumerator or delegate per call (it runs for every frame received)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>The runtime's one token rule (<see cref="Names.IsToken"/>), kept here for the proxy's own callers.</summary>
+    internal static bool IsToken(string? text) => Names.IsToken(text);
 }

@@ -21,7 +21,12 @@ public sealed partial class Node
     public ValueTask<TResponse> Request<TResponse>(Address to, IRequest<TResponse> request, TimeSpan? timeout = null, string? session = null)
         => SendRequest(default, to, request, timeout, session);
 
-    /// <summary>Publishes an event on a topic from outside any target; returns how many subscribers it reached.</summary>
+    /// <summary>
+    /// Publishes an event on a topic from outside any target: to this node's subscribers at once and, with a broker
+    /// proxy attached, to the other nodes' over the wire.
+    /// </summary>
+    /// <returns>How many subscribers <em>on this node</em> it was delivered to. Subscribers on other nodes are not counted
+    /// (the event reaches them later, at most once), so 0 does not mean that nobody gets it.</returns>
     public int Publish<T>(string topic, T @event)
         where T : notnull
     {

@@ -30,6 +30,7 @@ public sealed partial class Node : IAsyncDisposable
     {
         Options = options;
         Name = options.Name ?? $"node-{Guid.NewGuid():N}"[..13];
+        Contracts = options.Contracts ?? new ContractRegistry();
         TimeProvider = options.TimeProvider;
         Throughput = options.Throughput;
         Logger = options.LoggerFactory.CreateLogger("Tether.Node");
@@ -55,6 +56,12 @@ public sealed partial class Node : IAsyncDisposable
 
     /// <summary>The options the node was created with.</summary>
     public NodeOptions Options { get; }
+
+    /// <summary>
+    /// The node's message contracts (<see cref="NodeOptions.Contracts"/>, or a registry of its own): register each
+    /// message type that crosses the wire here once; the broker proxy and the adapters read it.
+    /// </summary>
+    public ContractRegistry Contracts { get; }
 
     /// <summary>A snapshot of the node's counters.</summary>
     public NodeStatistics Statistics => new(

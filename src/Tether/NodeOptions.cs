@@ -31,6 +31,13 @@ public sealed record NodeOptions
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>
+    /// The message contracts of this node: the name each message type travels under between nodes and is known by in
+    /// adapter specs. Registered once here; the broker proxy and the adapters read the same registry. Null (the
+    /// default): the node makes a registry of its own (<see cref="Node.Contracts"/>).
+    /// </summary>
+    public ContractRegistry? Contracts { get; init; }
+
+    /// <summary>
     /// The declarative adapters (message contracts) the mailboxes apply: preconditions before input channels,
     /// postconditions after output channels. Null (the default) means none, at the cost of one null check per message.
     /// </summary>

@@ -41,3 +41,6 @@ public sealed record Answer(int Value);
 public sealed record Ask(int N) : IRequest<Answer>;
 
 public sealed record Note(int N);
+
+[Contract("Shop.Registered")]
+public sealed record RegisteredOrder(string Sku, int Quantity) : IRequest<string>;

@@ -55,6 +55,6 @@ public sealed class HostingTests
             ["Tether:DefaultMailboxCapacity"] = "0",
         }));
         Assert.Contains("Tether:Nats:FailureTimeout", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Tether:DefaultMailboxCapacity must be at least 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Tether:DefaultMailboxCapacity (--mailbox-capacity): must be at least 1", error.Message, StringComparison.Ordinal);
     }
 }

@@ -13,7 +13,7 @@ internal static class SpecChecker
     {
         if (!SpecNames.IsContractName(spec.Message))
         {
-            errors.Add(new(spec.Location, $"message name '{spec.Message}' is not valid: use letters, digits, '_', '-' and '.', starting with a letter (for example Orders.PlaceOrder)"));
+            errors.Add(new(spec.Location, $"message name '{spec.Message}' is not valid: use ASCII letters, digits, '_', '-' and '.', starting with a letter, at most 200 characters (for example Orders.PlaceOrder)"));
         }
 
         if ((spec.Enforce & Enforcement.Both) == 0 || (spec.Enforce & ~Enforcement.Both) != 0)

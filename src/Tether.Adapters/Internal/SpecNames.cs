@@ -3,9 +3,8 @@ namespace Tether.Adapters.Internal;
 /// <summary>The shape of names in specs, and "did you mean" suggestions.</summary>
 internal static class SpecNames
 {
-    /// <summary>A contract name: letters, digits, '_', '-' and '.', starting with a letter or '_'.</summary>
-    public static bool IsContractName(string name)
-        => name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.');
+    /// <summary>A contract name, by the runtime's one rule (<see cref="Names.IsContractName"/>).</summary>
+    public static bool IsContractName(string name) => Names.IsContractName(name);
 
     /// <summary>A field name: letters, digits and '_', starting with a letter or '_'.</summary>
     public static bool IsIdentifier(string name)
