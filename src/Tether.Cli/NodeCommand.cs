@@ -21,10 +21,11 @@ internal static class NodeCommand
         var name = new Option<string?>("--name") { Description = "The node's name (Tether:Name)." };
         var nats = new Option<string?>("--nats") { Description = "NATS server URLs (Tether:Nats:Url); without it the node runs embedded." };
         var cluster = new Option<string?>("--cluster") { Description = "The Tether cluster name (Tether:Nats:Cluster)." };
+        var http = new Option<string?>("--http") { Description = "Serve /healthz, /readyz and /metrics on HOST:PORT, for example 0.0.0.0:8081 (Tether:Http)." };
         var modules = new Option<string[]>("--module") { Description = "An assembly whose public ITetherModule types the node hosts (repeatable).", AllowMultipleArgumentsPerToken = false };
         var command = new Command("node", "Run a Tether node from configuration, hosting the modules of the given assemblies.")
         {
-            config, name, nats, cluster, modules,
+            config, name, nats, cluster, modules, http,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -55,6 +56,7 @@ internal static class NodeCommand
             Set("Tether:Name", parse.GetValue(name));
             Set("Tether:Nats:Url", parse.GetValue(nats));
             Set("Tether:Nats:Cluster", parse.GetValue(cluster));
+            Set(NodeHttp.ConfigKey, parse.GetValue(http));
 
             string? configFile = parse.GetValue(config);
             if (configFile is not null && !File.Exists(configFile))
@@ -75,6 +77,7 @@ internal static class NodeCommand
             try
             {
                 builder.Services.AddTether(builder.Configuration);
+                NodeHttp.Add(builder.Services, builder.Configuration);
             }
             catch (Exception ex) when (ex is InvalidOperationException or FormatException)
             {

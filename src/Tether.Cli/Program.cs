@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tether.Cli.Hashing;
+using Tether.Cli.Pods;
 
 namespace Tether.Cli;
 
@@ -11,6 +12,7 @@ internal static class Program
         root.Subcommands.Add(BuildHash());
         root.Subcommands.Add(ContractsCommand.Build());
         root.Subcommands.Add(NodeCommand.Build());
+        root.Subcommands.Add(PodsCommand.Build());
         ParseResult parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
