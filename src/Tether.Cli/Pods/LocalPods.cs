@@ -167,7 +167,7 @@ internal sealed class LocalPods : IAsyncDisposable
         pod.LeafPid = Spawn($"{name}/leaf", ns, NatsServerExecutable(), ["-c", conf, "-l", pod.LeafLog], new Dictionary<string, string>(), Path.Join(dir, "leaf.stdout.log"));
         if (spec is not null)
         {
-            PodProcess process = PodCommandLine.Build(spec, modules, pod.NodeName);
+            PodProcess process = PlanNode(spec, modules, pod.NodeName);
             (string exe, string[] prefix) = TetherExecutable();
             Dictionary<string, string> env = new(process.SharedEnvironment);
             foreach ((string key, string value) in process.PodEnvironment)
@@ -180,6 +180,9 @@ internal sealed class LocalPods : IAsyncDisposable
 
         return pod;
     }
+
+    /// <summary>The node process a local pod runs (tests compare it with the manifests).</summary>
+    public static PodProcess PlanNode(PodSpec pod, IReadOnlyList<string> modules, string nodeName) => PodCommandLine.Build(pod, modules, nodeName);
 
     /// <summary>Cuts the pod off the bridge (its veth down): a partition. Its own processes keep running.</summary>
     public void Partition(string pod) => Ip("-n", _bridgeNamespace, "link", "set", Pod(pod).Veth, "down");
