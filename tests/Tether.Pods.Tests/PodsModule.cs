@@ -15,6 +15,9 @@ public sealed record MakeHeld(string Factory) : IRequest<Identity>;
 /// <summary>A request the target keeps open (its reply token is held, never answered): a request in flight.</summary>
 public sealed record Hold(int Seq) : IRequest<int>;
 
+/// <summary>How many <see cref="Hold"/> requests the target holds open.</summary>
+public sealed record CountHeld : IRequest<int>;
+
 /// <summary>
 /// The module the local pods' nodes host until the demo application lands: per role in <c>Tether:Roles</c> a
 /// <see cref="RoleTarget"/> registered as service ROLE and a factory "ROLE-held"; on every pod one more as service "echo".
@@ -25,7 +28,8 @@ public sealed class PodsModule(IConfiguration configuration) : ITetherModule
         .Register<WhoAreYou>("pods.who")
         .Register<Identity>("pods.identity")
         .Register<MakeHeld>("pods.make-held")
-        .Register<Hold>("pods.hold");
+        .Register<Hold>("pods.hold")
+        .Register<CountHeld>("pods.count-held");
 
     public void RegisterContracts(ContractRegistry contracts) => Contracts(contracts);
 
@@ -54,5 +58,6 @@ public sealed class RoleTarget : Target, ITarget<RoleTarget>
             Address instance = await ctx.Create(m.Factory, null, TetherPolicy.WithOwner);
             return new Identity(instance.Node, instance);
         })
-        .Deferred<Hold, int>(static (self, m, token, ctx) => self._held.Add(token));
+        .Deferred<Hold, int>(static (self, m, token, ctx) => self._held.Add(token))
+        .Request<CountHeld, int>(static (self, m, ctx) => self._held.Count);
 }

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Tether.Pods.Tests;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PodsCollection
+{
+    public const string Name = "local pods (network namespaces, real nats-servers and node processes)";
+}
+
+/// <summary>
+/// Faults on the local pods: real network namespaces, real nats-servers (a three-server hub, a leaf per pod), real
+/// `tether node` processes. Bounds: the claim is node loss detected within 3 s (heartbeats every 0.5 s, silence of
+/// 2 s), heal within 5 s; each assertion adds a stated margin of 2 s for this machine (2 cores shared by several
+/// builds at once), and the measured times are written to the test output.
+/// </summary>
+[Collection(PodsCollection.Name)]
+public sealed class FaultTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan s_detection = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan s_heal = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_margin = TimeSpan.FromSeconds(2); // loaded 2-core machine
+
+    [Fact]
+    public async Task PartitionedPod_DeclaredUnreachableFast_TetheredInstancesEnd_ServicesServedElsewhere_HealReturnsTraffic()
+    {
+        await using PodsRun run = await PodsRun.StartAsync("three-pod");
+        Node driver = run.Driver;
+        Identity supplier = await driver.Request("supplier", new WhoAreYou());
+        Assert.Equal("supplier-1", supplier.Node);
+
+        // An instance on the web pod, tethered to an owner inside the supplier pod.
+        Identity held = await driver.Request(supplier.Self, new MakeHeld("web-held"));
+        Assert.Equal("web-1", held.Node);
+        Assert.Equal("web-1", (await driver.Request(held.Self, new WhoAreYou())).Node);
+
+        // Every pod serves "echo"; make sure the driver's routing has seen the supplier pod's answer.
+        await EchoReachesAsync(driver, "supplier-1", TimeSpan.FromSeconds(20), "the supplier pod answering service echo before the partition");
+
+        Task<int> pending = driver.Request(supplier.Self, new Hold(1), TimeSpan.FromSeconds(60)).AsTask();
+        Assert.Equal(1, await driver.Request(supplier.Self, new CountHeld()));
+
+        var clock = Stopwatch.StartNew();
+        run.Pods.Partition("supplier");
+        TimeSpan detected = await PodsRun.Until(() => !run.Proxy.Peers.Contains("supplier-1"), "the driver declaring supplier-1 unreachable", s_detection + s_margin);
+        output.WriteLine($"partition: supplier-1 declared unreachable after {detected.TotalMilliseconds:0} ms");
+
+        // The request in flight to it ended with node-unreachable, at detection (not at its 60 s deadline).
+        TetherException inFlight = await Assert.ThrowsAsync<TetherException>(() => pending.WaitAsync(TimeSpan.FromSeconds(1)));
+        Assert.Equal(ErrorCodes.NodeUnreachable, inFlight.Code);
+
+        // New requests to it fail fast.
+        var fast = Stopwatch.StartNew();
+        TetherException refused = await Assert.ThrowsAsync<TetherException>(async () => await driver.Request(supplier.Self, new WhoAreYou(), TimeSpan.FromSeconds(30)));
+        Assert.Equal(ErrorCodes.NodeUnreachable, refused.Code);
+        Assert.True(fast.Elapsed < TimeSpan.FromSeconds(1), $"a request to an unreachable node took {fast.Elapsed.TotalMilliseconds:0} ms to fail");
+
+        // The web pod's node declared it lost too and ended the instance tethered to an owner there.
+        TimeSpan ended = await UntilFailsAsync(() => driver.Request(held.Self, new WhoAreYou(), TimeSpan.FromSeconds(5)).AsTask(), ErrorCodes.NoSuchTarget, s_detection + s_margin, "the instance on web-1 tethered to an owner in the partitioned pod ending");
+        output.WriteLine($"partition: tethered instance ended {ended.TotalMilliseconds:0} ms after detection");
+
+        // Service echo is served by the pods still reachable: every request answered, none by the partitioned pod.
+        for (int i = 0; i < 40; i++)
+        {
+            Identity who = await driver.Request("echo", new WhoAreYou(), TimeSpan.FromSeconds(5));
+            Assert.NotEqual("supplier-1", who.Node);
+        }
+
+        // Heal: the pod's node comes back through its leaf, and traffic returns to it.
+        clock.Restart();
+        run.Pods.Heal("supplier");
+        TimeSpan back = await PodsRun.Until(() => run.Proxy.Peers.Contains("supplier-1"), "supplier-1 heard again after the heal", s_heal + s_margin);
+        Identity again = await driver.Request(supplier.Self, new WhoAreYou(), TimeSpan.FromSeconds(5));
+        Assert.Equal("supplier-1", again.Node);
+        await EchoReachesAsync(driver, "supplier-1", s_heal + s_margin - clock.Elapsed, "service echo traffic reaching the healed pod again");
+        output.WriteLine($"heal: supplier-1 heard after {back.TotalMilliseconds:0} ms, echo traffic back after {clock.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(clock.Elapsed <= s_heal + s_margin, $"traffic returned after {clock.Elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public async Task NodeKilled_TenThousandRequestsInFlight_AllEndWithinTheDetectionTime()
+    {
+        const int count = 10_000;
+        await using PodsRun run = await PodsRun.StartAsync("two-pod");
+        Node driver = run.Driver;
+        Identity victim = await driver.Request("supplier", new WhoAreYou());
+        Assert.Equal("backend-1", victim.Node);
+
+        var requests = new Task<int>[count];
+        for (int i = 0; i < count; i++)
+        {
+            requests[i] = driver.Request(victim.Self, new Hold(i), TimeSpan.FromSeconds(120)).AsTask();
+        }
+
+        // Same sender, same receiver: the count is answered after every hold has arrived, so all are in flight there.
+        Assert.Equal(count, await driver.Request(victim.Self, new CountHeld(), TimeSpan.FromSeconds(60)));
+        Assert.DoesNotContain(requests, r => r.IsCompleted);
+
+        var clock = Stopwatch.StartNew();
+        run.Pods.KillNode("backend");
+        Task all = Task.WhenAll(requests);
+        await Task.WhenAny(all, Task.Delay(s_detection + s_margin));
+        TimeSpan elapsed = clock.Elapsed;
+        int hung = requests.Count(r => !r.IsCompleted);
+        output.WriteLine($"kill -9: {count - hung} of {count} requests ended after {elapsed.TotalMilliseconds:0} ms");
+        Assert.True(hung == 0, $"{hung} of {count} requests had not ended {(s_detection + s_margin).TotalSeconds} s after the node's kill -9");
+        string[] codes = requests.Select(r => (r.Exception?.InnerException as TetherException)?.Code ?? "answered").Distinct().ToArray();
+        Assert.Equal([ErrorCodes.NodeUnreachable], codes);
+    }
+
+    private static async Task EchoReachesAsync(Node driver, string node, TimeSpan deadline, string phase)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            Identity who = await driver.Request("echo", new WhoAreYou(), TimeSpan.FromSeconds(5));
+            if (who.Node == node)
+            {
+                return;
+            }
+
+            Assert.True(Stopwatch.GetElapsedTime(start) < deadline, $"timed out after {deadline.TotalSeconds:0.#} s waiting for: {phase}");
+        }
+    }
+
+    private static async Task<TimeSpan> UntilFailsAsync(Func<Task> request, string code, TimeSpan deadline, string phase)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await request();
+            }
+            catch (TetherException ex) when (ex.Code == code)
+            {
+                return Stopwatch.GetElapsedTime(start);
+            }
+
+            Assert.True(Stopwatch.GetElapsedTime(start) < deadline, $"timed out after {deadline.TotalSeconds:0.#} s waiting for: {phase}");
+            await Task.Delay(20); // polling a condition with a deadline
+        }
+    }
+}
