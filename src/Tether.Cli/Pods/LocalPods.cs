@@ -288,7 +288,8 @@ internal sealed class LocalPods : IAsyncDisposable
         return $"removed run {state.RunId} ({state.Layout}): {killed} processes ended, {removed} network namespaces removed";
     }
 
-    private static void CheckRights()
+    /// <summary>Throws a <see cref="LocalPodsException"/> (<see cref="LocalPodsException.IsPermission"/>) naming what is missing.</summary>
+    public static void CheckRights()
     {
         if (!OperatingSystem.IsLinux())
         {

@@ -30,6 +30,7 @@ internal static class PodsCommand
         {
             try
             {
+                LocalPods.CheckRights(); // first: without the rights nothing else matters
                 PodLayout plan = PodLayout.Load(PodLayout.Resolve(parse.GetValue(upLayout)!));
                 await using LocalPods pods = await LocalPods.UpAsync(plan, parse.GetValue(runDir)!, parse.GetValue(modules)!, Console.Error, cancellation);
                 pods.Detach(); // the pods keep running after this command ends; `tether pods down` removes them
