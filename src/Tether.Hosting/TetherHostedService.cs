@@ -33,6 +33,7 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
                 TlsCaFile = nats.TlsCaFile,
                 HeartbeatInterval = nats.HeartbeatInterval,
                 FailureTimeout = nats.FailureTimeout,
+                JetStreamDomain = nats.JetStreamDomain,
                 Contracts = contracts,
             }, cancellationToken).ConfigureAwait(false);
         }

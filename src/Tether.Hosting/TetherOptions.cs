@@ -52,6 +52,9 @@ public sealed class TetherNatsOptions
     /// <summary>Heartbeat period.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The JetStream domain of durable topics (the hub's domain when the node sits behind a leaf-node sidecar).</summary>
+    public string? JetStreamDomain { get; set; }
+
     /// <summary>Silence after which a peer is declared unreachable.</summary>
     public TimeSpan FailureTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -23,11 +23,11 @@ public sealed partial class BrokerProxy
             return;
         }
 
-        _js = new NatsJSContext(_nats);
+        _js = Options.JetStreamDomain is { Length: > 0 } domain ? new NatsJSContext(_nats, new NatsJSOpts(_nats.Opts, domain: domain)) : new NatsJSContext(_nats);
         try
         {
             await _js.CreateOrUpdateStreamAsync(
-                new StreamConfig(StreamName, [$"{_prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, Description = "Tether durable topics: the latest event of each" },
+                new StreamConfig(StreamName, [$"{_prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" },
                 cancellation).ConfigureAwait(false);
         }
         catch (NatsJSException ex)

@@ -1,4 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using Tether.Cli.Pods;
+using Tether.Nats;
 using Xunit.Abstractions;
 
 namespace Tether.Pods.Tests;
@@ -107,6 +113,115 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.True(hung == 0, $"{hung} of {count} requests had not ended {(s_detection + s_margin).TotalSeconds} s after the node's kill -9");
         string[] codes = requests.Select(r => (r.Exception?.InnerException as TetherException)?.Code ?? "answered").Distinct().ToArray();
         Assert.Equal([ErrorCodes.NodeUnreachable], codes);
+    }
+
+    [Fact]
+    public async Task HubServerLost_LeavesFailOver_NoAcknowledgedDurableEventIsLost()
+    {
+        var durable = new BrokerOptions { DurableTopics = new HashSet<string> { "stock" }, DurableTopicReplicas = 3, JetStreamDomain = PodCommandLine.JetStreamDomain };
+        await using PodsRun run = await PodsRun.StartAsync("three-pod", durable);
+
+        // A JetStream client in the driver pod (through its leaf), on a stream replicated on the three hub servers.
+        await using var nats = new NatsConnection(NatsOpts.Default with { Url = run.NatsUrl, MaxReconnectRetry = -1, ReconnectWaitMin = TimeSpan.FromMilliseconds(100), ReconnectWaitMax = TimeSpan.FromMilliseconds(500) });
+        var js = new NatsJSContext(nats, new NatsJSOpts(nats.Opts, domain: PodCommandLine.JetStreamDomain));
+        await js.CreateStreamAsync(new StreamConfig("PODS_EVENTS", ["pods.events.>"]) { NumReplicas = 3, Storage = StreamConfigStorage.File });
+        string leader = (await js.GetStreamAsync("PODS_EVENTS")).Info.Cluster?.Leader ?? throw new Xunit.Sdk.XunitException("the stream has no leader");
+        Assert.StartsWith("hub", leader, StringComparison.Ordinal);
+
+        var acked = new HashSet<int>();
+        int refused = 0;
+        async Task PublishAsync(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                try
+                {
+                    using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    PubAckResponse ack = await js.PublishAsync($"pods.events.{i}", i, cancellationToken: deadline.Token);
+                    ack.EnsureSuccess();
+                    acked.Add(i);
+                }
+                catch (Exception ex) when (ex is NatsException or OperationCanceledException or TimeoutException)
+                {
+                    refused++; // not acknowledged: the publisher knows it may be lost
+                }
+            }
+        }
+
+        await PublishAsync(0, 200);
+        Assert.Equal(200, acked.Count);
+        Task during = PublishAsync(200, 400);
+        await PodsRun.Until(() => acked.Count >= 220, "publishing under way before the kill", TimeSpan.FromSeconds(30));
+        var clock = Stopwatch.StartNew();
+        run.Pods.KillHub(leader); // the stream's leader: the worst server to lose
+        await during;
+
+        // The pods' leaf servers that were connected to it fail over: every pod's node is heard and answers.
+        string[] nodes = run.Pods.Pods.Select(p => p.NodeName).ToArray();
+        foreach (string role in new[] { "web", "sessions", "supplier" })
+        {
+            Identity who = await RetryAsync(() => run.Driver.Request(role, new WhoAreYou(), TimeSpan.FromSeconds(2)).AsTask(), TimeSpan.FromSeconds(20), $"service {role} answering after hub {leader} was lost");
+            Assert.Contains(who.Node, nodes);
+        }
+
+        await PodsRun.Until(() => nodes.All(run.Proxy.Peers.Contains), "every pod's node heard after the hub server's loss", TimeSpan.FromSeconds(20));
+        output.WriteLine($"hub {leader} killed: pods answering again after {clock.ElapsedMilliseconds} ms");
+        await PublishAsync(400, 600);
+        Assert.True(acked.Count >= 400, $"only {acked.Count} of 600 events were acknowledged ({refused} refused)");
+
+        // A durable subscriber reads the stream from the start: every acknowledged event is there.
+        INatsJSConsumer consumer = await js.CreateOrUpdateConsumerAsync("PODS_EVENTS", new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.Explicit, DeliverPolicy = ConsumerConfigDeliverPolicy.All });
+        var received = new HashSet<int>();
+        long start = Stopwatch.GetTimestamp();
+        while (!acked.IsSubsetOf(received) && Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(30))
+        {
+            await foreach (NatsJSMsg<int> msg in consumer.FetchAsync<int>(new NatsJSFetchOpts { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(2) }))
+            {
+                received.Add(msg.Data);
+                await msg.AckAsync();
+            }
+        }
+
+        int[] lost = acked.Except(received).Order().ToArray();
+        output.WriteLine($"events: {acked.Count} acknowledged, {refused} refused, {received.Count} received by the durable subscriber, {lost.Length} acknowledged lost");
+        Assert.True(lost.Length == 0, $"{lost.Length} acknowledged events were lost: {string.Join(", ", lost.Take(20))}");
+
+        // Tether's durable topic lives on the same hub (3 replicas): published after the loss, a late subscriber on
+        // another node gets the latest event first.
+        run.Driver.Publish("stock", new StockLevel(42));
+        INatsJSStream tetherStream = await js.GetStreamAsync($"TETHER_{PodCommandLine.Cluster}_DURABLE");
+        Assert.Equal(3, tetherStream.Info.Config.NumReplicas);
+        await PodsRun.Until(() =>
+        {
+            tetherStream.RefreshAsync().AsTask().GetAwaiter().GetResult();
+            return tetherStream.Info.State.Messages >= 1;
+        }, "the durable event stored by JetStream", TimeSpan.FromSeconds(20));
+        var seen = new ConcurrentQueue<StockLevel>();
+        using var logs = new ListLogger();
+        using var loggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([logs]);
+        (Node late, _) = await run.AddNodeAsync("late", durable, loggerFactory);
+        late.Spawn(() => new StockWatcher("stock", seen));
+        await PodsRun.Until(() => seen.Any(s => s.Seq == 42), $"the durable topic's latest event reaching a late subscriber; its node logged: {string.Join(" | ", logs.Lines)}", TimeSpan.FromSeconds(20));
+    }
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> attempt, TimeSpan deadline, string phase)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await attempt();
+            }
+            catch (TetherException) when (Stopwatch.GetElapsedTime(start) < deadline)
+            {
+                await Task.Delay(100); // retrying with a deadline while the leaf fails over
+            }
+            catch (TetherException ex)
+            {
+                throw new Xunit.Sdk.XunitException($"timed out after {deadline.TotalSeconds} s waiting for: {phase} ({ex.Code}: {ex.Message})");
+            }
+        }
     }
 
     private static async Task EchoReachesAsync(Node driver, string node, TimeSpan deadline, string phase)

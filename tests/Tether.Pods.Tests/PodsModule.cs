@@ -15,6 +15,19 @@ public sealed record MakeHeld(string Factory) : IRequest<Identity>;
 /// <summary>A request the target keeps open (its reply token is held, never answered): a request in flight.</summary>
 public sealed record Hold(int Seq) : IRequest<int>;
 
+/// <summary>An event on the durable topic "stock".</summary>
+public sealed record StockLevel(int Seq);
+
+/// <summary>Subscribes to a topic when it starts and keeps what it gets.</summary>
+public sealed class StockWatcher(string topic, System.Collections.Concurrent.ConcurrentQueue<StockLevel> seen) : Target, ITarget<StockWatcher>
+{
+    public static void Wire(Channels<StockWatcher> channels) => channels.On<StockLevel>(static (self, m, _) => self.Seen(m));
+
+    protected override void OnStarted(Context context) => context.Subscribe(topic);
+
+    private void Seen(StockLevel level) => seen.Enqueue(level);
+}
+
 /// <summary>How many <see cref="Hold"/> requests the target holds open.</summary>
 public sealed record CountHeld : IRequest<int>;
 
@@ -29,7 +42,8 @@ public sealed class PodsModule(IConfiguration configuration) : ITetherModule
         .Register<Identity>("pods.identity")
         .Register<MakeHeld>("pods.make-held")
         .Register<Hold>("pods.hold")
-        .Register<CountHeld>("pods.count-held");
+        .Register<CountHeld>("pods.count-held")
+        .Register<StockLevel>("pods.stock");
 
     public void RegisterContracts(ContractRegistry contracts) => Contracts(contracts);
 

@@ -28,6 +28,7 @@ internal sealed class PodsRun : IAsyncDisposable
     };
 
     private readonly string _runDir;
+    private readonly List<(Node Node, BrokerProxy Proxy)> _others = [];
     private NamespaceForwarder? _forwarder;
 
     private PodsRun(string runDir, LocalPods pods)
@@ -41,6 +42,18 @@ internal sealed class PodsRun : IAsyncDisposable
     public Node Driver { get; private set; } = null!;
 
     public BrokerProxy Proxy { get; private set; } = null!;
+
+    /// <summary>The driver pod's NATS (its leaf server), as reached from the test process.</summary>
+    public string NatsUrl => _forwarder!.Url;
+
+    /// <summary>Another node of the test's own, in the driver pod; disposed with the run.</summary>
+    public async Task<(Node Node, BrokerProxy Proxy)> AddNodeAsync(string name, BrokerOptions options, Microsoft.Extensions.Logging.ILoggerFactory? logs = null)
+    {
+        Node node = Node.Create(new NodeOptions { Name = name, LoggerFactory = logs ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
+        BrokerProxy proxy = await BrokerProxy.AttachAsync(node, options with { Url = NatsUrl, Cluster = PodCommandLine.Cluster, Contracts = PodsModule.Contracts(new ContractRegistry()) });
+        _others.Add((node, proxy));
+        return (node, proxy);
+    }
 
     public static async Task<PodsRun> StartAsync(string layout, BrokerOptions? options = null)
     {
@@ -122,6 +135,12 @@ internal sealed class PodsRun : IAsyncDisposable
     {
         try
         {
+            foreach ((Node node, BrokerProxy proxy) in _others)
+            {
+                await proxy.DisposeAsync();
+                await node.DisposeAsync();
+            }
+
             if (Proxy is not null)
             {
                 await Proxy.DisposeAsync();

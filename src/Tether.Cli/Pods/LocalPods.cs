@@ -103,7 +103,7 @@ internal sealed class LocalPods : IAsyncDisposable
                 "listen: 0.0.0.0:4222",
                 "ping_interval: \"1s\"",
                 "ping_max: 3",
-                $"jetstream {{ store_dir: \"{Path.Join(dir, "jetstream")}\", max_memory_store: 256MB, max_file_store: 1GB }}",
+                $"jetstream {{ domain: {PodCommandLine.JetStreamDomain}, store_dir: \"{Path.Join(dir, "jetstream")}\", max_memory_store: 256MB, max_file_store: 1GB }}",
                 $"cluster {{ name: tether-hub, listen: 0.0.0.0:6222, routes: [ {routes} ] }}",
                 "leafnodes { listen: 0.0.0.0:7422 }",
                 ""));
@@ -134,6 +134,10 @@ internal sealed class LocalPods : IAsyncDisposable
         {
             await WaitForLogAsync(hub.Log, "Server is ready", $"hub server {hub.Name}", hub.Pid, cancellation);
         }
+
+        // JetStream is usable once the hub has elected its metadata leader. The members that elected it log so; one
+        // that joins later may not, so any one member's line will do.
+        await WaitForAnyLogAsync(hubs.Select(h => h.Log).ToArray(), "metadata leader", "the hub electing its JetStream metadata leader", cancellation);
 
         foreach (LocalPod pod in pods.Concat(extra))
         {
@@ -387,6 +391,26 @@ internal sealed class LocalPods : IAsyncDisposable
 
             await Task.Delay(50, cancellation); // polling a log file for a line, with a deadline
         }
+    }
+
+    private static async Task WaitForAnyLogAsync(string[] logs, string text, string what, CancellationToken cancellation)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!logs.Any(log => File.Exists(log) && ReadShared(log).Contains(text, StringComparison.Ordinal)))
+        {
+            if (Stopwatch.GetElapsedTime(start) > s_startDeadline)
+            {
+                throw new LocalPodsException($"{what} did not happen within {s_startDeadline.TotalSeconds} s (no \"{text}\" in {string.Join(", ", logs)})");
+            }
+
+            await Task.Delay(50, cancellation); // polling log files for a line, with a deadline
+        }
+    }
+
+    private static string ReadShared(string file)
+    {
+        using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        return reader.ReadToEnd();
     }
 
     private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(30));

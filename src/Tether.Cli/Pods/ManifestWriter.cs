@@ -118,7 +118,7 @@ internal static class ManifestWriter
             "http: 0.0.0.0:8222",
             "ping_interval: \"1s\"",
             "ping_max: 3",
-            "jetstream { store_dir: /data/jetstream, max_file_store: 1G }",
+            $"jetstream {{ domain: {PodCommandLine.JetStreamDomain}, store_dir: /data/jetstream, max_file_store: 1G }}",
             "cluster {",
             "  name: tether-hub",
             "  listen: 0.0.0.0:6222",

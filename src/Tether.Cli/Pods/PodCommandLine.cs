@@ -16,6 +16,9 @@ internal static class PodCommandLine
     /// <summary>The port the web role serves its page on.</summary>
     public const int WebPort = 8080;
 
+    /// <summary>The hub's JetStream domain: nodes behind a leaf sidecar reach durable topics through it.</summary>
+    public const string JetStreamDomain = "hub";
+
     /// <summary>The Tether cluster name every layout uses.</summary>
     public const string Cluster = "tether";
 
@@ -32,6 +35,7 @@ internal static class PodCommandLine
         ["Tether__Nats__Cluster"] = Cluster,
         ["Tether__Nats__HeartbeatInterval"] = "00:00:00.5",
         ["Tether__Nats__FailureTimeout"] = "00:00:02",
+        ["Tether__Nats__JetStreamDomain"] = JetStreamDomain,
         ["Tether__Http"] = $"0.0.0.0:{HealthPort}",
         ["Tether__WebPort"] = WebPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
