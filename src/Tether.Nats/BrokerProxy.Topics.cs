@@ -34,6 +34,11 @@ public sealed partial class BrokerProxy
         {
             throw new TetherException(ErrorCodes.BadRequest, $"BrokerOptions.DurableTopics needs JetStream on the NATS server ({Options.Url}): {ex.Message}", ex);
         }
+        catch (NatsNoRespondersException ex)
+        {
+            // Nobody answers the JetStream API: no JetStream here, or a leaf node in front of it that does not extend it.
+            throw new TetherException(ErrorCodes.BadRequest, $"BrokerOptions.DurableTopics needs JetStream, and no JetStream answered at {Options.Url}{(Options.JetStreamDomain is { } d ? $" in domain \"{d}\"" : "")}: enable it on the server, or, behind a leaf node without JetStream, set BrokerOptions.JetStreamDomain (Tether:Nats:JetStreamDomain) to the hub's JetStream domain.", ex);
+        }
     }
 
     void IRemoteTransport.TopicSubscribed(string topic, TargetCell subscriber, bool first)
