@@ -18,16 +18,6 @@ public sealed record Hold(int Seq) : IRequest<int>;
 /// <summary>An event on the durable topic "stock".</summary>
 public sealed record StockLevel(int Seq);
 
-/// <summary>Subscribes to a topic when it starts and keeps what it gets.</summary>
-public sealed class StockWatcher(string topic, System.Collections.Concurrent.ConcurrentQueue<StockLevel> seen) : Target, ITarget<StockWatcher>
-{
-    public static void Wire(Channels<StockWatcher> channels) => channels.On<StockLevel>(static (self, m, _) => self.Seen(m));
-
-    protected override void OnStarted(Context context) => context.Subscribe(topic);
-
-    private void Seen(StockLevel level) => seen.Enqueue(level);
-}
-
 /// <summary>How many <see cref="Hold"/> requests the target holds open.</summary>
 public sealed record CountHeld : IRequest<int>;
 
