@@ -15,14 +15,17 @@ fi
 
 # Debian packages the tests use: coreutils' sha256sum (reference output), util-linux's setpriv and runuser (run the CLI
 # and PostgreSQL unprivileged), nats-server (the real broker the multi-node tests start on free loopback ports),
-# postgresql (the user store and the demo supplier's tests start their own server in a temp dir) and chromium (the
-# headless browser the RemoteSkin tests drive through Playwright; never `playwright install`).
+# postgresql (the user store and the demo supplier's tests start their own server in a temp dir), chromium (the
+# headless browser the RemoteSkin tests drive through Playwright; never `playwright install`), iproute2's `ip` (the
+# local pods' network namespaces) and npm (the offline Kubernetes schema check of deploy/k8s).
 missing=()
 need sha256sum || missing+=(coreutils)
 need setpriv || missing+=(util-linux)
 [ -x /usr/sbin/nats-server ] || need nats-server || missing+=(nats-server)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/ip ] || need ip || missing+=(iproute2)
+need npm || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     echo "test.sh: installing ${missing[*]}" >&2
@@ -63,6 +66,15 @@ if [ -n "$leftover" ]; then
   echo "test.sh: warning: stopping processes a test left behind (a cleanup bug to fix): $leftover" >&2
   kill $leftover 2>/dev/null || true
 fi
+
+# The same for the local pods' network namespaces (tpod-*) a crashed test host could not remove: end what runs in
+# them, then remove them (a namespace's veth goes with it).
+for ns in $( (ip netns list 2>/dev/null || true) | awk '/^tpod-/ {print $1}'); do
+  echo "test.sh: warning: removing network namespace $ns a test left behind (a cleanup bug to fix)" >&2
+  pids=$(ip netns pids "$ns" 2>/dev/null || true)
+  [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+done
 
 passed=0
 failed=0

@@ -51,6 +51,14 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--sessions"))
+        {
+            // Tether only: rights at the mailbox against the same runtime without them (see SessionsBench).
+            int at = Array.IndexOf(args, "--rounds");
+            int rounds = at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], out int r) && r > 0 ? r : 3;
+            return await Sessions.SessionsBench.RunAsync(rounds, Console.WriteLine);
+        }
+
         CliOptions options;
         bool remote = args.Contains("--remote");
         IReadOnlyList<Scenario> scenarios = remote ? Scenario.Remote : Scenario.All;

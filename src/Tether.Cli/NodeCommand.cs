@@ -110,6 +110,7 @@ internal static class NodeCommand
             try
             {
                 builder.Services.AddTether(builder.Configuration);
+                NodeHttp.Add(builder.Services, builder.Configuration);
             }
             catch (Exception ex) when (ex is InvalidOperationException or FormatException)
             {

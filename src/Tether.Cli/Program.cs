@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Tether.Cli.Hashing;
+using Tether.Cli.Pods;
 
 namespace Tether.Cli;
 
@@ -14,6 +15,7 @@ internal static class Program
         root.Subcommands.Add(NodeCommand.Build());
         root.Subcommands.Add(UsersCommand.Build(Console.In, Console.Out, Console.Error));
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(PodsCommand.Build());
         // Every verb turns bad input into a message naming what is wrong; this net only keeps a defect from printing a
         // stack trace at a user (set TETHER_DEBUG=1 to see it).
         ParseResult? parse = null;

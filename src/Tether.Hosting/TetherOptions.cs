@@ -36,6 +36,12 @@ public sealed record TetherOptions
     /// <summary>Skip specs whose message type this node has not registered (<c>Tether:Adapters:AllowUnregisteredContracts</c>).</summary>
     public bool AllowUnregisteredContracts { get; init; }
 
+    /// <summary>
+    /// Where <c>tether node</c> serves <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> (<c>Tether:Http</c>, HOST:PORT), or
+    /// null for none. A host of your own maps its own endpoints; this is for the command.
+    /// </summary>
+    public string? Http { get; init; }
+
     /// <summary>Every setting that configuration can hold, in the order they are documented.</summary>
     public static IReadOnlyList<TetherSetting> Settings => OptionsBinder.Settings;
 

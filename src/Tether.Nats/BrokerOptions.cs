@@ -52,6 +52,19 @@ public sealed record BrokerOptions
     public IReadOnlySet<string> DurableTopics { get; init; } = new HashSet<string>();
 
     /// <summary>
+    /// How many servers of the NATS cluster keep the durable topics' stream (1 to 5). With 1, losing the server that
+    /// holds it makes durable topics unavailable until it returns; on a three-server cluster use 3, so the stream
+    /// survives the loss of any one server.
+    /// </summary>
+    public int DurableTopicReplicas { get; init; } = 1;
+
+    /// <summary>
+    /// The JetStream domain of the durable topics' stream, or null for the server's own. A node behind a leaf-node
+    /// sidecar without JetStream reaches the hub's JetStream through its domain (the hub's <c>jetstream { domain: ... }</c>).
+    /// </summary>
+    public string? JetStreamDomain { get; init; }
+
+    /// <summary>
     /// The message contracts this node may send and receive over the wire: pass the node's one registry
     /// (<c>Contracts = node.Contracts</c>), so that one registration serves the wire and the adapters alike. Unset, it
     /// is a registry of its own that holds only the runtime's contracts.
@@ -83,6 +96,11 @@ public sealed record BrokerOptions
         if (FailureTimeout <= HeartbeatInterval)
         {
             throw new ArgumentException($"BrokerOptions.FailureTimeout ({FailureTimeout}) must be longer than HeartbeatInterval ({HeartbeatInterval}).");
+        }
+
+        if (DurableTopicReplicas is < 1 or > 5)
+        {
+            throw new ArgumentException($"BrokerOptions.DurableTopicReplicas must be from 1 to 5 (JetStream's limit); it is {DurableTopicReplicas}.");
         }
 
         if (MaxFrameBytes < 1024)

@@ -57,7 +57,10 @@ public sealed class BindingTests : IDisposable
             ("Tether:Nats:MaxFrameBytes", "65536"),
             ("Tether:Nats:Exploration", "0.25"),
             ("Tether:Nats:DurableTopics:0", "prices"),
-            ("Tether:Nats:DurableTopics:1", "orders.placed"));
+            ("Tether:Nats:DurableTopics:1", "orders.placed"),
+            ("Tether:Nats:DurableTopicReplicas", "3"),
+            ("Tether:Nats:JetStreamDomain", "hub"),
+            ("Tether:Http", "0.0.0.0:8081"));
 
         Assert.Equal("orders-1", options.Node.Name);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Node.DefaultRequestTimeout);
@@ -77,6 +80,8 @@ public sealed class BindingTests : IDisposable
         Assert.Equal(65536, nats.MaxFrameBytes);
         Assert.Equal(0.25, nats.Exploration);
         Assert.Equal(["orders.placed", "prices"], nats.DurableTopics.Order(StringComparer.Ordinal));
+        Assert.Equal((3, "hub"), (nats.DurableTopicReplicas, nats.JetStreamDomain));
+        Assert.Equal("0.0.0.0:8081", options.Http);
     }
 
     [Fact]
@@ -87,7 +92,7 @@ public sealed class BindingTests : IDisposable
         Assert.Equal(settings.Count, settings.Select(s => s.Flag).Distinct().Count());
         Assert.All(settings, s => Assert.StartsWith("Tether:", s.Key, StringComparison.Ordinal));
         Assert.All(settings, s => Assert.StartsWith("--", s.Flag, StringComparison.Ordinal));
-        Assert.Equal(21, settings.Count); // the test above sets each one
+        Assert.Equal(24, settings.Count); // the test above sets each one
     }
 
     [Fact]
@@ -121,6 +126,8 @@ public sealed class BindingTests : IDisposable
     [InlineData("Tether:Nats:FailureTimeout", "2 days", "is not a duration")]
     [InlineData("Tether:Nats:MaxFrameBytes", "512", "must be at least 1024")]
     [InlineData("Tether:Nats:Exploration", "0.9", "between 0 and 0.5")]
+    [InlineData("Tether:Nats:DurableTopicReplicas", "7", "must be at most 5")]
+    [InlineData("Tether:Nats:JetStreamDomain", "a.b", "ASCII letters, digits")]
     [InlineData("Tether:Nats:Exploration", "0,1", "is not a number")]
     [InlineData("Tether:Nats:DurableTopics", "a..b", "is not a topic name")]
     public void Bind_BadValue_ErrorNamesTheKeyAndFlag(string key, string value, string expected)

@@ -12,6 +12,9 @@ internal sealed record CliOptions
         with the ratio of Tether to the best peer.
 
         Options:
+          --sessions           Tether only: rights at the mailbox (protected-request vs request, an uncached
+                               verification across nodes vs a remote request, verify p99 during a login storm);
+                               --rounds N full rounds (default 3), medians printed as a table
           --remote             the two-node scenarios instead: tether over NATS (a nats-server is started on a free
                                loopback port), protoactor (Proto.Remote, gRPC), akka (Akka.Remote, DotNetty TCP) and
                                nats-raw (NATS.Net alone: the ceiling, not a peer)

@@ -55,6 +55,12 @@ internal static class OptionsBinder
             static (s, v, r) => s.Broker = s.Broker with { Exploration = r.Double(v, 0, 0.5) ?? s.Broker.Exploration }),
         new("Nats:DurableTopics", "--nats-durable-topics", "Topics kept on JetStream (needs JetStream on the server); a list, or comma-separated.",
             static (s, v, r) => s.Topics.AddRange(r.Topics(v)), IsList: true),
+        new("Nats:DurableTopicReplicas", "--nats-durable-topic-replicas", "How many servers of the NATS cluster keep the durable topics' stream (1 to 5; 3 on a three-server cluster).",
+            static (s, v, r) => s.Broker = s.Broker with { DurableTopicReplicas = r.Int(v, min: 1, max: 5) ?? s.Broker.DurableTopicReplicas }),
+        new("Nats:JetStreamDomain", "--nats-jetstream-domain", "The JetStream domain of the durable topics (the hub's, for a node behind a leaf-node sidecar without JetStream).",
+            static (s, v, r) => s.Broker = s.Broker with { JetStreamDomain = v.Length == 0 ? null : r.Token(v) }),
+        new("Http", "--http", "Serve /healthz, /readyz and /metrics on HOST:PORT, for example 0.0.0.0:8081 (tether node only).",
+            static (s, v, r) => s.Http = v.Length == 0 ? null : v),
     ];
 
     /// <summary>The sections whose every key this binder owns; an unknown key there is an error. Other sections under Tether belong to others.</summary>
@@ -95,6 +101,7 @@ internal static class OptionsBinder
             Nats = state.Url is null ? null : state.Broker with { Url = state.Url, DurableTopics = state.Topics.ToHashSet(StringComparer.Ordinal) },
             AdapterSpecs = state.Specs,
             AllowUnregisteredContracts = state.AllowUnregistered,
+            Http = state.Http,
         };
     }
 
@@ -206,6 +213,8 @@ internal static class OptionsBinder
         public List<string> Topics { get; } = [];
 
         public bool AllowUnregistered { get; set; }
+
+        public string? Http { get; set; } // read by `tether node` itself (its health and metrics listener), kept here so the key is known
     }
 
     /// <summary>Parses one key's value; every error names the key and its flag.</summary>
@@ -230,7 +239,7 @@ internal static class OptionsBinder
             return null;
         }
 
-        public int? Int(string text, int min)
+        public int? Int(string text, int min, int max = int.MaxValue)
         {
             if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
             {
@@ -241,6 +250,12 @@ internal static class OptionsBinder
             if (value < min)
             {
                 Error($"must be at least {min}; it is {value}");
+                return null;
+            }
+
+            if (value > max)
+            {
+                Error($"must be at most {max}; it is {value}");
                 return null;
             }
 

@@ -28,11 +28,13 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
             return;
         }
 
-        _js = new NatsJSContext(_proxy.Link.Nats);
+        _js = _proxy.Options.JetStreamDomain is { Length: > 0 } domain
+            ? new NatsJSContext(_proxy.Link.Nats, new NatsJSOpts(_proxy.Link.Nats.Opts, domain: domain))
+            : new NatsJSContext(_proxy.Link.Nats);
         try
         {
             await _js.CreateOrUpdateStreamAsync(
-                new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, Description = "Tether durable topics: the latest event of each" },
+                new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" },
                 cancellation).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsJSException or NatsNoRespondersException)
@@ -40,7 +42,7 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
             // No responders: the server runs without JetStream, so nobody answers its API subjects.
             throw new TetherException(
                 ErrorCodes.BadRequest,
-                $"BrokerOptions.DurableTopics ({string.Join(", ", _proxy.Options.DurableTopics.Order(StringComparer.Ordinal))}) need JetStream on the NATS server ({_proxy.Options.Url}), and it has none ({ex.Message}). Start nats-server with -js (or a jetstream {{}} block in its configuration, on every member of a cluster), or leave these topics out of DurableTopics.",
+                $"BrokerOptions.DurableTopics ({string.Join(", ", _proxy.Options.DurableTopics.Order(StringComparer.Ordinal))}) need JetStream, and none answered at {_proxy.Options.Url}{(_proxy.Options.JetStreamDomain is { } d ? $" in domain \"{d}\"" : "")} ({ex.Message}). Start nats-server with -js (or a jetstream {{}} block in its configuration, on every member of a cluster); behind a leaf node without JetStream, set BrokerOptions.JetStreamDomain (Tether:Nats:JetStreamDomain) to the hub's domain; or leave these topics out of DurableTopics.",
                 ex);
         }
     }

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using Tether.Nats;
+using Tether.Sessions;
+using Tether.Testing;
+
+namespace Tether.Benchmarks.Sessions;
+
+/// <summary>A request to an open channel (public: it crosses the wire in the remote figure).</summary>
+public sealed record Open(int N) : IRequest<int>;
+
+/// <summary>A request to a channel that requires a right.</summary>
+public sealed record Guarded(int N) : IRequest<int>;
+
+/// <summary>
+/// `--sessions`: what rights at the mailbox cost (Tether only; the peers have no sessions). Every figure is measured
+/// beside its baseline in the same run, alternating, so the ratio is what the goals of issue 13 read:
+/// protected-request (a cached token) against request; verify-uncached-remote against remote-request; and the verify
+/// latency on the session manager's node during a storm of 50 logins at BCrypt work factor 12.
+/// </summary>
+internal static class SessionsBench
+{
+    private const string Right = "bench.run";
+
+    public static async Task<int> RunAsync(int rounds, Action<string> log)
+    {
+        string dir = Directory.CreateTempSubdirectory("tether-bench-sessions-").FullName;
+        try
+        {
+            var rows = new List<(string Name, List<double> Values, string Unit)>
+            {
+                ("request-p50", [], "µs"), ("protected-request-p50", [], "µs"),
+                ("request-p99", [], "µs"), ("protected-request-p99", [], "µs"),
+                ("protected-request-extra-bytes-per-msg", [], "B"),
+                ("remote-request-p50", [], "µs"), ("verify-uncached-remote-p50", [], "µs"),
+                ("verify-p99-quiet", [], "ms"), ("verify-p99-login-storm", [], "ms"),
+            };
+            for (int round = 1; round <= rounds; round++)
+            {
+                (double p50, double pp50, double p99, double pp99, double extra) = await InProcessAsync(Path.Join(dir, $"r{round}-local.db"));
+                rows[0].Values.Add(p50); rows[1].Values.Add(pp50); rows[2].Values.Add(p99); rows[3].Values.Add(pp99); rows[4].Values.Add(extra);
+                log($"  round {round} in-process: request p50 {p50:0.00} µs, protected {pp50:0.00} µs (+{pp50 - p50:0.00}); p99 {p99:0.00} / {pp99:0.00} µs; extra allocation {extra:0.0} B/msg");
+                (double remote, double uncached) = await RemoteAsync(Path.Join(dir, $"r{round}-remote.db"));
+                rows[5].Values.Add(remote); rows[6].Values.Add(uncached);
+                log($"  round {round} remote: plain request p50 {remote:0} µs, uncached verification p50 {uncached:0} µs ({uncached / remote:0.00}x)");
+                (double quiet, double storm) = await StormAsync(Path.Join(dir, $"r{round}-storm.db"));
+                rows[7].Values.Add(quiet); rows[8].Values.Add(storm);
+                log($"  round {round} login storm: verify p99 {quiet:0.00} ms quiet, {storm:0.00} ms during 50 logins at work factor 12");
+            }
+
+            log("");
+            log($"| scenario | median of {rounds} | min | max |");
+            log("|---|---|---|---|");
+            foreach ((string name, List<double> values, string unit) in rows)
+            {
+                log($"| {name} | {Median(values):0.00} {unit} | {values.Min():0.00} | {values.Max():0.00} |");
+            }
+
+            log("");
+            log($"protected - plain p50: {Median(rows[1].Values) - Median(rows[0].Values):0.00} µs (goal <= 1 µs); uncached / remote: {Median(rows[6].Values) / Median(rows[5].Values):0.00}x (goal <= 1.1x); storm p99: {Median(rows[8].Values):0.00} ms (goal <= 5 ms)");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Sequential requests from outside to one target: an open channel, and a protected one with a cached token.</summary>
+    private static async Task<(double P50, double ProtectedP50, double P99, double ProtectedP99, double ExtraBytes)> InProcessAsync(string db)
+    {
+        SessionKeys keys = SessionKeys.Generate();
+        var verifier = new SessionVerifier(keys.PublicOnly());
+        await using Node node = Node.Create(new NodeOptions { Name = "bench", Sessions = verifier });
+        verifier.Attach(node);
+        await using SessionManager manager = await SessionManager.StartAsync(node, new SessionManagerOptions { Keys = keys, SqlitePath = db, WorkFactor = 4 });
+        await manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 4);
+        string token = (await node.Request("sessions", new Login("bench", "pw"), TimeSpan.FromSeconds(30))).Token;
+        Address desk = node.Spawn(() => new Desk());
+        await node.Request(desk, new Guarded(1), session: token); // verified once (a round trip), cached from here on
+
+        const int n = 200_000;
+        var plain = new double[n];
+        var guarded = new double[n];
+        long plainBytes = 0, guardedBytes = 0;
+        for (int pass = 0; pass < 3; pass++) // pass 0 warms up; 1 and 2 alternate the order
+        {
+            bool guardedFirst = pass == 2;
+            for (int k = 0; k < 2; k++)
+            {
+                bool isGuarded = (k == 0) == guardedFirst;
+                double[] into = isGuarded ? guarded : plain;
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < n; i++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    _ = isGuarded ? await node.Request(desk, new Guarded(i), session: token) : await node.Request(desk, new Open(i));
+                    into[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                }
+
+                if (pass > 0)
+                {
+                    long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (isGuarded) { guardedBytes += bytes; } else { plainBytes += bytes; }
+                }
+            }
+        }
+
+        return (Percentile(plain, 0.5), Percentile(guarded, 0.5), Percentile(plain, 0.99), Percentile(guarded, 0.99), (guardedBytes - plainBytes) / (2.0 * n));
+    }
+
+    /// <summary>
+    /// Two nodes over a real nats-server: the session manager's node, and a node with a protected desk. A request with a
+    /// token the desk's node has not seen parks while one verification crosses to the manager; against it, a plain
+    /// request from the desk's node to a target on the manager's node.
+    /// </summary>
+    private static async Task<(double RemoteP50, double UncachedP50)> RemoteAsync(string db)
+    {
+        using NatsServer nats = await NatsServer.StartAsync(jetStream: true);
+        SessionKeys keys = SessionKeys.Generate();
+        BrokerOptions Broker(Node node) => new()
+        {
+            Url = nats.Url,
+            Contracts = SessionContracts.Register(node.Contracts).Register<Open>("bench.open").Register<Guarded>("bench.guarded"),
+            DurableTopics = new HashSet<string> { SessionManager.DefaultRevocationTopic },
+        };
+
+        var managerVerifier = new SessionVerifier(keys.PublicOnly());
+        await using Node managerNode = Node.Create(new NodeOptions { Name = "manager", Sessions = managerVerifier });
+        await using BrokerProxy managerProxy = await BrokerProxy.AttachAsync(managerNode, Broker(managerNode));
+        managerVerifier.Attach(managerNode);
+        await using SessionManager manager = await SessionManager.StartAsync(managerNode, new SessionManagerOptions { Keys = keys, SqlitePath = db, WorkFactor = 4 });
+        await manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 4);
+        Address echo = managerNode.Spawn(() => new Desk());
+
+        var deskVerifier = new SessionVerifier(keys.PublicOnly());
+        await using Node deskNode = Node.Create(new NodeOptions { Name = "desk", Sessions = deskVerifier });
+        await using BrokerProxy deskProxy = await BrokerProxy.AttachAsync(deskNode, Broker(deskNode));
+        deskVerifier.Attach(deskNode);
+        Address desk = deskNode.Spawn(() => new Desk());
+        var remoteEcho = new Address("manager", echo.Id);
+
+        const int n = 2_000;
+        var tokens = new string[n + 200];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = (await deskNode.Request("sessions", new Login("bench", "pw"), TimeSpan.FromSeconds(30))).Token; // each a new session
+        }
+
+        for (int i = 0; i < 200; i++) // warm both paths
+        {
+            await deskNode.Request(remoteEcho, new Open(i));
+            await deskNode.Request(desk, new Guarded(i), session: tokens[n + i]);
+        }
+
+        var plain = new double[n];
+        var uncached = new double[n];
+        for (int i = 0; i < n; i++) // alternating, one of each
+        {
+            long start = Stopwatch.GetTimestamp();
+            await deskNode.Request(remoteEcho, new Open(i));
+            plain[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            start = Stopwatch.GetTimestamp();
+            await deskNode.Request(desk, new Guarded(i), session: tokens[i]);
+            uncached[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        return (Percentile(plain, 0.5), Percentile(uncached, 0.5));
+    }
+
+    /// <summary>Verification requests to the session manager (each a token it has not verified yet), quiet and during 50 logins at work factor 12.</summary>
+    private static async Task<(double QuietP99, double StormP99)> StormAsync(string db)
+    {
+        SessionKeys keys = SessionKeys.Generate();
+        var verifier = new SessionVerifier(keys.PublicOnly());
+        await using Node node = Node.Create(new NodeOptions { Name = "storm", Sessions = verifier });
+        verifier.Attach(node);
+        await using SessionManager manager = await SessionManager.StartAsync(node, new SessionManagerOptions { Keys = keys, SqlitePath = db, WorkFactor = 12 });
+        await manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 12);
+        await manager.Users.CreateUserAsync("fast", "pw", [Right], workFactor: 4);
+        var tokens = new string[600];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = (await node.Request("sessions", new Login("fast", "pw"), TimeSpan.FromSeconds(30))).Token;
+        }
+
+        async Task<double[]> VerifyAll(int from, int count)
+        {
+            var took = new double[count];
+            for (int i = 0; i < count; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await node.Request("sessions", new VerifySession(tokens[from + i], Right), TimeSpan.FromSeconds(30));
+                took[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+
+            return took;
+        }
+
+        double quiet = Percentile(await VerifyAll(0, 300), 0.99);
+        Task<LoginResult>[] storm = [.. Enumerable.Range(0, 50).Select(_ => node.Request("sessions", new Login("bench", "pw"), TimeSpan.FromSeconds(120)).AsTask())];
+        double[] during = await VerifyAll(300, 300);
+        bool stormStillRunning = storm.Any(t => !t.IsCompleted);
+        await Task.WhenAll(storm);
+        if (!stormStillRunning)
+        {
+            Console.Error.WriteLine("  note: the 50 logins ended before the 300 verifications did; the storm covered only part of them");
+        }
+
+        return (quiet, Percentile(during, 0.99));
+    }
+
+    private static double Percentile(double[] values, double p)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    }
+
+    private static double Median(List<double> values) => Percentile([.. values], 0.5);
+
+    private sealed class Desk : Target, ITarget<Desk>
+    {
+        public static void Wire(Channels<Desk> channels) => channels
+            .Request<Open, int>(static (_, m, _) => m.N)
+            .Request<Guarded, int>(static (_, m, _) => m.N).Requires(Right);
+    }
+}
