@@ -36,7 +36,7 @@ internal static class IdleSessions
             }
 
             using var self = Process.GetCurrentProcess();
-            return Results.Json(new Memory(GC.GetTotalMemory(forceFullCollection: false), self.WorkingSet64, skin!.Statistics.Clients, skin.Statistics.OpenDialogs));
+            return Results.Json(new Memory(LiveHeapBytes(), self.WorkingSet64, skin!.Statistics.Clients, skin.Statistics.OpenDialogs));
         }));
         skin = host.Server;
         Console.WriteLine($"PORT {host.BaseUri.Port}");
@@ -228,6 +228,13 @@ internal static class IdleSessions
             try { server.StandardInput.Close(); } catch (IOException) { }
             if (!server.WaitForExit(30_000)) { server.Kill(entireProcessTree: true); }
         }
+    }
+
+    /// <summary>The managed heap after the last (full, compacting) collection, less its free space.</summary>
+    internal static long LiveHeapBytes()
+    {
+        GCMemoryInfo info = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        return info.HeapSizeBytes - info.FragmentedBytes;
     }
 
     private static async Task<Memory> MeasureAsync(HttpClient http)

@@ -3,7 +3,7 @@ using System.Globalization;
 using Tether.Skin.Benchmarks;
 
 // dotnet run -c Release --project benchmarks/Tether.Skin.Benchmarks -- --skin [--runs 3] [--samples 1000] [--clients 10000]
-//   [--only roundtrip|idle]
+//   [--sessions N] [--only roundtrip|idle|blazor]
 // Internal modes (started by --skin): --idle-server --data DIR; --loadgen WS-URL COUNT.
 #if DEBUG
 Console.Error.WriteLine("Run the benchmarks in Release: dotnet run -c Release --project benchmarks/Tether.Skin.Benchmarks -- --skin");
@@ -21,7 +21,7 @@ if (args is ["--loadgen", string url, string n] && int.TryParse(n, out int count
     return await IdleSessions.LoadAsync(new Uri(url), count);
 }
 
-int runs = 3, samples = 1000, warmup = 300, clients = 10_000;
+int runs = 3, samples = 1000, warmup = 300, clients = 10_000, sessions = 50;
 string? only = null;
 bool skin = false;
 for (int i = 0; i < args.Length; i++)
@@ -37,20 +37,21 @@ for (int i = 0; i < args.Length; i++)
             case "--samples": samples = Positive("--samples"); break;
             case "--warmup": warmup = Positive("--warmup"); break;
             case "--clients": clients = Positive("--clients"); break;
-            case "--only": only = Value() is "roundtrip" or "idle" ? args[i] : throw new ArgumentException("--only takes roundtrip or idle"); break;
+            case "--sessions": sessions = Positive("--sessions"); break;
+            case "--only": only = Value() is "roundtrip" or "idle" or "blazor" ? args[i] : throw new ArgumentException("--only takes roundtrip, idle or blazor"); break;
             default: throw new ArgumentException($"unknown flag {args[i]} (argument {i + 1})");
         }
     }
     catch (ArgumentException ex)
     {
-        Console.Error.WriteLine($"error: {ex.Message}\nusage: --skin [--runs N] [--samples N] [--warmup N] [--clients N] [--only roundtrip|idle]");
+        Console.Error.WriteLine($"error: {ex.Message}\nusage: --skin [--runs N] [--samples N] [--warmup N] [--clients N] [--sessions N] [--only roundtrip|idle|blazor]");
         return 2;
     }
 }
 
 if (!skin)
 {
-    Console.Error.WriteLine("usage: --skin [--runs N] [--samples N] [--warmup N] [--clients N] [--only roundtrip|idle]");
+    Console.Error.WriteLine("usage: --skin [--runs N] [--samples N] [--warmup N] [--clients N] [--sessions N] [--only roundtrip|idle|blazor]");
     return 2;
 }
 
@@ -95,6 +96,30 @@ try
 
         rows.Add(($"skin-idle-session-bytes heap ({clients} clients)", "B/client", heap));
         rows.Add(($"skin-idle-session-bytes working set ({clients} clients)", "B/client", ws));
+    }
+
+    if (only is null or "blazor")
+    {
+        var p50 = new List<double>();
+        var p99 = new List<double>();
+        var heap = new List<double>();
+        var ws = new List<double>();
+        for (int r = 1; r <= runs; r++)
+        {
+            string load = Load();
+            var (s, h, w) = await BlazorBaseline.RunAsync(warmup, samples, sessions, data);
+            Array.Sort(s);
+            p50.Add(Percentile(s, 0.50));
+            p99.Add(Percentile(s, 0.99));
+            heap.Add(h);
+            ws.Add(w);
+            Console.Error.WriteLine($"blazor run {r}: click p50 {p50[^1]:0.000} ms, p99 {p99[^1]:0.000} ms; heap {h:0} B/circuit, working set {w:0} B/circuit ({sessions} Chromium tabs; load before: {load})");
+        }
+
+        rows.Add(("blazor-roundtrip-p50 (one process)", "ms", p50));
+        rows.Add(("blazor-roundtrip-p99 (one process)", "ms", p99));
+        rows.Add(($"blazor-idle-circuit-bytes heap ({sessions} tabs)", "B/client", heap));
+        rows.Add(($"blazor-idle-circuit-bytes working set ({sessions} tabs)", "B/client", ws));
     }
 }
 finally

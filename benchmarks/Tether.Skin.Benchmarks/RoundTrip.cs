@@ -17,7 +17,7 @@ internal static class RoundTrip
     public const string ChromiumPath = "/usr/bin/chromium";
 
     // Runs in the page: n sequential clicks, each timed from dispatch until the answer's text changed.
-    private const string ClickLoop = """
+    internal const string ClickLoop = """
         async (n) => {
           const samples = [];
           for (let i = 0; i < n; i++) {
