@@ -15,7 +15,10 @@ DemoApp.Start(node, DemoRoles.Supplier, new DemoOptions { DatabasePath = Path.Jo
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder();
 builder.Logging.ClearProviders();
+if (Environment.GetEnvironmentVariable("BENCH_BLAZOR_LOG") is not null) { builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); }
 builder.WebHost.UseUrls("http://127.0.0.1:0");
+// Run from the build output (not published): serve the framework's blazor.web.js from the static web assets manifest.
+builder.WebHost.UseStaticWebAssets();
 builder.Services.AddSingleton(node);
 builder.Services.AddSingleton<CircuitCounter>();
 builder.Services.AddSingleton<CircuitHandler>(sp => sp.GetRequiredService<CircuitCounter>());
