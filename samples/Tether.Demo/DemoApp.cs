@@ -66,7 +66,7 @@ public static class DemoApp
     /// <summary>The RemoteSkin application's name: the page is <c>/skin/app/shop</c> (<c>/</c> redirects there).</summary>
     public const string ApplicationName = "shop";
 
-    /// <summary>The login dialog's name in the application (and its service name with a <c>demo.</c> prefix).</summary>
+    /// <summary>The login dialog's name in the application (its service: <c>demo-login</c>).</summary>
     public const string LoginDialog = "login";
 
     /// <summary>The catalogue dialog's name in the application.</summary>
@@ -78,12 +78,12 @@ public static class DemoApp
     /// <summary>The operator dialog's name in the application.</summary>
     public const string OperatorDialog = "operator";
 
-    /// <summary>The demo's RemoteSkin application: protected by the login dialog; the dialogs' services are <c>demo.NAME</c>.</summary>
+    /// <summary>The demo's RemoteSkin application: protected by the login dialog; the dialogs' services are <c>demo-NAME</c>.</summary>
     public static SkinApplication Application { get; } = new SkinApplication(ApplicationName, LoginDialog) { LoginDialog = LoginDialog, Title = "Tether demo shop" }
-        .WithDialog(LoginDialog, "demo." + LoginDialog)
-        .WithDialog(CatalogueDialog, "demo." + CatalogueDialog)
-        .WithDialog(OrderDialog, "demo." + OrderDialog)
-        .WithDialog(OperatorDialog, "demo." + OperatorDialog);
+        .WithDialog(LoginDialog, "demo-" + LoginDialog)
+        .WithDialog(CatalogueDialog, "demo-" + CatalogueDialog)
+        .WithDialog(OrderDialog, "demo-" + OrderDialog)
+        .WithDialog(OperatorDialog, "demo-" + OperatorDialog);
 
     /// <summary>The session keys' PEM file: beside the database (the data folder every node of the demo shares).</summary>
     public static string SessionKeyPath(DemoOptions options) => Path.Join(DataFolder(options), "tether-demo-sessions.pem");
@@ -152,10 +152,10 @@ public static class DemoApp
         {
             if (roles.HasFlag(DemoRoles.Dialogs))
             {
-                node.RegisterDialog("demo." + LoginDialog, () => new LoginDialog());
-                node.RegisterDialog("demo." + CatalogueDialog, () => new CatalogueDialog());
-                node.RegisterDialog("demo." + OrderDialog, () => new OrderDialog());
-                node.RegisterDialog("demo." + OperatorDialog, () => new OperatorDialog(broker));
+                node.RegisterDialog("demo-" + LoginDialog, () => new LoginDialog());
+                node.RegisterDialog("demo-" + CatalogueDialog, () => new CatalogueDialog());
+                node.RegisterDialog("demo-" + OrderDialog, () => new OrderDialog());
+                node.RegisterDialog("demo-" + OperatorDialog, () => new OperatorDialog(broker));
                 started.Add("dialogs: login, catalogue, order, operator");
             }
 
