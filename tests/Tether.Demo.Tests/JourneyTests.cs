@@ -149,6 +149,14 @@ public sealed class JourneyTests : IClassFixture<Browser>
             }
 
 
+            // The operator view: the system itself, sampled every second.
+            await Key(catalogue2, "operator").ClickAsync();
+            ILocator op = b.Locator("section[data-dialog=operator]");
+            await Expect(Key(op, "st-targets")).ToBeVisibleAsync();
+            await Expect(op.Locator("[data-key^=\"node-\"]").First).ToBeVisibleAsync();
+            await Expect(Key(op, "rates").Locator(".t-chart-last")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("[0-9]")); // sampled by its one-second tick
+            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "8b-operator"), FullPage = true });
+
             if (killSupplier)
             {
                 // The supplier's node goes away: the catalogue says so clearly; a supplier on another node takes over.

@@ -6,7 +6,7 @@ namespace Tether.Demo.Dialogs;
 /// <summary>
 /// The catalogue: search as you type (a live field, debounced in the browser) over the supplier's products, a paged
 /// table with each product's stock, live stock updates from <see cref="DemoApp.StockTopic"/> (one keyed row patch per
-/// change of a visible product), and a click on a row opens the order dialog for that product.
+/// change of a visible product), a click on a row opens the order dialog for that product, and a button opens the operator dialog.
 /// </summary>
 public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
 {
@@ -36,7 +36,8 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
             View.Text("user", ctx.Session is { } s ? $"Signed in as {s.UserName}" : ""),
             View.Field("q", "Search", _text, live: 300),
             View.Text("hint", "Click a product to order it."),
-            Table()));
+            Table(),
+            View.Button("operator", "Operator view")));
         await SearchAsync(ctx);
     }
 
@@ -53,6 +54,9 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
             case { Kind: "page", Key: "products" } when int.TryParse(e.Value, CultureInfo.InvariantCulture, out int page):
                 _page = Math.Max(0, page - 1);
                 await SearchAsync(ctx);
+                break;
+            case { Kind: "click", Key: "operator" }:
+                Open(ctx, DemoApp.OperatorDialog);
                 break;
             case { Kind: "click" } when e.Key.StartsWith("p-", StringComparison.Ordinal)
                 && long.TryParse(e.Key.AsSpan(2), CultureInfo.InvariantCulture, out long id) && _visible.ContainsKey(id):
