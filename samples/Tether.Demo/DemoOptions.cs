@@ -15,8 +15,16 @@ public sealed record DemoOptions
     /// <summary>How many products a new database is seeded with (deterministic names, categories, prices and stock).</summary>
     public int SeedProducts { get; init; } = 10_000;
 
+    /// <summary>The web node's port on 127.0.0.1 (0: a free port, see <see cref="DemoRun.Url"/>).</summary>
+    public int Port { get; init; } = 8080;
+
     internal void Validate()
     {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"DemoOptions.Port must be between 0 and 65535; it is {Port}.");
+        }
+
         if (PostgresConnection is null && string.IsNullOrWhiteSpace(DatabasePath))
         {
             throw new ArgumentException("DemoOptions.DatabasePath must name a file when no PostgresConnection is given.");

@@ -10,16 +10,16 @@ public enum DemoRoles
     /// <summary>Nothing.</summary>
     None = 0,
 
-    /// <summary>The web node: the browser connections (client targets) once Tether.Skin is wired in; no service yet.</summary>
+    /// <summary>The web node: Kestrel with RemoteSkin (the browser connections, client targets) and the HTTP gateway (<see cref="DemoApp.StartAsync"/>).</summary>
     Web = 1,
 
-    /// <summary>The dialogs and the order desk (service <see cref="DemoApp.OrdersService"/>) with its working targets.</summary>
+    /// <summary>The dialogs (with <see cref="DemoApp.StartAsync"/>) and the order desk (service <see cref="DemoApp.OrdersService"/>) with its working targets.</summary>
     Dialogs = 2,
 
     /// <summary>The supplier near the database (service <see cref="DemoApp.SupplierService"/>): the only target that touches it.</summary>
     Supplier = 4,
 
-    /// <summary>The session manager, once Tether.Sessions is wired in; no service yet.</summary>
+    /// <summary>The session manager (service <see cref="DemoApp.SessionsService"/>) with the demo user (<see cref="DemoApp.StartAsync"/>).</summary>
     Sessions = 8,
 
     /// <summary>Everything in one node.</summary>

@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Tether.Demo;
 using Tether.Nats;
+using Tether.Sessions;
 
 namespace Tether.Cli;
 
@@ -24,7 +25,7 @@ internal static class DemoCommand
 
     public static Command Build()
     {
-        var port = new Option<int>("--port") { Description = "The web port (http://127.0.0.1:PORT) the browser UI will listen on.", DefaultValueFactory = _ => 8080 };
+        var port = new Option<int>("--port") { Description = "The web port: the demo is served on http://127.0.0.1:PORT (0: a free port, printed).", DefaultValueFactory = _ => 8080 };
         var db = new Option<string>("--db") { Description = "The SQLite file of products, stock and orders (created and seeded on first start).", DefaultValueFactory = _ => "tether-demo.db" };
         var postgres = new Option<string?>("--postgres") { Description = "A PostgreSQL connection string: the supplier uses that database instead of the SQLite file." };
         var nodes = new Option<int>("--nodes") { Description = "1: everything in this process (no broker); 3: web, dialogs and supplier nodes over a local nats-server.", DefaultValueFactory = _ => 1 };
@@ -34,9 +35,9 @@ internal static class DemoCommand
         var child = new Option<bool>("--stop-on-stdin-close") { Description = "(internal) a node started by --nodes 3: it stops when its parent closes its standard input.", Hidden = true };
         port.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 65535)
+            if (r.GetValueOrDefault<int>() is < 0 or > 65535)
             {
-                r.AddError($"--port must be between 1 and 65535; it is {r.GetValueOrDefault<int>()}.");
+                r.AddError($"--port must be between 0 (a free port) and 65535; it is {r.GetValueOrDefault<int>()}.");
             }
         });
         nodes.Validators.Add(r =>
@@ -47,7 +48,7 @@ internal static class DemoCommand
             }
         });
 
-        var command = new Command("demo", "Run the demo application: a supplier near the database (10,000 products), an order desk with declarative order rules, live stock events.")
+        var command = new Command("demo", "Run the demo application in the browser (http://127.0.0.1:8080): login, a live catalogue of 10,000 products, orders with declarative rules, an operator view.")
         {
             port, db, postgres, nodes, role, nats, name, child,
         };
@@ -96,13 +97,16 @@ internal static class DemoCommand
     private static async Task<int> RunEmbeddedAsync(int port, DemoOptions options, CancellationToken cancellation)
     {
         using ILoggerFactory logs = Logs();
-        await using Node node = Node.Create(new NodeOptions { Name = "demo", Adapters = DemoApp.CreateAdapters(), LoggerFactory = logs });
-        DemoServices services = DemoApp.Start(node, DemoRoles.All, options);
+        options = options with { Port = port };
+        SessionVerifier verifier = DemoApp.CreateVerifier(options);
+        await using Node node = Node.Create(new NodeOptions { Name = "demo", Adapters = DemoApp.CreateAdapters(), LoggerFactory = logs, Sessions = verifier });
+        verifier.Attach(node);
+        await using DemoRun run = await DemoApp.StartAsync(node, DemoRoles.All, options, broker: null, cancellation);
         SupplierStatus status = await node.Request(DemoApp.SupplierService, new GetSupplierStatus());
         Console.WriteLine("Tether demo, embedded: one process, no broker.");
-        PrintStarted(services);
+        PrintStarted(run.Services);
         PrintStatus(status);
-        PrintWeb(port);
+        PrintWeb(run.Url!);
         Console.WriteLine("Press Ctrl+C to stop.");
         await WaitForStop(cancellation, stdinCloses: false);
         Console.WriteLine("tether demo: stopping.");
@@ -128,13 +132,16 @@ internal static class DemoCommand
         }
 
         using ILoggerFactory logs = Logs();
-        await using Node node = Node.Create(new NodeOptions { Name = name ?? $"demo-{role}", Adapters = DemoApp.CreateAdapters(), LoggerFactory = logs });
+        options = options with { Port = port };
+        SessionVerifier verifier = DemoApp.CreateVerifier(options);
+        await using Node node = Node.Create(new NodeOptions { Name = name ?? $"demo-{role}", Adapters = DemoApp.CreateAdapters(), LoggerFactory = logs, Sessions = verifier });
         await using BrokerProxy broker = await AttachAsync(
             node,
             new BrokerOptions { Url = nats, Contracts = DemoApp.RegisterContracts(new ContractRegistry()), DurableTopics = DemoApp.DurableTopics },
             cancellation);
-        DemoServices services = DemoApp.Start(node, roles, options);
-        PrintStarted(services);
+        verifier.Attach(node);
+        await using DemoRun run = await DemoApp.StartAsync(node, roles, options, broker, cancellation);
+        PrintStarted(run.Services);
         if (roles != DemoRoles.Supplier)
         {
             // Show that this node reaches the supplier on its own node "near the database", through NATS.
@@ -143,9 +150,9 @@ internal static class DemoCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reached the supplier on node {status.Node} through NATS in {Stopwatch.GetElapsedTime(start).TotalMilliseconds:F0} ms: {status.Products:N0} products, {status.Orders:N0} orders"));
         }
 
-        if (roles.HasFlag(DemoRoles.Web))
+        if (run.Url is { } url)
         {
-            PrintWeb(port);
+            PrintWeb(url);
         }
 
         Console.WriteLine(stopOnStdinClose ? ReadyLine : $"Node {node.Name} is up. Press Ctrl+C to stop.");
@@ -183,6 +190,7 @@ internal static class DemoCommand
         AppDomain.CurrentDomain.ProcessExit += (_, _) => run.StopAsync().Wait(s_stopDeadline * 2);
         try
         {
+            _ = DemoApp.LoadOrCreateKeys(options); // once, before the three nodes read it
             int natsPort = await run.StartNatsAsync(cancellation);
             string url = $"nats://127.0.0.1:{natsPort}";
             Console.WriteLine($"Tether demo on three nodes: nats-server {url} (JetStream on, for the durable stock topic)");
@@ -229,8 +237,11 @@ internal static class DemoCommand
     private static void PrintStatus(SupplierStatus status)
         => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  catalogue: {status.Products:N0} products, {status.Orders:N0} orders ({status.Database})"));
 
-    private static void PrintWeb(int port)
-        => Console.WriteLine($"  web: http://127.0.0.1:{port} is where the browser UI will be served; it is not served yet (Tether.Skin is wired in separately)");
+    private static void PrintWeb(Uri url)
+    {
+        Console.WriteLine($"  web: {url}");
+        Console.WriteLine($"Open {url} in a browser and sign in as user \"{DemoApp.DemoUser}\", password \"{DemoApp.DemoPassword}\".");
+    }
 
     private static async Task WaitForStop(CancellationToken cancellation, bool stdinCloses)
     {

@@ -36,7 +36,7 @@ public sealed partial class DemoCommandTests
     public async Task Demo_ThreeNodes_MeetThroughTheirOwnNatsServerAndAllStopOnSigterm()
     {
         using var folder = new TempFolder();
-        using var demo = new CliProcess(folder, "demo", "--nodes", "3", "--db", folder.File("demo.db"));
+        using var demo = new CliProcess(folder, "demo", "--nodes", "3", "--db", folder.File("demo.db"), "--port", "0");
 
         await demo.WaitForLine("All three nodes are up. Press Ctrl+C to stop.", s_start);
         int[] children = demo.Children();

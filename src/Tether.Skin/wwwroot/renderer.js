@@ -236,6 +236,7 @@ class Panel {
       case "row": {
         const tr = el("tr", "t-row");
         for (const cell of node.cells || []) tr.append(text("td", "t-cell", cell));
+        tr.addEventListener("click", () => this.emit("click", node.key)); // a row is a button too: the dialog may ignore it
         return tr;
       }
       case "tabs": return this.tabs(node);

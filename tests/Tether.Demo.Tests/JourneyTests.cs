@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Playwright;
+using Tether.Skin;
+using static Microsoft.Playwright.Assertions;
+
+namespace Tether.Demo.Tests;
+
+/// <summary>
+/// The demo shop in a real headless Chromium against the real application (Kestrel on a free port, SQLite, the session
+/// manager): sign in, search, order, a contract violation at its field, a second browser seeing the stock change live,
+/// closing a tab ending its dialogs; over NATS also the supplier's node going away and another taking over. Screenshots
+/// of every step: tests/Tether.Demo.Tests/bin/Release/net10.0/artifacts/screenshots/.
+/// </summary>
+public sealed class JourneyTests : IClassFixture<Browser>
+{
+    // Closing a tab ends its client and dialogs within 1 s on an idle machine; the deadline allows for the 2 shared cores.
+    private static readonly TimeSpan s_closeDeadline = TimeSpan.FromSeconds(3);
+    private readonly Browser _browser;
+
+    static JourneyTests()
+    {
+        // Generous: two cores are shared by several builds; every wait still ends as soon as the page shows the state.
+        SetDefaultExpectTimeout(30_000);
+    }
+
+    public JourneyTests(Browser browser) => _browser = browser;
+
+    [Fact]
+    public async Task Embedded_LoginSearchOrder_ViolationAtField_SecondBrowserSeesStock_CloseEndsDialogs()
+    {
+        await using DemoDeployment demo = await DemoDeployment.EmbeddedAsync();
+        await JourneyAsync(demo, "embedded", killSupplier: false, closeReachesClient: true);
+    }
+
+    [Fact]
+    public async Task ThreeNodes_SameJourney_AndASupplierOnAnotherNodeTakesOver()
+    {
+        await using DemoDeployment demo = await DemoDeployment.ThreeNodesAsync();
+        await JourneyAsync(demo, "three-nodes", killSupplier: true, closeReachesClient: false);
+    }
+
+    // closeReachesClient: over NATS a dialog that closes itself (the login dialog after signing in) ends on its node, but
+    // its client on the web node is not told (TargetEnded of a remote child does not cross the broker yet): the login
+    // form stays on the page and counts in SkinServer.Statistics.OpenDialogs. Known defect, reported; not asserted there.
+    private async Task JourneyAsync(DemoDeployment demo, string test, bool killSupplier, bool closeReachesClient)
+    {
+        // A product with enough stock for the orders below, found the way any client would.
+        ProductPage oak = await demo.WebNode.Request(DemoApp.SupplierService, new SearchProducts("oak chair", 0, 50)).Within("searching for oak chairs");
+        Product product = oak.Items.First(p => p.Stock >= 20);
+        string row = "p-" + product.Id.ToString(CultureInfo.InvariantCulture);
+
+        IBrowserContext first = await _browser.Chromium.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        IBrowserContext second = await _browser.Chromium.NewContextAsync();
+        IPage a = await first.NewPageAsync();
+        IPage b = await second.NewPageAsync();
+        var errors = new List<string>();
+        a.PageError += (_, e) => errors.Add($"first page: {e}");
+        b.PageError += (_, e) => errors.Add($"second page: {e}");
+        Func<string, Task> shot = step => a.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, step), FullPage = true });
+        try
+        {
+            // Sign in: a wrong password is refused at the form.
+            await a.GotoAsync(demo.Url.ToString());
+            ILocator login = a.Locator("section[data-dialog=login]");
+            await Expect(login).ToBeVisibleAsync();
+            await shot("1-login");
+            await Field(login, "user").FillAsync(DemoApp.DemoUser);
+            await Field(login, "password").FillAsync("not-the-password");
+            await Key(login, "signin").ClickAsync();
+            await Expect(Key(login, "password").Locator(".t-error")).ToContainTextAsync("unauthenticated");
+            await shot("2-login-refused");
+            await Field(login, "password").FillAsync(DemoApp.DemoPassword);
+            await Key(login, "signin").ClickAsync();
+            ILocator catalogue = a.Locator("section[data-dialog=catalogue]");
+            await Expect(catalogue).ToBeVisibleAsync();
+            if (closeReachesClient)
+            {
+                await Expect(a.Locator("section[data-dialog=login]")).ToHaveCountAsync(0);
+            }
+
+            await Expect(catalogue.Locator("tr.t-row")).ToHaveCountAsync(Tether.Demo.Dialogs.CatalogueDialog.PageSize);
+            await shot("3-catalogue");
+
+            // Search as you type.
+            await Field(catalogue, "q").PressSequentiallyAsync(product.Name);
+            await Expect(Key(catalogue, row)).ToBeVisibleAsync();
+            await Expect(catalogue.Locator("tr.t-row")).ToHaveCountAsync(1);
+            await Expect(Key(catalogue, row).Locator("td").Nth(4)).ToHaveTextAsync(product.Stock.ToString(CultureInfo.InvariantCulture));
+            await shot("4-searched");
+
+            // A second user's browser shows the same product.
+            await b.GotoAsync(demo.Url.ToString());
+            ILocator login2 = b.Locator("section[data-dialog=login]");
+            await Field(login2, "user").FillAsync(DemoApp.DemoUser);
+            await Field(login2, "password").FillAsync(DemoApp.DemoPassword);
+            await Key(login2, "signin").ClickAsync();
+            ILocator catalogue2 = b.Locator("section[data-dialog=catalogue]");
+            await Field(catalogue2, "q").FillAsync(product.Name);
+            ILocator stock2 = Key(catalogue2, row).Locator("td").Nth(4);
+            await Expect(stock2).ToHaveTextAsync(product.Stock.ToString(CultureInfo.InvariantCulture));
+
+            // Order: a violation of the order contract shows at its field, then the order goes through.
+            await Key(catalogue, row).ClickAsync();
+            ILocator order = a.Locator("section[data-dialog=order]");
+            await Expect(order).ToBeVisibleAsync();
+            await Expect(Key(order, "title")).ToContainTextAsync(product.Name);
+            await Field(order, "quantity").FillAsync("500");
+            await Field(order, "name").FillAsync("Ada Lovelace");
+            await Field(order, "street").FillAsync("1 Analytical Way");
+            await Field(order, "city").FillAsync("London");
+            await Field(order, "postalCode").FillAsync("NW1 2AB");
+            await Field(order, "country").FillAsync("GB");
+            await Key(order, "place").ClickAsync();
+            await Expect(Key(order, "quantity").Locator(".t-error")).ToContainTextAsync("500");
+            await Expect(Key(order, "quantity")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("invalid"));
+            await shot("5-quantity-violation");
+
+            await Field(order, "quantity").FillAsync("3");
+            await Field(order, "postalCode").FillAsync("#!");
+            await Key(order, "place").ClickAsync();
+            await Expect(Key(order, "postalCode").Locator(".t-error")).ToContainTextAsync("#!");
+            await Expect(Key(order, "quantity").Locator(".t-error")).ToHaveTextAsync("");
+            await shot("6-postal-code-violation");
+
+            await Field(order, "postalCode").FillAsync("NW1 2AB");
+            await Key(order, "place").ClickAsync();
+            string left = (product.Stock - 3).ToString(CultureInfo.InvariantCulture);
+            await Expect(a.Locator(".tether-toast.success")).ToContainTextAsync($"3 x {product.Name}");
+            await Expect(Key(order, "result")).ToContainTextAsync($"{left} left");
+            await shot("7-ordered");
+
+            // Both catalogues show the new stock, without reloading: a keyed patch of that row from the stock topic.
+            await Expect(Key(catalogue, row).Locator("td").Nth(4)).ToHaveTextAsync(left);
+            await Expect(stock2).ToHaveTextAsync(left);
+            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "8-second-browser-sees-stock"), FullPage = true });
+
+            // Closing the first tab ends its client and its dialogs (catalogue and order) on every node.
+            await Waits.Until(() => demo.Web.Skin!.Statistics.Clients == 2, "two clients connected");
+            int liveBefore = demo.Nodes.Sum(Dialog.LiveOn);
+            Assert.Equal(3, liveBefore); // the first browser's catalogue and order, the second's catalogue
+            await a.CloseAsync();
+            long closed = Stopwatch.GetTimestamp();
+            await Waits.Until(() => demo.Web.Skin!.Statistics.Clients == 1 && demo.Nodes.Sum(Dialog.LiveOn) == 1, "the first tab's client and dialogs ended", s_closeDeadline);
+            TimeSpan took = Stopwatch.GetElapsedTime(closed);
+            if (closeReachesClient)
+            {
+                Assert.Equal(1, demo.Web.Skin!.Statistics.OpenDialogs);
+            }
+
+
+            // The operator view: the system itself, sampled every second.
+            await Key(catalogue2, "operator").ClickAsync();
+            ILocator op = b.Locator("section[data-dialog=operator]");
+            await Expect(Key(op, "st-targets")).ToBeVisibleAsync();
+            await Expect(op.Locator("[data-key^=\"node-\"]").First).ToBeVisibleAsync();
+            await Expect(Key(op, "rates").Locator(".t-chart-last")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("[0-9]")); // sampled by its one-second tick
+            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "8b-operator"), FullPage = true });
+
+            if (killSupplier)
+            {
+                // The supplier's node goes away: the catalogue says so clearly; a supplier on another node takes over.
+                await demo.KillAsync(demo.SupplierNode);
+                await Field(catalogue2, "q").FillAsync("walnut lamp");
+                await Expect(b.Locator(".tether-toast.error")).ToContainTextAsync("The catalogue is not available");
+                await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "9-supplier-gone"), FullPage = true });
+                await demo.StartSupplierAsync("demo-supplier-b");
+                await Field(catalogue2, "q").FillAsync("walnut lamps");
+                await Field(catalogue2, "q").FillAsync("walnut lamp");
+                await Expect(catalogue2.Locator("tr.t-row").First).ToContainTextAsync("Walnut Lamp");
+                await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "10-other-supplier"), FullPage = true });
+            }
+
+            Assert.Empty(errors);
+            Console.WriteLine($"{test}: closing the tab ended its client and dialogs in {took.TotalMilliseconds:F0} ms");
+        }
+        catch (Exception ex)
+        {
+            if (!a.IsClosed)
+            {
+                await a.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "failed-first") });
+            }
+
+            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "failed-second") });
+            throw new Xunit.Sdk.XunitException($"{test} failed: {ex.Message}\n{string.Join('\n', errors)}\n(screenshots in {Path.GetDirectoryName(Browser.ScreenshotPath(test, "x"))})");
+        }
+        finally
+        {
+            await first.CloseAsync();
+            await second.CloseAsync();
+        }
+    }
+
+    private static ILocator Key(ILocator scope, string key) => scope.Locator($"[data-key=\"{key}\"]");
+
+    private static ILocator Field(ILocator scope, string key) => Key(scope, key).Locator("input");
+}
