@@ -53,7 +53,8 @@ fi
 status=0
 : > "$log.all"
 for project in $(find tests -name '*.Tests.csproj' | sort); do
-  dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee "$log"
+  # A test host that hangs is stopped after 10 minutes with a dump naming the test, never left to CI's own limit.
+  dotnet test "$project" -c Release --no-build -nologo --blame-hang-timeout 10m 2>&1 | tee "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   cat "$log" >> "$log.all"
 done
