@@ -45,11 +45,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
     private readonly ConcurrentDictionary<string, long> _revoked = new(StringComparer.Ordinal); // session id -> expiry (UTC ticks)
     private readonly ConcurrentDictionary<string, Task<Outcome>> _inflight = new(StringComparer.Ordinal);
 
-    // Tokens whose signature TryVerifyLocal checked and that now wait for the manager: VerifyAsync, which the mailbox
-    // calls next, takes their claims from here instead of checking the signature (ECDSA) a second time. Bounded.
-    private readonly ConcurrentDictionary<string, TokenClaims> _signatureChecked = new(StringComparer.Ordinal);
-    private int _signatureCheckedCount;
-    private const int MaxSignatureChecked = 10_000;
+    // Questions to the manager in flight. For a token not seen before, TryVerifyLocal sends the question first and checks
+    // the signature (ECDSA, about as long as a round trip) while it travels, so an uncached verification costs one round
+    // trip; VerifyAsync, which the mailbox calls next, then awaits the question already asked. A forged token is still
+    // refused locally (the manager refuses it too, and nothing is cached). Beyond this many questions in flight the
+    // signature is checked first, so a flood of forged tokens costs the manager nothing more.
+    private int _asking;
+    private const int MaxOverlappedAsks = 64;
     private int _cached;
     private Node? _node;
     private ILogger _logger = NullLogger.Instance;
@@ -95,19 +97,14 @@ public sealed partial class SessionVerifier : ISessionVerifier
             return true;
         }
 
-        if (CheckUncached(token, right, out verdict, out TokenClaims? claims))
+        if (_node is not null && Volatile.Read(ref _asking) < MaxOverlappedAsks
+            && TokenCodec.TryRead(token, _keys, out TokenClaims? unverified, checkSignature: false) == TokenProblem.None
+            && !_revoked.ContainsKey(unverified!.SessionId) && _time.GetUtcNow() < unverified.ExpiresAt && HasRight(unverified.Rights, right))
         {
-            return true;
+            _ = Ask(token); // the question travels while the signature is checked below
         }
 
-        if (Interlocked.Increment(ref _signatureCheckedCount) > MaxSignatureChecked)
-        {
-            _signatureChecked.Clear();
-            Interlocked.Exchange(ref _signatureCheckedCount, 1);
-        }
-
-        _signatureChecked[token] = claims!;
-        return false;
+        return CheckUncached(token, right, out verdict, out _);
     }
 
     /// <summary>The answer from the cache (or for a missing token); false when the token is not cached.</summary>
@@ -160,19 +157,22 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return new ValueTask<SessionVerdict>(verdict);
             }
 
-            if (_signatureChecked.TryRemove(token, out TokenClaims? claims))
+            if (_inflight.TryGetValue(token, out Task<Outcome>? asked))
             {
-                if (CheckClaims(claims, right, out verdict))
-                {
-                    return new ValueTask<SessionVerdict>(verdict);
-                }
+                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, asked, right, cancellationToken)); // TryVerifyLocal asked already
             }
-            else if (CheckUncached(token, right, out verdict, out _))
+
+            if (CheckUncached(token, right, out verdict, out _))
             {
                 return new ValueTask<SessionVerdict>(verdict);
             }
 
-            return _node is null ? new ValueTask<SessionVerdict>(Refused(s_notAttached)) : new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, right, cancellationToken));
+            if (_node is null)
+            {
+                return new ValueTask<SessionVerdict>(Refused(s_notAttached));
+            }
+
+            return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken));
         }
 #pragma warning disable CA1031 // a verifier never throws: whatever fails is a refusal
         catch (Exception ex)
@@ -220,13 +220,25 @@ public sealed partial class SessionVerifier : ISessionVerifier
         LogRevocationsApplied(_logger, added);
     }
 
-    private async Task<SessionVerdict> VerifyRemoteAsync(string token, string right, CancellationToken cancellationToken)
+    /// <summary>The manager's answer for <paramref name="token"/>: one question per token however many wait for it.</summary>
+    private Task<Outcome> Ask(string token)
     {
         Task<Outcome> shared = _inflight.GetOrAdd(token, static (t, self) => self.AskAsync(t), this);
+        if (shared.IsCompleted)
+        {
+            _inflight.TryRemove(new KeyValuePair<string, Task<Outcome>>(token, shared)); // it ended before it was added
+        }
+
+        return shared;
+    }
+
+    private async Task<SessionVerdict> VerifyRemoteAsync(string token, Task<Outcome> shared, string right, CancellationToken cancellationToken)
+    {
         Outcome outcome;
         try
         {
             outcome = await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _inflight.TryRemove(new KeyValuePair<string, Task<Outcome>>(token, shared)); // in case it ended while GetOrAdd added it
         }
         catch (OperationCanceledException)
         {
@@ -249,7 +261,9 @@ public sealed partial class SessionVerifier : ISessionVerifier
     /// <summary>Asks the session manager; never throws. The answer is cached before the shared task completes.</summary>
     private async Task<Outcome> AskAsync(string token)
     {
-        await Task.Yield(); // off the caller's thread (a mailbox) before anything else; GetOrAdd must return first
+        // No hop to the pool first: the question leaves from the caller's thread (a mailbox's), which then checks the
+        // signature while it travels. An answer that comes before GetOrAdd returns is taken out of _inflight by Ask.
+        Interlocked.Increment(ref _asking);
         using Activity? activity = SessionTelemetry.Source.StartActivity("sessions.verify.remote", ActivityKind.Client);
         try
         {
@@ -285,6 +299,7 @@ public sealed partial class SessionVerifier : ISessionVerifier
         }
         finally
         {
+            Interlocked.Decrement(ref _asking);
             _inflight.TryRemove(token, out _);
         }
     }

@@ -124,6 +124,40 @@ public sealed class ManagerTests : IDisposable
         Assert.Equal(6, logins.Select(l => l.Identity.SessionId).Distinct().Count());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Verify_ASessionTheManagerIssued_IsAnsweredFromMemory_AndARevocationMadeInTheStoreEndsIt_AtTheNextPoll(int round)
+    {
+        _ = round;
+        await using Sessions sessions = await Sessions.StartAsync(_store); // polls the store every 200 ms
+        await sessions.Manager.Users.CreateUserAsync("ada", "pw", ["orders.place"], workFactor: 4);
+        LoginResult login = await sessions.LoginAsync("ada", "pw");
+
+        SessionIdentity verified = await sessions.Node.Request(sessions.Manager.Address, new VerifySession(login.Token, "orders.place"));
+        TetherException forbidden = await Assert.ThrowsAsync<TetherException>(async () => await sessions.Node.Request(sessions.Manager.Address, new VerifySession(login.Token, "admin.everything")));
+
+        // As `tether users disable` does: straight to the database, not through the manager. The manager learns it at
+        // its next poll (RevocationPollInterval, 200 ms here); the deadline is 1 s, the revocation bound README states.
+        await sessions.Manager.Users.DisableAsync("ada");
+        await Eventually.Until(async () =>
+        {
+            try
+            {
+                await sessions.Node.Request(sessions.Manager.Address, new VerifySession(login.Token, null));
+                return false;
+            }
+            catch (TetherException ex) when (ex.Code == ErrorCodes.SessionRevoked)
+            {
+                return true;
+            }
+        }, "the manager refuses a session revoked in the store", TimeSpan.FromSeconds(1));
+
+        Assert.Equal(login.Identity.SessionId, verified.SessionId);
+        Assert.Equal(ErrorCodes.Forbidden, forbidden.Code);
+    }
+
     [Fact]
     public async Task Login_PasswordLongerThanBCryptReads_IsRefused_EvenWithTheRightPrefix()
     {

@@ -7,7 +7,7 @@ internal sealed class SessionManagerTarget(SessionService service) : Target, ITa
 
     public static void Wire(Channels<SessionManagerTarget> channels) => channels
         .Deferred<Login, LoginResult>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.LoginAsync(r), "log in"))
-        .Deferred<VerifySession, SessionIdentity>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.VerifyAsync(r), "verify a session"))
+        .Deferred<VerifySession, SessionIdentity>(static (self, m, reply, _) => self._service.Verify(reply, m))
         .Deferred<RenewSession, LoginResult>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.RenewAsync(r), "renew a session"))
         .Deferred<Logout, bool>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.LogoutAsync(r), "log out"))
         .Deferred<CreateUser, UserInfo>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.CreateUserAsync(r), "create a user"))
@@ -24,10 +24,13 @@ internal sealed class SessionManagerTarget(SessionService service) : Target, ITa
         .Requires(SessionManager.AdminRight)
         .Deferred<ListUsers, UserList>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.ListAsync(r), "list users"))
         .Requires(SessionManager.AdminRight)
-        .On<PollRevocations>(static (self, _, _) => self._service.StartPoll());
+        .On<PollRevocations>(static (self, _, _) => self._service.StartPoll())
+        .On<SessionsRevoked>(static (self, m, _) => self._service.Apply(m));
 
     protected override void OnStarted(Context context)
     {
+        context.Subscribe(_service.Options.RevocationTopic); // other managers' revocations end this one's memory of those sessions
+
         TimeSpan interval = _service.Options.RevocationPollInterval;
         if (interval != Timeout.InfiniteTimeSpan)
         {

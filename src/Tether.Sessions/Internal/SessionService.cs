@@ -27,6 +27,14 @@ internal sealed partial class SessionService : IDisposable
     private const int MaxKnown = 100_000;
     private string _lastPublished = "";
 
+    // Sessions this manager knows are live (it issued them, or read them from the store) and sessions it knows are
+    // revoked (its own revocations, every poll of the store, other managers' events on the revocation topic). A known
+    // token of a live session is verified from memory, on the mailbox, with no store read and no hop to the pool: one
+    // verification costs one round trip. Bounded like _known.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _live = new(StringComparer.Ordinal); // session id -> user id
+    private int _liveCount;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _revokedIds = new(StringComparer.Ordinal); // session id -> expiry (UTC ticks)
+
     public SessionService(Node node, SessionManagerOptions options, UserStore store)
     {
         _node = node;
@@ -118,6 +126,46 @@ internal sealed partial class SessionService : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Answers a verification: from memory, at once, for a token this manager knows of a session it knows is live;
+    /// otherwise on the thread pool with a store read (<see cref="VerifyAsync"/>).
+    /// </summary>
+    public void Verify(ReplyToken<SessionIdentity> reply, VerifySession request)
+    {
+        if (request.Token is { } token
+            && _known.TryGetValue(token, out TokenClaims? claims)
+            && _live.TryGetValue(claims.SessionId, out string? userId)
+            && string.Equals(userId, claims.UserId, StringComparison.Ordinal)
+            && !_revokedIds.ContainsKey(claims.SessionId)
+            && claims.ExpiresAt > _time.GetUtcNow())
+        {
+            if (request.Right is { } right && Array.IndexOf(claims.Rights, right) < 0)
+            {
+                reply.TryFail(ErrorCodes.Forbidden, $"The session of {claims.UserName} does not hold the right \"{right}\".");
+            }
+            else
+            {
+                reply.TryReply(claims.ToIdentity());
+            }
+
+            return;
+        }
+
+        Start(reply, request, static (s, r) => s.VerifyAsync(r), "verify a session");
+    }
+
+    /// <summary>Revocations heard on the revocation topic (another manager's, or this one's own): they are not live any more.</summary>
+    public void Apply(SessionsRevoked revoked)
+    {
+        foreach (RevokedSession session in revoked.Sessions ?? [])
+        {
+            if (session?.SessionId is { } id)
+            {
+                MarkRevoked(id, session.ExpiresAt);
+            }
+        }
+    }
+
     public async Task<SessionIdentity> VerifyAsync(VerifySession request)
     {
         (TokenClaims claims, _) = await CheckLiveAsync(request.Token).ConfigureAwait(false);
@@ -152,6 +200,7 @@ internal sealed partial class SessionService : IDisposable
         bool revoked = await _store.RevokeSessionAsync(claims!.SessionId, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         if (revoked)
         {
+            MarkRevoked(claims.SessionId, claims.ExpiresAt);
             SessionTelemetry.Revocations.Add(1);
             LogLoggedOut(_logger, claims.UserName, claims.SessionId);
             await PublishRevocationsAsync(force: true).ConfigureAwait(false);
@@ -211,6 +260,11 @@ internal sealed partial class SessionService : IDisposable
     public async Task<UserInfo> DisableAsync(DisableUser request)
     {
         (UserInfo user, IReadOnlyList<RevokedSession> revoked) = await _store.DisableAndRevokeAsync(request.UserName, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        foreach (RevokedSession session in revoked)
+        {
+            MarkRevoked(session.SessionId, session.ExpiresAt);
+        }
+
         SessionTelemetry.Revocations.Add(revoked.Count);
         LogUserDisabled(_logger, user.UserName, revoked.Count);
         await PublishRevocationsAsync(force: true).ConfigureAwait(false);
@@ -226,7 +280,21 @@ internal sealed partial class SessionService : IDisposable
         await _publishing.WaitAsync().ConfigureAwait(false);
         try
         {
-            IReadOnlyList<RevokedSession> revoked = await _store.ListRevokedAsync(_time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            DateTimeOffset now = _time.GetUtcNow();
+            IReadOnlyList<RevokedSession> revoked = await _store.ListRevokedAsync(now, CancellationToken.None).ConfigureAwait(false);
+            foreach (RevokedSession session in revoked)
+            {
+                MarkRevoked(session.SessionId, session.ExpiresAt);
+            }
+
+            foreach (KeyValuePair<string, long> old in _revokedIds)
+            {
+                if (old.Value <= now.UtcTicks)
+                {
+                    _revokedIds.TryRemove(old.Key, out _);
+                }
+            }
+
             string fingerprint = revoked.Count == 0 ? "" : $"{revoked.Count}:{revoked[0].SessionId}:{revoked[^1].SessionId}:{string.GetHashCode(string.Concat(revoked.Select(r => r.SessionId)), StringComparison.Ordinal)}";
             if (!force && fingerprint == _lastPublished)
             {
@@ -301,6 +369,7 @@ internal sealed partial class SessionService : IDisposable
             throw new TetherException(ErrorCodes.SessionRevoked, $"Session {claims.SessionId} of {claims.UserName} was revoked{(stored.UserDisabled ? " (the user is disabled)" : "")}.");
         }
 
+        MarkLive(claims.SessionId, stored.UserId);
         return (claims, stored);
     }
 
@@ -308,6 +377,7 @@ internal sealed partial class SessionService : IDisposable
     {
         string token = TokenCodec.Write(_options.Keys.Signing!, sessionId, user.UserId, user.UserName, user.Rights, now, expires);
         Remember(token, new TokenClaims(_options.Keys.Signing!.KeyId, sessionId, user.UserId, user.UserName, [.. user.Rights], now, expires));
+        MarkLive(sessionId, user.UserId);
         return new LoginResult(token, new SessionIdentity(sessionId, user.UserId, user.UserName, user.Rights, expires));
     }
 
@@ -320,6 +390,23 @@ internal sealed partial class SessionService : IDisposable
         }
 
         _known[token] = claims;
+    }
+
+    private void MarkLive(string sessionId, string userId)
+    {
+        if (Interlocked.Increment(ref _liveCount) > MaxKnown)
+        {
+            _live.Clear();
+            Interlocked.Exchange(ref _liveCount, 1);
+        }
+
+        _live[sessionId] = userId;
+    }
+
+    private void MarkRevoked(string sessionId, DateTimeOffset expiresAt)
+    {
+        _revokedIds[sessionId] = expiresAt.UtcTicks;
+        _live.TryRemove(sessionId, out _);
     }
 
     private void Fail(Activity? activity, string userName, string reason)

@@ -66,9 +66,10 @@ internal static class TokenCodec
 
     /// <summary>
     /// Checks the token's form and signature against <paramref name="keys"/> and reads its claims. Never throws: any
-    /// malformed input is a <see cref="TokenProblem"/>.
+    /// malformed input is a <see cref="TokenProblem"/>. With <paramref name="checkSignature"/> false it checks the form and
+    /// that the key is one of <paramref name="keys"/>, but not the signature (the caller checks it later, see SessionVerifier).
     /// </summary>
-    public static TokenProblem TryRead(string? token, SessionKeys keys, out TokenClaims? claims)
+    public static TokenProblem TryRead(string? token, SessionKeys keys, out TokenClaims? claims, bool checkSignature = true)
     {
         claims = null;
         if (string.IsNullOrEmpty(token))
@@ -117,7 +118,7 @@ internal static class TokenCodec
                 return TokenProblem.UnknownKey;
             }
 
-            if (!key.Verify(payload, signature))
+            if (checkSignature && !key.Verify(payload, signature))
             {
                 claims = null;
                 return TokenProblem.BadSignature;
