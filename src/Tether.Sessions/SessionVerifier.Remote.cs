@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tether.Sessions.Internal;
+
+namespace Tether.Sessions;
+
+// SessionVerifier, part: asking the session manager about a token this node has not verified yet (one question per
+// token in flight, its answer cached).
+public sealed partial class SessionVerifier
+{
+    /// <summary>The manager's answer for <paramref name="token"/>: one question per token however many wait for it.</summary>
+    private Task<Outcome> Ask(string token)
+    {
+        Task<Outcome> shared = _inflight.GetOrAdd(token, static (t, self) => self.AskAsync(t), this);
+        if (shared.IsCompleted)
+        {
+            _inflight.TryRemove(new KeyValuePair<string, Task<Outcome>>(token, shared)); // it ended before it was added
+        }
+
+        return shared;
+    }
+
+    private async Task<SessionVerdict> VerifyRemoteAsync(string token, Task<Outcome> shared, string right, CancellationToken cancellationToken)
+    {
+        Outcome outcome;
+        try
+        {
+            outcome = await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _inflight.TryRemove(new KeyValuePair<string, Task<Outcome>>(token, shared)); // in case it ended while GetOrAdd added it
+        }
+        catch (OperationCanceledException)
+        {
+            return Refused(SessionVerdict.Refuse(ErrorCodes.Unauthenticated, "The verification of the session was cancelled."));
+        }
+
+        if (outcome.Identity is not { } identity)
+        {
+            return Refused(outcome.Refusal);
+        }
+
+        if (!HasRight(outcome.Rights!, right))
+        {
+            return Refused(Forbidden(identity.UserName, right));
+        }
+
+        return SessionVerdict.Allow(identity);
+    }
+
+    /// <summary>Asks the session manager; never throws. The answer is cached before the shared task completes.</summary>
+    private async Task<Outcome> AskAsync(string token)
+    {
+        // No hop to the pool first: the question leaves from the caller's thread (a mailbox's), which then checks the
+        // signature while it travels. An answer that comes before GetOrAdd returns is taken out of _inflight by Ask.
+        Interlocked.Increment(ref _asking);
+        using Activity? activity = SessionTelemetry.Source.StartActivity("sessions.verify.remote", ActivityKind.Client);
+        try
+        {
+            SessionTelemetry.VerifiedRemote.Add(1);
+            SessionIdentity identity = await _node!.Request(_options.ServiceName, new VerifySession(token, null), _options.VerifyTimeout).ConfigureAwait(false);
+            activity?.SetTag("tether.sessions.session_id", identity.SessionId);
+            activity?.SetTag("tether.sessions.user", identity.UserName);
+            string[] rights = [.. identity.Rights];
+            var entry = new CachedSession(identity, rights, identity.ExpiresAt.UtcTicks);
+            AddToCache(token, entry);
+            return new Outcome(identity, rights, default);
+        }
+        catch (TetherException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Code);
+            bool sessionCode = ex.Code is ErrorCodes.Unauthenticated or ErrorCodes.Forbidden or ErrorCodes.SessionExpired or ErrorCodes.SessionRevoked;
+            if (!sessionCode)
+            {
+                LogManagerUnreachable(_logger, _options.ServiceName, ex.Code, ex.Message);
+            }
+
+            return new Outcome(null, null, sessionCode
+                ? SessionVerdict.Refuse(ex.Code, ex.Message)
+                : SessionVerdict.Refuse(ErrorCodes.Unauthenticated, $"The session manager (service \"{_options.ServiceName}\") could not verify the session: [{ex.Code}] {ex.Message}"));
+        }
+#pragma warning disable CA1031 // never throws: a failure is a refusal
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            LogManagerUnreachable(_logger, _options.ServiceName, ex.GetType().Name, ex.Message);
+            return new Outcome(null, null, SessionVerdict.Refuse(ErrorCodes.Unauthenticated, $"The session manager could not verify the session ({ex.GetType().Name})."));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _asking);
+            _inflight.TryRemove(token, out _);
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "The session manager (service {Service}) could not verify a session: [{Code}] {Text}")]
+    private static partial void LogManagerUnreachable(ILogger logger, string service, string code, string text);
+
+    private readonly record struct Outcome(SessionIdentity? Identity, string[]? Rights, SessionVerdict Refusal);
+}
