@@ -51,8 +51,8 @@ public sealed partial class SessionVerifier
     /// <summary>Asks the session manager; never throws. The answer is cached before the shared task completes.</summary>
     private async Task<Outcome> AskAsync(string token)
     {
-        // No hop to the pool first: the question leaves from the caller's thread (a mailbox's), which then checks the
-        // signature while it travels. An answer that comes before GetOrAdd returns is taken out of _inflight by Ask.
+        // No hop to the pool first: the question leaves with the caller's run (a mailbox's). An answer that comes before
+        // GetOrAdd returns is taken out of _inflight by Ask.
         Interlocked.Increment(ref _asking);
         using Activity? activity = SessionTelemetry.Source.StartActivity("sessions.verify.remote", ActivityKind.Client);
         try

@@ -12,11 +12,15 @@ namespace Tether.Sessions;
 /// expiry or revocation; bounded), so a known token costs a dictionary lookup and allocates nothing.
 /// </summary>
 /// <remarks>
-/// <para>Refused locally and at once: a missing, malformed, truncated or tampered token, or one signed by a key the ring
-/// does not hold (<see cref="ErrorCodes.Unauthenticated"/>); an expired one (<see cref="ErrorCodes.SessionExpired"/>); a
-/// revoked one (<see cref="ErrorCodes.SessionRevoked"/>); one without the right (<see cref="ErrorCodes.Forbidden"/>).
-/// A validly signed token not seen before makes <see cref="TryVerifyLocal"/> return false; <see cref="VerifyAsync"/>
-/// then asks the session manager once (concurrent verifications of one token share the request) and caches the answer.</para>
+/// <para>Refused locally and at once: a missing, malformed or truncated token, or one naming a key the ring does not hold
+/// (<see cref="ErrorCodes.Unauthenticated"/>); an expired one (<see cref="ErrorCodes.SessionExpired"/>); a revoked one
+/// (<see cref="ErrorCodes.SessionRevoked"/>); one without the right (<see cref="ErrorCodes.Forbidden"/>). A well-formed
+/// token not seen before makes <see cref="TryVerifyLocal"/> return false; <see cref="VerifyAsync"/> then asks the session
+/// manager once (concurrent verifications of one token share the request) and caches the answer. The manager checks the
+/// signature, so a verifier attached to a node does not check it first (a first verification costs one round trip, not a
+/// signature check plus a round trip) and a tampered token is refused by the manager's answer
+/// (<see cref="ErrorCodes.Unauthenticated"/>); with 64 questions in flight, or when not attached, the verifier checks the
+/// signature itself and refuses a tampered token at once.</para>
 /// <para>Revocations arrive on the revocation topic, to which <see cref="Attach"/> subscribes a small target of the
 /// verifier's own: revoked sessions leave the cache and are refused from then on.</para>
 /// <para>Never throws for any token: a bad token is a refusal.</para>
@@ -45,13 +49,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
     private readonly ConcurrentDictionary<string, long> _revoked = new(StringComparer.Ordinal); // session id -> expiry (UTC ticks)
     private readonly ConcurrentDictionary<string, Task<Outcome>> _inflight = new(StringComparer.Ordinal);
 
-    // Questions to the manager in flight. For a token not seen before, TryVerifyLocal sends the question first and checks
-    // the signature (ECDSA, about as long as a round trip) while it travels, so an uncached verification costs one round
-    // trip; VerifyAsync, which the mailbox calls next, then awaits the question already asked. A forged token is still
-    // refused locally (the manager refuses it too, and nothing is cached). Beyond this many questions in flight the
-    // signature is checked first, so a flood of forged tokens costs the manager nothing more.
+    // Questions to the manager in flight. A token this node has not verified goes to the manager without an ECDSA check
+    // here: the manager checks the signature itself (or knows the token as one it issued), so its answer decides and a
+    // first verification costs one round trip, not a signature check (about as long) plus a round trip. Beyond this many
+    // questions in flight the signature is checked here first, so a flood of forged tokens is refused locally and does
+    // not reach the manager. A verifier not attached to a node always checks locally.
     private int _asking;
-    private const int MaxOverlappedAsks = 64;
+    private const int MaxAsksBeforeLocalCheck = 64;
     private int _cached;
     private Node? _node;
     private ILogger _logger = NullLogger.Instance;
@@ -97,15 +101,23 @@ public sealed partial class SessionVerifier : ISessionVerifier
             return true;
         }
 
-        if (_node is not null && Volatile.Read(ref _asking) < MaxOverlappedAsks
-            && TokenCodec.TryRead(token, _keys, out TokenClaims? unverified, checkSignature: false) == TokenProblem.None
-            && !_revoked.ContainsKey(unverified!.SessionId) && _time.GetUtcNow() < unverified.ExpiresAt && HasRight(unverified.Rights, right))
+        if (AskingFirst(token, right))
         {
-            _ = Ask(token); // the question travels while the signature is checked below
+            verdict = default;
+            return false; // the manager's answer decides (it checks the signature itself): no ECDSA here
         }
 
         return CheckUncached(token, right, out verdict, out _);
     }
+
+    /// <summary>
+    /// True when the manager is to be asked without checking the signature here first: the verifier is attached, fewer
+    /// than <see cref="MaxAsksBeforeLocalCheck"/> questions are in flight, and the token's form, key and claims hold.
+    /// </summary>
+    private bool AskingFirst(string token, string right)
+        => _node is not null && Volatile.Read(ref _asking) < MaxAsksBeforeLocalCheck
+            && TokenCodec.TryRead(token, _keys, out TokenClaims? unverified, checkSignature: false) == TokenProblem.None
+            && !_revoked.ContainsKey(unverified!.SessionId) && _time.GetUtcNow() < unverified.ExpiresAt && HasRight(unverified.Rights, right);
 
     /// <summary>The answer from the cache (or for a missing token); false when the token is not cached.</summary>
     private bool TryCached(string token, string right, out SessionVerdict verdict)
@@ -157,9 +169,9 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return new ValueTask<SessionVerdict>(verdict);
             }
 
-            if (_inflight.TryGetValue(token, out Task<Outcome>? asked))
+            if (AskingFirst(token, right))
             {
-                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, asked, right, cancellationToken)); // TryVerifyLocal asked already
+                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken));
             }
 
             if (CheckUncached(token, right, out verdict, out _))

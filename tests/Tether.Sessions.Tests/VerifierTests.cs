@@ -197,6 +197,55 @@ public sealed class VerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyAsync_Attached_TamperedTokens_AreRefusedUnauthenticated_ByTheManagersAnswer_AndNothingIsCached()
+    {
+        await using Sessions sessions = await Sessions.StartAsync(_store);
+        await sessions.AdminAsync(new CreateUser("ada", "pw", ["orders.place"]));
+        LoginResult login = await sessions.LoginAsync("ada", "pw");
+        var verifier = new SessionVerifier(sessions.Keys.PublicOnly());
+        verifier.Attach(sessions.Node);
+        int dot = login.Token.IndexOf('.', StringComparison.Ordinal);
+        byte[] payload = Base64Url.DecodeFromChars(login.Token.AsSpan(0, dot));
+        byte[] signature = Base64Url.DecodeFromChars(login.Token.AsSpan(dot + 1));
+
+        // Every bit of the signature, and the lowest bit of every payload byte: a flip that keeps the token well-formed
+        // and the right in place goes to the manager (no local ECDSA while the verifier is attached), which refuses it.
+        var flipped = new List<string>();
+        for (int bit = 0; bit < signature.Length * 8; bit++)
+        {
+            signature[bit / 8] ^= (byte)(1 << (bit % 8));
+            flipped.Add(Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(signature));
+            signature[bit / 8] ^= (byte)(1 << (bit % 8));
+        }
+
+        for (int i = 0; i < payload.Length; i++)
+        {
+            payload[i] ^= 1;
+            flipped.Add(Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(signature));
+            payload[i] ^= 1;
+        }
+
+        int askedManager = 0;
+        foreach (string token in flipped)
+        {
+            if (!verifier.TryVerifyLocal(token, "orders.place", out SessionVerdict verdict))
+            {
+                askedManager++;
+                verdict = await verifier.VerifyAsync(token, "orders.place", CancellationToken.None);
+            }
+
+            Assert.False(verdict.IsAllowed, "a tampered token must never be allowed");
+            Assert.Equal(ErrorCodes.Unauthenticated, verdict.ErrorCode); // a flip in the expiry or the rights too: the signature decides first
+        }
+
+        SessionVerdict genuine = await verifier.VerifyAsync(login.Token, "orders.place", CancellationToken.None);
+
+        Assert.True(askedManager >= signature.Length * 8, $"every signature flip goes to the manager; {askedManager} of {flipped.Count} did");
+        Assert.True(genuine.IsAllowed, genuine.ErrorText);
+        Assert.Equal(1, verifier.CachedCount); // only the genuine token
+    }
+
+    [Fact]
     public async Task Cache_IsBounded_AndTokensLeftOutAreVerifiedAgain()
     {
         await using Sessions sessions = await Sessions.StartAsync(_store);
