@@ -28,9 +28,10 @@ internal static class Program
 
     private static readonly RemoteWorkload[] s_remoteWorkloads =
     [
-        new RemoteBlastWorkload(),
-        new RemoteWindowWorkload(1, Scenario.RemoteWindow1),
-        new RemoteWindowWorkload(4, Scenario.RemoteWindow4),
+        new RemoteBlastWorkload(2, Scenario.RemoteBlast, Scenario.RemoteBlastCpu, Scenario.RemoteBlastBrokerCpu),
+        new RemoteBlastWorkload(3, Scenario.RemoteBlast3, Scenario.RemoteBlast3Cpu, Scenario.RemoteBlast3BrokerCpu),
+        new RemoteWindowWorkload(1, Scenario.RemoteWindow1, Scenario.RemoteWindow1Cpu, Scenario.RemoteWindow1BrokerCpu),
+        new RemoteWindowWorkload(4, Scenario.RemoteWindow4, Scenario.RemoteWindow4Cpu, Scenario.RemoteWindow4BrokerCpu),
         new RemoteRequestWorkload(),
     ];
 
@@ -38,11 +39,15 @@ internal static class Program
     [
         new PingPongWorkload(1, Scenario.PingPong1),
         new ValidatedPingPongWorkload(),
+        new UserStylePingPongWorkload(),
         new PingPongWorkload(4, Scenario.PingPong4),
         new AllocationWorkload(),
-        new RequestWorkload(),
-        new FanoutWorkload(),
+        new RequestWorkload(Scenario.RequestP50, Scenario.RequestP99, record: false),
+        new RequestWorkload(Scenario.RequestRecordP50, Scenario.RequestRecordP99, record: true),
+        new FanoutWorkload(10_000, Scenario.Fanout10K, Scenario.Fanout10KPerMsg),
+        new FanoutWorkload(100_000, Scenario.Fanout100K, Scenario.Fanout100KPerMsg),
         new JobsWorkload(),
+        new IdlePingPongWorkload(), // a million idle targets: after the light scenarios
 
         // Last: a million-target runtime takes a while to go away after its shutdown.
         new SpawnTreeWorkload(),
