@@ -39,7 +39,8 @@ internal static class Program
     [
         new PingPongWorkload(1, Scenario.PingPong1),
         new ValidatedPingPongWorkload(),
-        new UserStylePingPongWorkload(),
+        new UserStylePingPongWorkload(1, Scenario.PingPongUserStyle),
+        new UserStylePingPongWorkload(100, Scenario.PingPongUserStyleBatched),
         new PingPongWorkload(4, Scenario.PingPong4),
         new AllocationWorkload(),
         new RequestWorkload(Scenario.RequestP50, Scenario.RequestP99, record: false),
@@ -88,7 +89,7 @@ internal static class Program
         {
             foreach (Scenario s in scenarios)
             {
-                Console.WriteLine($"{s.Name,-30} {s.Unit,-6} {(s.Better == Better.Higher ? "higher" : "lower"),-7} {s.Description}");
+                Console.WriteLine($"{s.Name,-42} {s.Unit,-6} {(s.Better == Better.Higher ? "higher" : "lower"),-7} {s.Description}");
             }
 
             return 0;

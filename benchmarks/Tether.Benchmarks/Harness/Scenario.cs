@@ -24,7 +24,8 @@ internal sealed record Scenario(string Name, string Unit, Better Better, string 
     public static readonly Scenario PingPongIdle1K = new("pingpong-1pair-idle1k", "ns/msg", Better.Lower, "pingpong-1pair's wall time per message with 1,000 other idle targets alive on the node");
     public static readonly Scenario PingPongIdle1M = new("pingpong-1pair-idle1m", "ns/msg", Better.Lower, "pingpong-1pair's wall time per message with 1,000,000 other idle targets alive on the node (a fresh runtime)");
     public static readonly Scenario PingPongIdleRatio = new("pingpong-1pair-idle1m-vs-1k", "x", Better.Lower, "pingpong-1pair-idle1m / the median of pingpong-1pair-idle1k, same framework (goal: at most 1.2)");
-    public static readonly Scenario PingPongUserStyle = new("pingpong-1pair-userstyle", "msg/s", Better.Higher, "pingpong-1pair as a user writes it from the docs: a new message per send, the answer through the framework's reply idiom (Proto.Actor: Request + Respond)");
+    public static readonly Scenario PingPongUserStyle = new("pingpong-1pair-userstyle", "msg/s", Better.Higher, "1 pair as a user writes it from the docs: one message in flight (the next ping when the pong arrives), a new message per send, the framework's reply idiom (Proto.Actor: Request + Respond)");
+    public static readonly Scenario PingPongUserStyleBatched = new("pingpong-1pair-userstyle-batched", "msg/s", Better.Higher, "pingpong-1pair-userstyle in pingpong-1pair's batches of 100: the idiom's cost alone");
     public static readonly Scenario RequestRecordP50 = new("request-record-p50", "µs", Better.Lower, "request-p50 with a record request (a string field) answered by a record (string + int), a new request each call");
     public static readonly Scenario RequestRecordP99 = new("request-record-p99", "µs", Better.Lower, "request-record's 99th percentile latency");
     public static readonly Scenario Jobs100K = new("jobs-100k", "ms", Better.Lower, "100,000 tiny jobs, one target each, at most 2 x cores running");
@@ -47,7 +48,7 @@ internal sealed record Scenario(string Name, string Unit, Better Better, string 
     /// <summary>The in-process scenarios (the default mode).</summary>
     public static IReadOnlyList<Scenario> All { get; } =
         [
-            PingPong1, ValidatedPingPongWorkload.Scenario, PingPongUserStyle, PingPong4, PingPongAlloc, PingPongIdle1K, PingPongIdle1M, PingPongIdleRatio,
+            PingPong1, ValidatedPingPongWorkload.Scenario, PingPongUserStyle, PingPongUserStyleBatched, PingPong4, PingPongAlloc, PingPongIdle1K, PingPongIdle1M, PingPongIdleRatio,
             RequestP50, RequestP99, RequestRecordP50, RequestRecordP99, Spawn1MSeconds, Spawn1MBytes, Fanout10K, Fanout100K, Fanout10KPerMsg, Fanout100KPerMsg, Jobs100K,
         ];
 

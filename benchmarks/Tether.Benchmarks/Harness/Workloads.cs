@@ -240,18 +240,16 @@ internal sealed class PingPongWorkload(int pairs, Scenario scenario) : Workload
 
 /// <summary>
 /// pingpong-1pair written as a user writes it from each framework's docs (<see cref="IBenchSystem.PrepareUserStylePingPongAsync"/>):
-/// the same batches of 100, but a new message per send and the framework's reply idiom.
+/// a new message per send and the framework's reply idiom; <paramref name="inFlight"/> 1 is the obvious program (the pinger
+/// sends the next ping when the pong arrives), 100 is the benchmark's batches with the user's idiom.
 /// </summary>
-internal sealed class UserStylePingPongWorkload : Workload
+internal sealed class UserStylePingPongWorkload(int inFlight, Scenario scenario) : Workload
 {
-    private const int InFlight = 100;
-
-    public override IReadOnlyList<Scenario> Scenarios => [Scenario.PingPongUserStyle];
-
+    public override IReadOnlyList<Scenario> Scenarios => [scenario];
     protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
     {
         int roundTrips = plan.Quick ? 200_000 : 1_000_000;
-        Func<Task> go = await system.PrepareUserStylePingPongAsync(roundTrips, InFlight);
+        Func<Task> go = await system.PrepareUserStylePingPongAsync(roundTrips, inFlight);
         Measure.Settle();
         GcProbe probe = Probe();
         TimeSpan cpu = Environment.CpuUsage.TotalTime;
