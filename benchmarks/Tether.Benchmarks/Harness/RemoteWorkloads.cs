@@ -49,6 +49,9 @@ internal sealed class RemoteBlastWorkload(int nodes, Scenario rate, Scenario cpu
 
     protected override int Nodes => nodes;
 
+    // A ring carries three blasts at once: Akka.Remote took 20 s for a --quick iteration of it under load.
+    protected override TimeSpan DefaultTimeout => TimeSpan.FromSeconds(nodes == 2 ? 60 : 180);
+
     protected override Task<object?> PrepareAsync(IRemoteBench system, Plan plan) => Task.FromResult<object?>(null);
 
     protected override async Task<Iteration> IterateAsync(IRemoteBench system, object? state, Plan plan, bool warm)
