@@ -103,6 +103,11 @@ internal static class Program
 
         string[] frameworks = options.Frameworks.Count > 0 ? [.. options.Frameworks] : known;
         HashSet<string> wanted = options.Scenarios.Count > 0 ? [.. options.Scenarios] : scenarios.Select(s => s.Name).ToHashSet();
+        foreach ((Scenario ratio, Scenario of, Scenario per) in Scenario.Derived.Where(d => wanted.Contains(d.Ratio.Name)))
+        {
+            wanted.Add(of.Name);
+            wanted.Add(per.Name);
+        }
 
         Console.WriteLine(MachineLine(options.Quick, remote));
         Console.Out.Flush();
@@ -153,6 +158,19 @@ internal static class Program
                 if (!Measure.WaitForQuietHeap(64_000_000, TimeSpan.FromSeconds(options.Quick ? 5 : 30)))
                 {
                     Log($"  (the heap is still {GC.GetTotalMemory(false) / 1e6:0} MB, {Measure.Floor / 1e6:0} MB at its lowest; going on)");
+                }
+            }
+        }
+
+        foreach ((Scenario ratio, Scenario of, Scenario per) in Scenario.Derived.Where(d => wanted.Contains(d.Ratio.Name)))
+        {
+            foreach (string framework in frameworks)
+            {
+                Result? top = results.FirstOrDefault(r => r.Scenario == of && r.Framework == framework && r.Median is not null);
+                Result? bottom = results.FirstOrDefault(r => r.Scenario == per && r.Framework == framework && r.Median is > 0);
+                if (top is not null && bottom is not null)
+                {
+                    results.Add(new Result(ratio, framework, top.Samples.Select(v => v / bottom.Median!.Value).ToArray(), null, 0));
                 }
             }
         }

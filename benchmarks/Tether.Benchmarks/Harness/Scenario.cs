@@ -38,12 +38,19 @@ internal sealed record Scenario(string Name, string Unit, Better Better, string 
     public static readonly Scenario RemoteBlast3 = new("remote-blast-3nodes", "msg/s", Better.Higher, "three nodes at once, each blasting as in remote-blast to an echo on the next (a ring of 3 pairs): msg/s per pair (goal: at least 0.8x remote-blast)");
     public static readonly Scenario RemoteBlast3Cpu = new("remote-blast-3nodes-cpu-us-per-msg", "µs/msg", Better.Lower, "remote-blast-3nodes: CPU time of the benchmark process (all three nodes) per message");
     public static readonly Scenario RemoteBlast3BrokerCpu = new("remote-blast-3nodes-broker-cpu-us-per-msg", "µs/msg", Better.Lower, "remote-blast-3nodes: CPU time of child processes (the broker) per message");
+    public static readonly Scenario RemoteBlast3Ratio = new("remote-blast-3nodes-vs-2", "x", Better.Higher, "remote-blast-3nodes / the median of remote-blast, same framework and run (goal: at least 0.8); needs both, which it runs");
     public static readonly Scenario RemoteWindow1Cpu = new("remote-window50-1-cpu-us-per-msg", "µs/msg", Better.Lower, "remote-window50-1: CPU time of the benchmark process per message (requests + responses)");
     public static readonly Scenario RemoteWindow1BrokerCpu = new("remote-window50-1-broker-cpu-us-per-msg", "µs/msg", Better.Lower, "remote-window50-1: CPU time of child processes (the broker) per message");
     public static readonly Scenario RemoteWindow4Cpu = new("remote-window50-4-cpu-us-per-msg", "µs/msg", Better.Lower, "remote-window50-4: CPU time of the benchmark process per message (requests + responses)");
     public static readonly Scenario RemoteWindow4BrokerCpu = new("remote-window50-4-broker-cpu-us-per-msg", "µs/msg", Better.Lower, "remote-window50-4: CPU time of child processes (the broker) per message");
     public static readonly Scenario RemoteP50 = new("remote-request-p50", "µs", Better.Lower, "two nodes: sequential request/response (32 bytes each way) from outside the runtime: median latency");
     public static readonly Scenario RemoteP99 = new("remote-request-p99", "µs", Better.Lower, "two nodes: sequential request/response from outside the runtime: 99th percentile latency");
+
+    /// <summary>
+    /// Rows computed from two others of the same framework and run (no workload of their own): each sample of
+    /// <c>Of</c> divided by the median of <c>Per</c>. Asking for one runs both.
+    /// </summary>
+    public static IReadOnlyList<(Scenario Ratio, Scenario Of, Scenario Per)> Derived { get; } = [(RemoteBlast3Ratio, RemoteBlast3, RemoteBlast)];
 
     /// <summary>The in-process scenarios (the default mode).</summary>
     public static IReadOnlyList<Scenario> All { get; } =
@@ -54,7 +61,7 @@ internal sealed record Scenario(string Name, string Unit, Better Better, string 
 
     /// <summary>The two-node scenarios (<c>--remote</c>).</summary>
     public static IReadOnlyList<Scenario> Remote { get; } = [
-            RemoteBlast, RemoteBlastCpu, RemoteBlastBrokerCpu, RemoteBlast3, RemoteBlast3Cpu, RemoteBlast3BrokerCpu,
+            RemoteBlast, RemoteBlastCpu, RemoteBlastBrokerCpu, RemoteBlast3, RemoteBlast3Cpu, RemoteBlast3BrokerCpu, RemoteBlast3Ratio,
             RemoteWindow1, RemoteWindow1Cpu, RemoteWindow1BrokerCpu, RemoteWindow4, RemoteWindow4Cpu, RemoteWindow4BrokerCpu, RemoteP50, RemoteP99,
         ];
 
