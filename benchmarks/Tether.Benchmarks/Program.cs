@@ -28,9 +28,10 @@ internal static class Program
 
     private static readonly RemoteWorkload[] s_remoteWorkloads =
     [
-        new RemoteBlastWorkload(),
-        new RemoteWindowWorkload(1, Scenario.RemoteWindow1),
-        new RemoteWindowWorkload(4, Scenario.RemoteWindow4),
+        new RemoteBlastWorkload(2, Scenario.RemoteBlast, Scenario.RemoteBlastCpu, Scenario.RemoteBlastBrokerCpu),
+        new RemoteBlastWorkload(3, Scenario.RemoteBlast3, Scenario.RemoteBlast3Cpu, Scenario.RemoteBlast3BrokerCpu),
+        new RemoteWindowWorkload(1, Scenario.RemoteWindow1, Scenario.RemoteWindow1Cpu, Scenario.RemoteWindow1BrokerCpu),
+        new RemoteWindowWorkload(4, Scenario.RemoteWindow4, Scenario.RemoteWindow4Cpu, Scenario.RemoteWindow4BrokerCpu),
         new RemoteRequestWorkload(),
     ];
 
@@ -38,11 +39,16 @@ internal static class Program
     [
         new PingPongWorkload(1, Scenario.PingPong1),
         new ValidatedPingPongWorkload(),
+        new UserStylePingPongWorkload(1, Scenario.PingPongUserStyle),
+        new UserStylePingPongWorkload(100, Scenario.PingPongUserStyleBatched),
         new PingPongWorkload(4, Scenario.PingPong4),
         new AllocationWorkload(),
-        new RequestWorkload(),
-        new FanoutWorkload(),
+        new RequestWorkload(Scenario.RequestP50, Scenario.RequestP99, record: false),
+        new RequestWorkload(Scenario.RequestRecordP50, Scenario.RequestRecordP99, record: true),
+        new FanoutWorkload(10_000, Scenario.Fanout10K, Scenario.Fanout10KPerMsg),
+        new FanoutWorkload(100_000, Scenario.Fanout100K, Scenario.Fanout100KPerMsg),
         new JobsWorkload(),
+        new IdlePingPongWorkload(), // a million idle targets: after the light scenarios
 
         // Last: a million-target runtime takes a while to go away after its shutdown.
         new SpawnTreeWorkload(),
@@ -83,7 +89,7 @@ internal static class Program
         {
             foreach (Scenario s in scenarios)
             {
-                Console.WriteLine($"{s.Name,-30} {s.Unit,-6} {(s.Better == Better.Higher ? "higher" : "lower"),-7} {s.Description}");
+                Console.WriteLine($"{s.Name,-42} {s.Unit,-6} {(s.Better == Better.Higher ? "higher" : "lower"),-7} {s.Description}");
             }
 
             return 0;
@@ -97,6 +103,11 @@ internal static class Program
 
         string[] frameworks = options.Frameworks.Count > 0 ? [.. options.Frameworks] : known;
         HashSet<string> wanted = options.Scenarios.Count > 0 ? [.. options.Scenarios] : scenarios.Select(s => s.Name).ToHashSet();
+        foreach ((Scenario ratio, Scenario of, Scenario per) in Scenario.Derived.Where(d => wanted.Contains(d.Ratio.Name)))
+        {
+            wanted.Add(of.Name);
+            wanted.Add(per.Name);
+        }
 
         Console.WriteLine(MachineLine(options.Quick, remote));
         Console.Out.Flush();
@@ -147,6 +158,19 @@ internal static class Program
                 if (!Measure.WaitForQuietHeap(64_000_000, TimeSpan.FromSeconds(options.Quick ? 5 : 30)))
                 {
                     Log($"  (the heap is still {GC.GetTotalMemory(false) / 1e6:0} MB, {Measure.Floor / 1e6:0} MB at its lowest; going on)");
+                }
+            }
+        }
+
+        foreach ((Scenario ratio, Scenario of, Scenario per) in Scenario.Derived.Where(d => wanted.Contains(d.Ratio.Name)))
+        {
+            foreach (string framework in frameworks)
+            {
+                Result? top = results.FirstOrDefault(r => r.Scenario == of && r.Framework == framework && r.Median is not null);
+                Result? bottom = results.FirstOrDefault(r => r.Scenario == per && r.Framework == framework && r.Median is > 0);
+                if (top is not null && bottom is not null)
+                {
+                    results.Add(new Result(ratio, framework, top.Samples.Select(v => v / bottom.Median!.Value).ToArray(), null, 0));
                 }
             }
         }

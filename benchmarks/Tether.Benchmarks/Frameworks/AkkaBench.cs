@@ -43,6 +43,24 @@ internal sealed class AkkaBench : IBenchSystem
         });
     }
 
+    public Task<Func<Task>> PrepareUserStylePingPongAsync(int roundTrips, int inFlight)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        IActorRef pinger = _system.ActorOf(Props.Create(() => new UserPingActor(roundTrips, inFlight, finished)));
+        IActorRef ponger = _system.ActorOf(Props.Create(() => new UserPongActor()));
+        return Task.FromResult<Func<Task>>(() =>
+        {
+            pinger.Tell(new Start(ponger));
+            return finished.Task;
+        });
+    }
+
+    public Task<Func<Task<int>>> PrepareRecordRequestAsync()
+    {
+        IActorRef pricer = _system.ActorOf(Props.Create(() => new PriceActor()));
+        return Task.FromResult<Func<Task<int>>>(async () => (await pricer.Ask<Price>(new Quote("apple"), s_askTimeout)).Amount);
+    }
+
     public Task<Func<Task<int>>> PrepareRequestAsync()
     {
         IActorRef answerer = _system.ActorOf(Props.Create(() => new AnswerActor()));
@@ -156,6 +174,66 @@ internal sealed class AkkaBench : IBenchSystem
     private sealed class PongActor : ReceiveActor
     {
         public PongActor() => Receive<Ball>(m => Sender.Tell(m));
+    }
+
+    // ---- ping-pong as a user writes it: a new message per Tell ----
+    private sealed record Ping;
+
+    private sealed record Pong;
+
+    private sealed class UserPingActor : ReceiveActor
+    {
+        private readonly int _inFlight;
+        private readonly TaskCompletionSource _done;
+        private int _remaining;
+        private int _batch;
+
+        public UserPingActor(int roundTrips, int inFlight, TaskCompletionSource done)
+        {
+            _remaining = roundTrips;
+            _inFlight = inFlight;
+            _done = done;
+            Receive<Start>(s => SendBatch(s.Ponger));
+            Receive<Pong>(_ =>
+            {
+                if (--_batch == 0)
+                {
+                    SendBatch(Sender);
+                }
+            });
+        }
+
+        private void SendBatch(IActorRef ponger)
+        {
+            if (_remaining == 0)
+            {
+                _done.TrySetResult();
+                return;
+            }
+
+            int n = Math.Min(_inFlight, _remaining);
+            _remaining -= n;
+            _batch = n;
+            for (int i = 0; i < n; i++)
+            {
+                ponger.Tell(new Ping());
+            }
+        }
+    }
+
+    private sealed class UserPongActor : ReceiveActor
+    {
+        public UserPongActor() => Receive<Ping>(_ => Sender.Tell(new Pong()));
+    }
+
+    // ---- a request answered by a record ----
+    private sealed record Quote(string Item);
+
+    private sealed record Price(string Item, int Amount);
+
+    private sealed class PriceActor : ReceiveActor
+    {
+        public PriceActor() => Receive<Quote>(q => Sender.Tell(new Price(q.Item, 42)));
     }
 
     // ---- request/response ----

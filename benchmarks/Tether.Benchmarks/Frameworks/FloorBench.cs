@@ -35,7 +35,11 @@ internal sealed class FloorBench : IBenchSystem
         });
     }
 
+    public Task<Func<Task>> PrepareUserStylePingPongAsync(int roundTrips, int inFlight) => throw Unsupported();
+
     public Task<Func<Task<int>>> PrepareRequestAsync() => throw Unsupported();
+
+    public Task<Func<Task<int>>> PrepareRecordRequestAsync() => throw Unsupported();
 
     public Task<long> SpawnTreeAsync(int size, int div, TimeSpan timeout) => throw Unsupported();
 

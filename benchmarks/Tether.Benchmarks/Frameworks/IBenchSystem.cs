@@ -16,6 +16,19 @@ internal interface IBenchSystem : IAsyncDisposable
     /// <summary>Spawns a responder; the delegate sends one request from outside the runtime and awaits the answer (42).</summary>
     Task<Func<Task<int>>> PrepareRequestAsync();
 
+    /// <summary>
+    /// As <see cref="PreparePingPongAsync"/> with one pair, written as a user writes it from the framework's docs: a new
+    /// message object per send and the answer through the framework's reply idiom (Proto.Actor: <c>context.Request</c> and
+    /// <c>context.Respond</c>; Akka: <c>Tell</c> and <c>Sender.Tell</c>; Tether: <c>ctx.Send</c> and <c>ctx.Sender</c>).
+    /// </summary>
+    Task<Func<Task>> PrepareUserStylePingPongAsync(int roundTrips, int inFlight);
+
+    /// <summary>
+    /// Spawns a responder to a record request (<c>Quote(string Item)</c>) that answers with a record
+    /// (<c>Price(string Item, int Amount)</c>); the delegate sends a new request from outside and returns the amount (42).
+    /// </summary>
+    Task<Func<Task<int>>> PrepareRecordRequestAsync();
+
     /// <summary>Proto.Actor's SpawnBenchmark ("skynet"): a tree of <paramref name="size"/> leaves, <paramref name="div"/> children per node; returns the sum.</summary>
     Task<long> SpawnTreeAsync(int size, int div, TimeSpan timeout);
 

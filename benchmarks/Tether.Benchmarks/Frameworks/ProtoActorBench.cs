@@ -39,6 +39,24 @@ internal sealed class ProtoActorBench : IBenchSystem
         });
     }
 
+    public Task<Func<Task>> PrepareUserStylePingPongAsync(int roundTrips, int inFlight)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PID pinger = Root.Spawn(Props.FromProducer(() => new UserPingActor(roundTrips, inFlight, finished)));
+        PID ponger = Root.Spawn(Props.FromProducer(static () => new UserPongActor()));
+        return Task.FromResult<Func<Task>>(() =>
+        {
+            Root.Send(pinger, new Start(ponger));
+            return finished.Task;
+        });
+    }
+
+    public Task<Func<Task<int>>> PrepareRecordRequestAsync()
+    {
+        PID pricer = Root.Spawn(Props.FromProducer(static () => new PriceActor()));
+        return Task.FromResult<Func<Task<int>>>(async () => (await Root.RequestAsync<Price>(pricer, new Quote("apple"))).Amount);
+    }
+
     public Task<Func<Task<int>>> PrepareRequestAsync()
     {
         PID answerer = Root.Spawn(Props.FromProducer(static () => new AnswerActor()));
@@ -155,6 +173,86 @@ internal sealed class ProtoActorBench : IBenchSystem
             if (context.Message is Msg msg)
             {
                 context.Send(msg.Sender, msg);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    // ---- ping-pong as a user writes it from the docs: Request (the sender travels in an envelope) and Respond ----
+    private sealed record Ping;
+
+    private sealed record Pong;
+
+    private sealed class UserPingActor(int roundTrips, int inFlight, TaskCompletionSource done) : IActor
+    {
+        private int _remaining = roundTrips;
+        private int _batch;
+        private PID? _ponger;
+
+        public Task ReceiveAsync(IContext context)
+        {
+            switch (context.Message)
+            {
+                case Start s:
+                    _ponger = s.Ponger;
+                    SendBatch(context);
+                    break;
+                case Pong:
+                    if (--_batch == 0)
+                    {
+                        SendBatch(context);
+                    }
+
+                    break;
+            }
+
+            return Task.CompletedTask;
+        }
+
+        private void SendBatch(IContext context)
+        {
+            if (_remaining == 0)
+            {
+                done.TrySetResult();
+                return;
+            }
+
+            int n = Math.Min(inFlight, _remaining);
+            _remaining -= n;
+            _batch = n;
+            for (int i = 0; i < n; i++)
+            {
+                context.Request(_ponger!, new Ping());
+            }
+        }
+    }
+
+    private sealed class UserPongActor : IActor
+    {
+        public Task ReceiveAsync(IContext context)
+        {
+            if (context.Message is Ping)
+            {
+                context.Respond(new Pong());
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    // ---- a request answered by a record ----
+    private sealed record Quote(string Item);
+
+    private sealed record Price(string Item, int Amount);
+
+    private sealed class PriceActor : IActor
+    {
+        public Task ReceiveAsync(IContext context)
+        {
+            if (context.Message is Quote q)
+            {
+                context.Respond(new Price(q.Item, 42));
             }
 
             return Task.CompletedTask;

@@ -28,6 +28,24 @@ internal sealed class TetherBench : IBenchSystem
         };
     }
 
+    public Task<Func<Task>> PrepareUserStylePingPongAsync(int roundTrips, int inFlight)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Address pinger = _node.Spawn(() => new UserPinger(roundTrips, inFlight, finished));
+        Address ponger = _node.Spawn(static () => new UserPonger());
+        return Task.FromResult<Func<Task>>(() =>
+        {
+            _node.Send(pinger, new Serve(ponger));
+            return finished.Task;
+        });
+    }
+
+    public Task<Func<Task<int>>> PrepareRecordRequestAsync()
+    {
+        Address pricer = _node.Spawn(static () => new Pricer());
+        return Task.FromResult<Func<Task<int>>>(async () => (await _node.Request(pricer, new Quote("apple"))).Amount);
+    }
+
     public Task<Func<Task<int>>> PrepareRequestAsync()
     {
         Address answerer = _node.Spawn(static () => new Answerer());
@@ -130,6 +148,61 @@ internal sealed class TetherBench : IBenchSystem
     {
         public static void Wire(Channels<Ponger> channels)
             => channels.On<Ball>(static (_, m, ctx) => ctx.Send(ctx.Sender, m));
+    }
+
+    // ---- ping-pong as a user writes it: a new message per send ----
+    private sealed record Ping;
+
+    private sealed record Pong;
+
+    private sealed class UserPinger(int roundTrips, int inFlight, TaskCompletionSource done) : Target, ITarget<UserPinger>
+    {
+        private int _remaining = roundTrips;
+        private int _batch;
+
+        public static void Wire(Channels<UserPinger> channels) => channels
+            .On<Serve>(static (self, m, ctx) => self.SendBatch(m.Ponger, ctx))
+            .On<Pong>(static (self, _, ctx) =>
+            {
+                if (--self._batch == 0)
+                {
+                    self.SendBatch(ctx.Sender, ctx);
+                }
+            });
+
+        private void SendBatch(Address ponger, Context ctx)
+        {
+            if (_remaining == 0)
+            {
+                done.TrySetResult();
+                return;
+            }
+
+            int n = Math.Min(inFlight, _remaining);
+            _remaining -= n;
+            _batch = n;
+            for (int i = 0; i < n; i++)
+            {
+                ctx.Send(ponger, new Ping());
+            }
+        }
+    }
+
+    private sealed class UserPonger : Target, ITarget<UserPonger>
+    {
+        public static void Wire(Channels<UserPonger> channels)
+            => channels.On<Ping>(static (_, _, ctx) => ctx.Send(ctx.Sender, new Pong()));
+    }
+
+    // ---- a request answered by a record, as in README ----
+    private sealed record Quote(string Item) : IRequest<Price>;
+
+    private sealed record Price(string Item, int Amount);
+
+    private sealed class Pricer : Target, ITarget<Pricer>
+    {
+        public static void Wire(Channels<Pricer> channels)
+            => channels.Request<Quote, Price>(static (_, m, _) => new Price(m.Item, 42));
     }
 
     // ---- request/response ----

@@ -18,7 +18,7 @@ internal sealed record CliOptions
           --remote             the two-node scenarios instead: tether over NATS (a nats-server is started on a free
                                loopback port), protoactor (Proto.Remote, gRPC), akka (Akka.Remote, DotNetty TCP) and
                                nats-raw (NATS.Net alone: the ceiling, not a peer)
-          --quick              small sizes and few iterations; the whole run takes under 3 minutes
+          --quick              small sizes and few iterations; the whole run takes a few minutes
           --scenario NAME      run only this scenario (repeatable); see --list
           --framework NAME     run only this framework (repeatable): tether, protoactor, akka (--remote: also nats-raw)
           --json PATH          also write the medians as JSON: [{"scenario","framework","value","unit"}]

@@ -3,43 +3,80 @@ using Tether.Benchmarks.Frameworks.Remote;
 
 namespace Tether.Benchmarks.Harness;
 
-/// <summary>A workload on two nodes of one framework (<c>--remote</c>); each framework gets fresh nodes.</summary>
+/// <summary>A workload on two (or more) nodes of one framework (<c>--remote</c>); each framework gets fresh nodes.</summary>
 internal abstract class RemoteWorkload : Workload<IRemoteBench>
 {
     protected override TimeSpan DefaultTimeout => TimeSpan.FromSeconds(60);
+
+    /// <summary>How many nodes the workload starts.</summary>
+    protected virtual int Nodes => 2;
 
     /// <summary>At least 5 measured iterations even with --quick (the iterations are short; the medians need them).</summary>
     public override (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (1, 5) : (2, 7);
 
     protected override async Task<object?> SetupAsync(IRemoteBench system, Plan plan)
     {
-        await system.StartAsync();
+        await system.StartAsync(Nodes);
         return await PrepareAsync(system, plan);
     }
 
     protected abstract Task<object?> PrepareAsync(IRemoteBench system, Plan plan);
 }
 
-/// <summary>Fire-and-forget 32-byte messages to a remote echo, at most 10,000 unanswered; messages both ways per second.</summary>
-internal sealed class RemoteBlastWorkload : RemoteWorkload
+/// <summary>
+/// CPU time spent while a remote iteration runs: this process's (all its nodes) and its child processes' (the nats-server
+/// broker; Proto.Remote and Akka.Remote have none). Both are read outside the timed span (reading /proc takes a while).
+/// </summary>
+internal readonly record struct CpuSpan(TimeSpan Self, TimeSpan Children)
+{
+    public static CpuSpan Start() => new(Environment.CpuUsage.TotalTime, ChildCpu.Read());
+
+    /// <summary>Microseconds of CPU per message since <see cref="Start"/>: this process's, and its children's.</summary>
+    public (double Self, double Children) PerMessage(double messages)
+        => ((Environment.CpuUsage.TotalTime - Self).TotalMicroseconds / messages, (ChildCpu.Read() - Children).TotalMicroseconds / messages);
+}
+
+/// <summary>
+/// Fire-and-forget 32-byte messages to a remote echo, at most 10,000 unanswered; messages both ways per second, and the CPU
+/// per message of this process and of the broker. With three nodes, each node blasts to an echo on the next (a ring of three
+/// pairs, all at once), and the rate is per pair.
+/// </summary>
+internal sealed class RemoteBlastWorkload(int nodes, Scenario rate, Scenario cpu, Scenario broker) : RemoteWorkload
 {
     private const int Window = 10_000;
 
-    public override IReadOnlyList<Scenario> Scenarios => [Scenario.RemoteBlast];
+    public override IReadOnlyList<Scenario> Scenarios => [rate, cpu, broker];
+
+    protected override int Nodes => nodes;
+
+    // A ring carries three blasts at once: Akka.Remote took 20 s for a --quick iteration of it under load.
+    protected override TimeSpan DefaultTimeout => TimeSpan.FromSeconds(nodes == 2 ? 60 : 180);
 
     protected override Task<object?> PrepareAsync(IRemoteBench system, Plan plan) => Task.FromResult<object?>(null);
 
     protected override async Task<Iteration> IterateAsync(IRemoteBench system, object? state, Plan plan, bool warm)
     {
         int messages = plan.Quick ? 200_000 : 500_000;
-        Func<Task> go = await system.PrepareBlastAsync(messages, Window);
+        int pairs = nodes == 2 ? 1 : nodes; // two nodes: one client and one echo; more: a ring
+        var blasts = new Func<Task>[pairs];
+        for (int i = 0; i < pairs; i++)
+        {
+            blasts[i] = await system.PrepareBlastAsync(messages, Window, i, (i + 1) % nodes);
+        }
+
         Measure.Settle();
         GcProbe probe = Probe();
+        CpuSpan cpuSpan = CpuSpan.Start();
         long start = Stopwatch.GetTimestamp();
-        await go();
+        await Task.WhenAll(blasts.Select(static go => go()));
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double rate = 2.0 * messages / seconds;
-        return new Iteration([rate], $"{rate / 1e6:0.000} M msg/s ({seconds * 1000:0} ms; {probe})");
+        double total = 2.0 * messages * pairs;
+        (double self, double children) = cpuSpan.PerMessage(total);
+        double perPair = 2.0 * messages / seconds;
+        string pairText = pairs > 1 ? $" per pair, {total / seconds / 1e6:0.000} M msg/s in all" : string.Empty;
+        return new Iteration(
+            [perPair, self, children],
+            $"{perPair / 1e6:0.000} M msg/s{pairText} ({seconds * 1000:0} ms; CPU/msg {self:0.00} µs here + {children:0.00} µs in child processes; {probe})");
     }
 }
 
@@ -47,11 +84,11 @@ internal sealed class RemoteBlastWorkload : RemoteWorkload
 /// <paramref name="clients"/> clients outside the runtime, each keeping 50 requests in flight (50 sequential loops) to one
 /// remote responder; requests plus responses per second.
 /// </summary>
-internal sealed class RemoteWindowWorkload(int clients, Scenario scenario) : RemoteWorkload
+internal sealed class RemoteWindowWorkload(int clients, Scenario scenario, Scenario cpu, Scenario broker) : RemoteWorkload
 {
     private const int InFlight = 50;
 
-    public override IReadOnlyList<Scenario> Scenarios => [scenario];
+    public override IReadOnlyList<Scenario> Scenarios => [scenario, cpu, broker];
 
     protected override async Task<object?> PrepareAsync(IRemoteBench system, Plan plan) => await system.PrepareRequestAsync();
 
@@ -63,6 +100,7 @@ internal sealed class RemoteWindowWorkload(int clients, Scenario scenario) : Rem
         int perLoop = total / loops;
         Measure.Settle();
         GcProbe probe = Probe();
+        CpuSpan cpuSpan = CpuSpan.Start();
         long start = Stopwatch.GetTimestamp();
         var running = new Task[loops];
         for (int i = 0; i < loops; i++)
@@ -73,7 +111,10 @@ internal sealed class RemoteWindowWorkload(int clients, Scenario scenario) : Rem
         await Task.WhenAll(running);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double rate = 2.0 * perLoop * loops / seconds;
-        return new Iteration([rate], $"{rate / 1e6:0.000} M msg/s ({perLoop * loops:N0} requests in {seconds * 1000:0} ms; {probe})");
+        (double self, double children) = cpuSpan.PerMessage(2.0 * perLoop * loops);
+        return new Iteration(
+            [rate, self, children],
+            $"{rate / 1e6:0.000} M msg/s ({perLoop * loops:N0} requests in {seconds * 1000:0} ms; CPU/msg {self:0.00} µs here + {children:0.00} µs in child processes; {probe})");
     }
 
     private static async Task Loop(Func<Task<int>> request, int count)

@@ -238,6 +238,31 @@ internal sealed class PingPongWorkload(int pairs, Scenario scenario) : Workload
     }
 }
 
+/// <summary>
+/// pingpong-1pair written as a user writes it from each framework's docs (<see cref="IBenchSystem.PrepareUserStylePingPongAsync"/>):
+/// a new message per send and the framework's reply idiom; <paramref name="inFlight"/> 1 is the obvious program (the pinger
+/// sends the next ping when the pong arrives), 100 is the benchmark's batches with the user's idiom.
+/// </summary>
+internal sealed class UserStylePingPongWorkload(int inFlight, Scenario scenario) : Workload
+{
+    public override IReadOnlyList<Scenario> Scenarios => [scenario];
+    protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
+    {
+        int roundTrips = plan.Quick ? 200_000 : 1_000_000;
+        Func<Task> go = await system.PrepareUserStylePingPongAsync(roundTrips, inFlight);
+        Measure.Settle();
+        GcProbe probe = Probe();
+        TimeSpan cpu = Environment.CpuUsage.TotalTime;
+        long start = Stopwatch.GetTimestamp();
+        await go();
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double messages = 2.0 * roundTrips;
+        double cpuPerMessage = (Environment.CpuUsage.TotalTime - cpu).TotalNanoseconds / messages;
+        double rate = messages / seconds;
+        return new Iteration([rate], $"{rate / 1e6:0.00} M msg/s ({seconds * 1000:0} ms; {cpuPerMessage:0} ns CPU/msg; {probe})");
+    }
+}
+
 /// <summary>Bytes the whole process allocates per message during a 1-pair ping-pong run (the runtime's own cost: messages are reused).</summary>
 internal sealed class AllocationWorkload : Workload
 {
@@ -259,11 +284,16 @@ internal sealed class AllocationWorkload : Workload
 }
 
 /// <summary>Sequential requests from outside the runtime to one responder; each iteration gives a p50 and a p99.</summary>
-internal sealed class RequestWorkload : Workload
+/// <remarks>
+/// <paramref name="record"/>: the request is a record with a string and the answer a record (<c>Price(Item, Amount)</c>), a
+/// new request per call, as in README's examples; otherwise a shared request answered by an int (Tether's unboxed fast path).
+/// </remarks>
+internal sealed class RequestWorkload(Scenario p50, Scenario p99, bool record) : Workload
 {
-    public override IReadOnlyList<Scenario> Scenarios => [Scenario.RequestP50, Scenario.RequestP99];
+    public override IReadOnlyList<Scenario> Scenarios => [p50, p99];
 
-    protected override async Task<object?> SetupAsync(IBenchSystem system, Plan plan) => await system.PrepareRequestAsync();
+    protected override async Task<object?> SetupAsync(IBenchSystem system, Plan plan)
+        => record ? await system.PrepareRecordRequestAsync() : await system.PrepareRequestAsync();
 
     protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
     {
@@ -374,16 +404,17 @@ internal sealed class SpawnIdleWorkload : Workload
     }
 }
 
-/// <summary>One request from outside; a working target fans out to 10,000 workers and sums their answers.</summary>
-internal sealed class FanoutWorkload : Workload
+/// <summary>
+/// One request from outside; a working target fans out to <paramref name="workers"/> workers and sums their answers. Two
+/// figures per iteration: the whole fan-out in ms, and that time per message (a request and an answer per worker).
+/// </summary>
+internal sealed class FanoutWorkload(int workers, Scenario time, Scenario perMessage) : Workload
 {
-    private const int Workers = 10_000;
-
-    public override IReadOnlyList<Scenario> Scenarios => [Scenario.Fanout10K];
+    public override IReadOnlyList<Scenario> Scenarios => [time, perMessage];
 
     public override (int Warmup, int Iterations) DefaultCounts(bool quick) => quick ? (3, 5) : (5, 15);
 
-    protected override async Task<object?> SetupAsync(IBenchSystem system, Plan plan) => await system.PrepareFanoutAsync(Workers);
+    protected override async Task<object?> SetupAsync(IBenchSystem system, Plan plan) => await system.PrepareFanoutAsync(workers);
 
     protected override async Task<Iteration> IterateAsync(IBenchSystem system, object? state, Plan plan, bool warm)
     {
@@ -393,12 +424,13 @@ internal sealed class FanoutWorkload : Workload
         long start = Stopwatch.GetTimestamp();
         long sum = await fanout();
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        if (sum != Workers)
+        if (sum != workers)
         {
-            throw new InvalidOperationException($"The aggregator summed {sum}, not {Workers}.");
+            throw new InvalidOperationException($"The aggregator summed {sum}, not {workers}.");
         }
 
-        return new Iteration([ms], $"{ms:0.00} ms ({probe})");
+        double perMessage = ms * 1e6 / (2.0 * workers);
+        return new Iteration([ms, perMessage], $"{ms:0.00} ms, {perMessage:0} ns/msg ({probe})");
     }
 }
 

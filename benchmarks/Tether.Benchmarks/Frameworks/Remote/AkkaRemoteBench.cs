@@ -7,21 +7,16 @@ using Tether.Testing;
 namespace Tether.Benchmarks.Frameworks.Remote;
 
 /// <summary>
-/// Akka.Remote 1.5.74: two <c>ActorSystem</c>s with <c>provider = remote</c> on loopback ports (DotNetty TCP, the
+/// Akka.Remote 1.5.74: two (or more) <c>ActorSystem</c>s with <c>provider = remote</c> on loopback ports (DotNetty TCP, the
 /// default transport), otherwise defaults (logging off: a "Disassociated" error at every shutdown would land in the table). The message is a <c>byte[]</c> of 32 bytes, which Akka carries with its
 /// built-in byte-array serializer (no JSON). <c>ReceiveActor</c>, <c>Tell</c> with the implicit sender, <c>Ask</c> from outside.
 /// </summary>
 internal sealed class AkkaRemoteBench : IRemoteBench
 {
     private static readonly TimeSpan s_askTimeout = TimeSpan.FromSeconds(30);
-    private ActorSystem? _client;
-    private ActorSystem? _server;
-    private int _serverPort;
+    private ActorSystem[] _systems = [];
+    private int[] _ports = [];
     private int _spawned;
-
-    private ActorSystem Client => _client ?? throw new InvalidOperationException("not started");
-
-    private ActorSystem Server => _server ?? throw new InvalidOperationException("not started");
 
     private static Config ConfigFor(int port) => ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
         akka.loglevel = OFF
@@ -34,27 +29,43 @@ internal sealed class AkkaRemoteBench : IRemoteBench
         akka.remote.dot-netty.tcp.port = {{port}}
         """));
 
-    public async Task StartAsync()
+    // Two nodes keep their old names (client and server); more are node0, node1, ...
+    private string NameOf(int node) => _systems.Length == 2 ? (node == 0 ? "client" : "server") : $"node{node}";
+
+    public async Task StartAsync(int nodes)
     {
-        _serverPort = NatsServer.FreePort();
-        _server = ActorSystem.Create("server", ConfigFor(_serverPort));
-        _client = ActorSystem.Create("client", ConfigFor(NatsServer.FreePort()));
-        IActorRef echo = await SpawnEchoAsync();
-        await echo.Ask<byte[]>(RemotePayload.Create(), s_askTimeout); // the association is up before anything is timed
+        _systems = new ActorSystem[nodes];
+        _ports = new int[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            _ports[i] = NatsServer.FreePort();
+        }
+
+        for (int i = 0; i < nodes; i++)
+        {
+            _systems[i] = ActorSystem.Create(NameOf(i), ConfigFor(_ports[i]));
+        }
+
+        // The association from each node to the next is up before anything is timed.
+        for (int i = 0; i < (nodes == 2 ? 1 : nodes); i++)
+        {
+            IActorRef echo = await SpawnEchoAsync(i, (i + 1) % nodes);
+            await echo.Ask<byte[]>(RemotePayload.Create(), s_askTimeout);
+        }
     }
 
-    private async Task<IActorRef> SpawnEchoAsync()
+    private async Task<IActorRef> SpawnEchoAsync(int from, int to)
     {
         string name = $"echo-{Interlocked.Increment(ref _spawned)}";
-        Server.ActorOf(Props.Create(() => new EchoActor()), name);
-        return await Client.ActorSelection($"akka.tcp://server@127.0.0.1:{_serverPort}/user/{name}").ResolveOne(TimeSpan.FromSeconds(10));
+        _systems[to].ActorOf(Props.Create(() => new EchoActor()), name);
+        return await _systems[from].ActorSelection($"akka.tcp://{NameOf(to)}@127.0.0.1:{_ports[to]}/user/{name}").ResolveOne(TimeSpan.FromSeconds(10));
     }
 
-    public async Task<Func<Task>> PrepareBlastAsync(int messages, int window)
+    public async Task<Func<Task>> PrepareBlastAsync(int messages, int window, int from, int to)
     {
-        IActorRef echo = await SpawnEchoAsync();
+        IActorRef echo = await SpawnEchoAsync(from, to);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        IActorRef blaster = Client.ActorOf(Props.Create(() => new BlastActor(echo, messages, window, finished)));
+        IActorRef blaster = _systems[from].ActorOf(Props.Create(() => new BlastActor(echo, messages, window, finished)));
         return () =>
         {
             blaster.Tell(Go.Instance);
@@ -64,21 +75,19 @@ internal sealed class AkkaRemoteBench : IRemoteBench
 
     public async Task<Func<Task<int>>> PrepareRequestAsync()
     {
-        IActorRef echo = await SpawnEchoAsync();
+        IActorRef echo = await SpawnEchoAsync(0, 1);
         byte[] payload = RemotePayload.Create();
         return async () => (await echo.Ask<byte[]>(payload, s_askTimeout)).Length;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_client is not null)
+        foreach (ActorSystem? system in _systems)
         {
-            await _client.Terminate();
-        }
-
-        if (_server is not null)
-        {
-            await _server.Terminate();
+            if (system is not null)
+            {
+                await system.Terminate();
+            }
         }
     }
 

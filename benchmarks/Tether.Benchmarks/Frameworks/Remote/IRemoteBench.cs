@@ -1,25 +1,28 @@
 namespace Tether.Benchmarks.Frameworks.Remote;
 
 /// <summary>
-/// Two nodes of one framework in this process, talking over the network (loopback): a client side and a server side
+/// Two (or more) nodes of one framework in this process, talking over the network (loopback): a client side and a server side
 /// that hosts an echo/responder. Created fresh for each workload; <see cref="StartAsync"/> brings both sides up and
 /// connects them. The harness does all timing.
 /// </summary>
 internal interface IRemoteBench : IAsyncDisposable
 {
-    /// <summary>Starts both nodes (and whatever they need, such as a broker) and waits until they can talk.</summary>
-    Task StartAsync();
-
     /// <summary>
-    /// Prepares a client on the client node that sends <paramref name="messages"/> 32-byte messages fire-and-forget to an
-    /// echo on the server node, never more than <paramref name="window"/> unanswered; the echo sends each back. The
-    /// delegate starts it and completes when every echo has arrived.
+    /// Starts <paramref name="nodes"/> nodes (and whatever they need, such as a broker) and waits until each can talk to
+    /// the next (node 0 is the client, node 1 the server of the request scenarios).
     /// </summary>
-    Task<Func<Task>> PrepareBlastAsync(int messages, int window);
+    Task StartAsync(int nodes);
 
     /// <summary>
-    /// Prepares a responder on the server node; the delegate sends one 32-byte request from outside the runtime on the
-    /// client node and returns the length of the 32-byte answer. It may be called concurrently.
+    /// Prepares a client on node <paramref name="from"/> that sends <paramref name="messages"/> 32-byte messages
+    /// fire-and-forget to an echo on node <paramref name="to"/>, never more than <paramref name="window"/> unanswered; the
+    /// echo sends each back. The delegate starts it and completes when every echo has arrived.
+    /// </summary>
+    Task<Func<Task>> PrepareBlastAsync(int messages, int window, int from, int to);
+
+    /// <summary>
+    /// Prepares a responder on node 1; the delegate sends one 32-byte request from outside the runtime on node 0 and
+    /// returns the length of the 32-byte answer. It may be called concurrently.
     /// </summary>
     Task<Func<Task<int>>> PrepareRequestAsync();
 }

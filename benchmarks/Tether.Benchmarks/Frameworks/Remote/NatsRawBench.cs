@@ -5,7 +5,7 @@ using Tether.Testing;
 namespace Tether.Benchmarks.Frameworks.Remote;
 
 /// <summary>
-/// NATS.Net 3.3.2 alone, no runtime: the ceiling. Two connections ("client" and "server") to a real nats-server on a free
+/// NATS.Net 3.3.2 alone, no runtime: the ceiling. Two (or more) connections to a real nats-server on a free
 /// loopback port. Blast: the client publishes 32-byte messages (at most <c>window</c> unanswered), a server subscription
 /// publishes each back on another subject, a client subscription counts them. Requests: <c>RequestAsync</c> to a server
 /// subscription that answers with <c>ReplyAsync</c>.
@@ -16,41 +16,40 @@ internal sealed class NatsRawBench : IRemoteBench
     private readonly List<Task> _loops = [];
     private readonly List<INatsSub<byte[]>> _subs = []; // NATS.Net holds subscriptions weakly: keep them
     private NatsServer? _nats;
-    private NatsConnection? _client;
-    private NatsConnection? _server;
+    private NatsConnection[] _connections = [];
     private int _blasts;
 
-    private NatsConnection Client => _client ?? throw new InvalidOperationException("not started");
-
-    private NatsConnection Server => _server ?? throw new InvalidOperationException("not started");
-
-    public async Task StartAsync()
+    public async Task StartAsync(int nodes)
     {
         _nats = await NatsServer.StartAsync();
-        _client = new NatsConnection(NatsOpts.Default with { Url = _nats.Url, Name = "raw-client", SubPendingChannelCapacity = 65_536 });
-        _server = new NatsConnection(NatsOpts.Default with { Url = _nats.Url, Name = "raw-server", SubPendingChannelCapacity = 65_536 });
-        await _client.ConnectAsync();
-        await _server.ConnectAsync();
+        _connections = new NatsConnection[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            _connections[i] = new NatsConnection(NatsOpts.Default with { Url = _nats.Url, Name = $"raw-{i}", SubPendingChannelCapacity = 65_536 });
+            await _connections[i].ConnectAsync();
+        }
     }
 
-    public async Task<Func<Task>> PrepareBlastAsync(int messages, int window)
+    public async Task<Func<Task>> PrepareBlastAsync(int messages, int window, int from, int to)
     {
+        NatsConnection client = _connections[from];
+        NatsConnection server = _connections[to];
         int n = Interlocked.Increment(ref _blasts);
         string there = $"raw.echo.{n}";
         string back = $"raw.back.{n}";
-        INatsSub<byte[]> echo = await Server.SubscribeCoreAsync<byte[]>(there, cancellationToken: _stop.Token);
-        INatsSub<byte[]> echoed = await Client.SubscribeCoreAsync<byte[]>(back, cancellationToken: _stop.Token);
+        INatsSub<byte[]> echo = await server.SubscribeCoreAsync<byte[]>(there, cancellationToken: _stop.Token);
+        INatsSub<byte[]> echoed = await client.SubscribeCoreAsync<byte[]>(back, cancellationToken: _stop.Token);
         _subs.Add(echo);
         _subs.Add(echoed);
         _loops.Add(Task.Run(async () =>
         {
             await foreach (NatsMsg<byte[]> msg in echo.Msgs.ReadAllAsync(_stop.Token))
             {
-                await Server.PublishAsync(back, msg.Data, cancellationToken: _stop.Token);
+                await server.PublishAsync(back, msg.Data, cancellationToken: _stop.Token);
             }
         }));
-        await Server.PingAsync();
-        await Client.PingAsync();
+        await server.PingAsync();
+        await client.PingAsync();
 
         var credits = new SemaphoreSlim(window, window);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +72,7 @@ internal sealed class NatsRawBench : IRemoteBench
             for (int i = 0; i < messages; i++)
             {
                 await credits.WaitAsync();
-                await Client.PublishAsync(there, payload);
+                await client.PublishAsync(there, payload);
             }
 
             await finished.Task;
@@ -82,7 +81,9 @@ internal sealed class NatsRawBench : IRemoteBench
 
     public async Task<Func<Task<int>>> PrepareRequestAsync()
     {
-        INatsSub<byte[]> requests = await Server.SubscribeCoreAsync<byte[]>("raw.request", cancellationToken: _stop.Token);
+        NatsConnection client = _connections[0];
+        NatsConnection server = _connections[1];
+        INatsSub<byte[]> requests = await server.SubscribeCoreAsync<byte[]>("raw.request", cancellationToken: _stop.Token);
         _subs.Add(requests);
         _loops.Add(Task.Run(async () =>
         {
@@ -91,9 +92,9 @@ internal sealed class NatsRawBench : IRemoteBench
                 await msg.ReplyAsync(msg.Data, cancellationToken: _stop.Token);
             }
         }));
-        await Server.PingAsync();
+        await server.PingAsync();
         byte[] payload = RemotePayload.Create();
-        return async () => (await Client.RequestAsync<byte[], byte[]>("raw.request", payload)).Data?.Length ?? 0;
+        return async () => (await client.RequestAsync<byte[], byte[]>("raw.request", payload)).Data?.Length ?? 0;
     }
 
     public async ValueTask DisposeAsync()
@@ -104,14 +105,9 @@ internal sealed class NatsRawBench : IRemoteBench
             await sub.DisposeAsync();
         }
 
-        if (_client is not null)
+        foreach (NatsConnection connection in _connections)
         {
-            await _client.DisposeAsync();
-        }
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
+            await connection.DisposeAsync();
         }
 
         await Task.WhenAll(_loops.Select(l => l.ContinueWith(static _ => { }, TaskScheduler.Default)));

@@ -9,66 +9,68 @@ using Tether.Testing;
 namespace Tether.Benchmarks.Frameworks.Remote;
 
 /// <summary>
-/// Proto.Remote 1.8.0 in its recommended configuration: two <c>ActorSystem</c>s with <c>WithRemote(RemoteConfig
+/// Proto.Remote 1.8.0 in its recommended configuration: two (or more) <c>ActorSystem</c>s with <c>WithRemote(RemoteConfig
 /// .BindToLocalhost(port))</c> (gRPC over HTTP/2, loopback) and protobuf messages (<c>BytesValue</c>, a well-known type, so
 /// no code generation). Actors as in Proto.Actor's own RemoteBenchmark: <c>context.Request</c> to the remote echo,
 /// which <c>Respond</c>s; <c>Root.RequestAsync</c> from outside.
 /// </summary>
 internal sealed class ProtoRemoteBench : IRemoteBench
 {
-    private ActorSystem? _client;
-    private ActorSystem? _server;
-    private string _serverAddress = "";
+    private ActorSystem[] _systems = [];
+    private string[] _addresses = [];
     private int _spawned;
 
-    private ActorSystem Client => _client ?? throw new InvalidOperationException("not started");
-
-    private ActorSystem Server => _server ?? throw new InvalidOperationException("not started");
-
-    public async Task StartAsync()
+    public async Task StartAsync(int nodes)
     {
-        int serverPort = NatsServer.FreePort();
-        int clientPort = NatsServer.FreePort();
-        _server = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(serverPort).WithProtoMessages(WrappersReflection.Descriptor));
-        _client = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(clientPort).WithProtoMessages(WrappersReflection.Descriptor));
-        await _server.Remote().StartAsync();
-        await _client.Remote().StartAsync();
-        _serverAddress = $"127.0.0.1:{serverPort}";
+        _systems = new ActorSystem[nodes];
+        _addresses = new string[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            int port = NatsServer.FreePort();
+            _systems[i] = new ActorSystem().WithRemote(RemoteConfig.BindToLocalhost(port).WithProtoMessages(WrappersReflection.Descriptor));
+            _addresses[i] = $"127.0.0.1:{port}";
+            await _systems[i].Remote().StartAsync();
+        }
 
-        // One round trip so the connection between the two is up before anything is timed.
-        PID echo = SpawnEcho();
-        await Client.Root.RequestAsync<BytesValue>(echo, new BytesValue { Value = ByteString.CopyFrom(RemotePayload.Create()) }, TimeSpan.FromSeconds(30));
+        // One round trip from each node to the next so the connections are up before anything is timed.
+        for (int i = 0; i < (nodes == 2 ? 1 : nodes); i++)
+        {
+            PID echo = SpawnEcho((i + 1) % nodes);
+            await _systems[i].Root.RequestAsync<BytesValue>(echo, new BytesValue { Value = ByteString.CopyFrom(RemotePayload.Create()) }, TimeSpan.FromSeconds(30));
+        }
     }
 
-    private PID SpawnEcho()
+    private PID SpawnEcho(int node)
     {
         string name = $"echo-{Interlocked.Increment(ref _spawned)}";
-        Server.Root.SpawnNamed(Props.FromProducer(static () => new EchoActor()), name);
-        return PID.FromAddress(_serverAddress, name);
+        _systems[node].Root.SpawnNamed(Props.FromProducer(static () => new EchoActor()), name);
+        return PID.FromAddress(_addresses[node], name);
     }
 
-    public Task<Func<Task>> PrepareBlastAsync(int messages, int window)
+    public Task<Func<Task>> PrepareBlastAsync(int messages, int window, int from, int to)
     {
-        PID echo = SpawnEcho();
+        PID echo = SpawnEcho(to);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        PID blaster = Client.Root.Spawn(Props.FromProducer(() => new BlastActor(echo, messages, window, finished)));
+        IRootContext root = _systems[from].Root;
+        PID blaster = root.Spawn(Props.FromProducer(() => new BlastActor(echo, messages, window, finished)));
         return Task.FromResult<Func<Task>>(() =>
         {
-            Client.Root.Send(blaster, new Go());
+            root.Send(blaster, new Go());
             return finished.Task;
         });
     }
 
     public Task<Func<Task<int>>> PrepareRequestAsync()
     {
-        PID echo = SpawnEcho();
+        PID echo = SpawnEcho(1);
         var payload = new BytesValue { Value = ByteString.CopyFrom(RemotePayload.Create()) };
-        return Task.FromResult<Func<Task<int>>>(async () => (await Client.Root.RequestAsync<BytesValue>(echo, payload)).Value.Length);
+        IRootContext root = _systems[0].Root;
+        return Task.FromResult<Func<Task<int>>>(async () => (await root.RequestAsync<BytesValue>(echo, payload)).Value.Length);
     }
 
     public async ValueTask DisposeAsync()
     {
-        ActorSystem[] systems = new[] { _client, _server }.OfType<ActorSystem>().ToArray();
+        ActorSystem[] systems = _systems.OfType<ActorSystem>().ToArray();
         await Task.WhenAll(systems.Select(s => s.ShutdownAsync("benchmark done")));
 
         // Then the gRPC endpoints. Remote().ShutdownAsync waits about 30 s per system here (for its endpoints to drain);

@@ -5,7 +5,7 @@ using Tether.Testing;
 namespace Tether.Benchmarks.Frameworks.Remote;
 
 /// <summary>
-/// Tether over NATS: two nodes in this process ("client" and "server"), each with its own <see cref="BrokerProxy"/> and so
+/// Tether over NATS: two (or more) nodes in this process ("client" and "server"), each with its own <see cref="BrokerProxy"/> and so
 /// its own NATS connection, through a real nats-server started on a free loopback port. Targets as a user writes them:
 /// static-lambda channels, <c>ctx.Send(ctx.Sender, ...)</c> for the echo, <c>node.Request</c> from outside; default options.
 /// </summary>
@@ -15,73 +15,83 @@ internal sealed class TetherRemoteBench : IRemoteBench
         .Register<Bytes32>("bench.bytes")
         .Register<Ask32>("bench.ask");
 
-    private readonly Node _client = Node.Create(new NodeOptions { Name = "client" });
-    private readonly Node _server = Node.Create(new NodeOptions { Name = "server" });
+    private Node[] _nodes = [];
+    private BrokerProxy?[] _proxies = [];
     private NatsServer? _nats;
-    private BrokerProxy? _clientProxy;
-    private BrokerProxy? _serverProxy;
 
-    public async Task StartAsync()
+    public async Task StartAsync(int nodes)
     {
         _nats = await NatsServer.StartAsync();
         var options = new BrokerOptions { Url = _nats.Url, Contracts = s_contracts };
-        _serverProxy = await BrokerProxy.AttachAsync(_server, options);
-        _clientProxy = await BrokerProxy.AttachAsync(_client, options);
+
+        // Two nodes keep their old names (client and server); more are node0, node1, ...
+        _nodes = Enumerable.Range(0, nodes).Select(i => Node.Create(new NodeOptions { Name = nodes == 2 ? (i == 0 ? "client" : "server") : $"node{i}" })).ToArray();
+        _proxies = new BrokerProxy?[nodes];
+        for (int i = nodes - 1; i >= 0; i--)
+        {
+            _proxies[i] = await BrokerProxy.AttachAsync(_nodes[i], options);
+        }
+
         long start = Environment.TickCount64;
-        while (_clientProxy.Peers.Count == 0 || _serverProxy.Peers.Count == 0)
+        while (_proxies.Any(p => p!.Peers.Count < nodes - 1))
         {
             if (Environment.TickCount64 - start > 10_000)
             {
-                throw new InvalidOperationException("The two Tether nodes did not hear each other's heartbeats within 10 s.");
+                throw new InvalidOperationException($"The {nodes} Tether nodes did not all hear each other's heartbeats within 10 s.");
             }
 
             await Task.Delay(10);
         }
     }
 
-    public Task<Func<Task>> PrepareBlastAsync(int messages, int window)
+    public Task<Func<Task>> PrepareBlastAsync(int messages, int window, int from, int to)
     {
-        Address echo = _server.Spawn(static () => new EchoTarget());
+        Node client = _nodes[from];
+        Node server = _nodes[to];
+        Address echo = server.Spawn(static () => new EchoTarget());
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Address blaster = _client.Spawn(() => new Blaster(new Address(_server.Name, echo.Id), messages, window, finished));
+        Address blaster = client.Spawn(() => new Blaster(new Address(server.Name, echo.Id), messages, window, finished));
         return Task.FromResult<Func<Task>>(() =>
         {
-            _client.Send(blaster, Go.Instance);
+            client.Send(blaster, Go.Instance);
             return finished.Task;
         });
     }
 
     public Task<Func<Task<int>>> PrepareRequestAsync()
     {
-        Address responder = _server.Spawn(static () => new Responder());
-        var remote = new Address(_server.Name, responder.Id);
+        Node client = _nodes[0];
+        Node server = _nodes[1];
+        Address responder = server.Spawn(static () => new Responder());
+        var remote = new Address(server.Name, responder.Id);
         var ask = new Ask32(RemotePayload.Create());
-        return Task.FromResult<Func<Task<int>>>(async () => (await _client.Request(remote, ask)).Data.Length);
+        return Task.FromResult<Func<Task<int>>>(async () => (await client.Request(remote, ask)).Data.Length);
     }
 
     public async ValueTask DisposeAsync()
     {
         // A cheap profile of the batching: frames per NATS message each way (to stderr, with the iterations' lines).
-        foreach ((string side, BrokerProxy? proxy) in new[] { ("client", _clientProxy), ("server", _serverProxy) })
+        for (int i = 0; i < _proxies.Length; i++)
         {
-            if (proxy is not null && proxy.MessagesPublished > 0)
+            if (_proxies[i] is { MessagesPublished: > 0 } proxy)
             {
-                Console.Error.WriteLine($"  tether {side}: {proxy.Statistics.FramesSent:N0} frames in {proxy.MessagesPublished:N0} NATS messages ({(double)proxy.Statistics.FramesSent / proxy.MessagesPublished:0.0} per message)");
+                Console.Error.WriteLine($"  tether {_nodes[i].Name}: {proxy.Statistics.FramesSent:N0} frames in {proxy.MessagesPublished:N0} NATS messages ({(double)proxy.Statistics.FramesSent / proxy.MessagesPublished:0.0} per message)");
             }
         }
 
-        if (_clientProxy is not null)
+        foreach (BrokerProxy? proxy in _proxies)
         {
-            await _clientProxy.DisposeAsync();
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync();
+            }
         }
 
-        if (_serverProxy is not null)
+        foreach (Node node in _nodes)
         {
-            await _serverProxy.DisposeAsync();
+            await node.DisposeAsync();
         }
 
-        await _client.DisposeAsync();
-        await _server.DisposeAsync();
         _nats?.Dispose();
     }
 
