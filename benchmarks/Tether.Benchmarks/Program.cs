@@ -16,7 +16,6 @@ internal static class Program
         ("protoactor", static () => new ProtoActorBench()),
         ("akka", static () => new AkkaBench()),
         (Report.Floor, static () => new FloorBench()),
-        (Report.MpscFloor, static () => new MpscFloorBench()),
     ];
 
     private static readonly (string Name, Func<IRemoteBench> Create)[] s_remoteFrameworks =
@@ -121,9 +120,9 @@ internal static class Program
             var plan = new Plan(options.Warmup ?? warmupDefault, options.Iterations ?? iterationsDefault, options.Quick, options.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null);
             foreach (string framework in frameworks)
             {
-                if (framework is Report.Floor or Report.MpscFloor && workload is not PingPongWorkload)
+                if (framework == Report.Floor && workload is not PingPongWorkload)
                 {
-                    continue; // the floors are bare mailboxes: only ping-pong
+                    continue; // the floor is a bare mailbox: only ping-pong
                 }
 
                 Log($"[{framework}] {string.Join(" + ", selected.Select(s => s.Name))} ({plan.Warmup} warm-up, {plan.Iterations} measured)");

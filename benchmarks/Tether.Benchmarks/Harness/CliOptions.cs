@@ -20,7 +20,7 @@ internal sealed record CliOptions
                                nats-raw (NATS.Net alone: the ceiling, not a peer)
           --quick              small sizes and few iterations; the whole run takes under 3 minutes
           --scenario NAME      run only this scenario (repeatable); see --list
-          --framework NAME     run only this framework (repeatable): tether, protoactor, akka, floor, floor-mpsc (--remote: also nats-raw)
+          --framework NAME     run only this framework (repeatable): tether, protoactor, akka (--remote: also nats-raw)
           --json PATH          also write the medians as JSON: [{"scenario","framework","value","unit"}]
           --iterations N       measured iterations per scenario (default 5, quick 3; --remote: 7, quick 5)
           --warmup N           warm-up iterations per scenario (default 2, quick 1)

@@ -24,11 +24,8 @@ internal static class Report
     /// <summary>A bare mailbox without any of the runtime's guarantees (<c>FloorBench</c>): a ceiling to compare with, not a peer.</summary>
     public const string Floor = "floor";
 
-    /// <summary>A bare mailbox on an intrusive MPSC list (<c>MpscFloorBench</c>): the lower floor, no locked instruction to take a message.</summary>
-    public const string MpscFloor = "floor-mpsc";
-
     /// <summary>Frameworks that are references to compare with (a column "tether / X" each), never the best peer.</summary>
-    private static readonly string[] s_references = [Ceiling, Floor, MpscFloor];
+    private static readonly string[] s_references = [Ceiling, Floor];
 
     public static bool IsReference(string framework) => s_references.Contains(framework);
 
