@@ -172,5 +172,5 @@ public readonly struct Context
     /// <summary>The cell this context belongs to (for replies, which answer through the receiving target's output channel).</summary>
     internal TargetCell Cell => _cell;
 
-    private static ActivityContext CurrentTrace() => Activity.Current?.Context ?? default;
+    private static ActivityContext CurrentTrace() => Telemetry.CurrentTrace();
 }

@@ -11,7 +11,7 @@ public sealed partial class Node
     /// </summary>
     public void Send<T>(Address to, T message, string? session = null)
         where T : notnull
-        => Deliver(default, to, message, Category.Send, null, Activity.Current?.Context ?? default, session);
+        => Deliver(default, to, message, Category.Send, null, Telemetry.CurrentTrace(), session);
 
     /// <summary>
     /// Sends a request from outside any target. The task completes with the answer or fails with a
@@ -31,7 +31,7 @@ public sealed partial class Node
         where T : notnull
     {
         ArgumentNullException.ThrowIfNull(@event);
-        return Topics.Publish(default, topic, @event, Activity.Current?.Context ?? default);
+        return Topics.Publish(default, topic, @event, Telemetry.CurrentTrace());
     }
 
     internal ValueTask<TResponse> SendRequest<TResponse>(Address sender, Address to, IRequest<TResponse> request, TimeSpan? timeout, string? session = null)
@@ -52,10 +52,11 @@ public sealed partial class Node
         }
 
         var pending = new PendingRequest<TResponse>(this, request.GetType(), to, deadline, service);
-        ActivityContext trace = Activity.Current?.Context ?? default;
+        ActivityContext trace = default;
         if (Telemetry.Source.HasListeners())
         {
             Activity? parent = Activity.Current;
+            trace = parent?.Context ?? default;
             Activity? activity = Telemetry.StartRequest(request.GetType(), to, service);
             if (activity is not null)
             {
@@ -240,9 +241,10 @@ public sealed partial class Node
         ArgumentNullException.ThrowIfNull(message);
         Envelope envelope = EnvelopePool.Rent(Category.Send, from.Address, message, null);
         envelope.Session = session;
-        if (Activity.Current is { } current)
+        ActivityContext trace = Telemetry.CurrentTrace();
+        if (trace.TraceId != default)
         {
-            envelope.Trace = current.Context;
+            envelope.Trace = trace;
         }
 
         Post(to, envelope);

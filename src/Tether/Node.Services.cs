@@ -44,7 +44,7 @@ public sealed partial class Node
     /// <summary>Sends a message to one instance of a service, fire and forget, carrying <paramref name="session"/> when given.</summary>
     public void Send<T>(string service, T message, string? session = null)
         where T : notnull
-        => DeliverToService(default, service, message, Category.Send, null, Activity.Current?.Context ?? default, localOnly: false, session);
+        => DeliverToService(default, service, message, Category.Send, null, Telemetry.CurrentTrace(), localOnly: false, session);
 
     /// <summary>
     /// Sends a request to one instance of a service (see <see cref="RegisterService"/> for how the instance is chosen),

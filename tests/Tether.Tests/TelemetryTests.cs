@@ -86,6 +86,41 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task Send_FromInsideACallersSpan_EachHandleSpanIsTheChildOfTheOneBefore()
+    {
+        // The trace context is read only while the "Tether" source has a listener: with one, a caller's own span (of
+        // another source) is the parent of the first handle span, and a handler's send carries its handle span on.
+        using var spans = new SpanCollector();
+        using var caller = new ActivitySource($"Tether.Tests.Caller.{Guid.NewGuid():N}");
+        using var callerListener = new ActivityListener
+        {
+            ShouldListenTo = source => ReferenceEquals(source, caller),
+            Sample = static (ref ActivityCreationOptions<ActivityContext> options) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(callerListener);
+        await using Node node = Node.Create(new NodeOptions { Name = $"trace-{Guid.NewGuid():N}" });
+        Address b = node.Spawn(() => new Passer());
+        Address a = node.Spawn(() => new Passer());
+        Activity.Current = null;
+
+        ActivityTraceId traceId;
+        ActivitySpanId rootSpan;
+        using (Activity root = caller.StartActivity("caller")!)
+        {
+            traceId = root.TraceId;
+            rootSpan = root.SpanId;
+            node.Send(a, new Pass([b]));
+        }
+
+        await Eventually.Until(() => spans.Of(node).Count == 2, "both handle spans end");
+        Activity Handle(Address at) => Assert.Single(spans.Of(node), s => s.OperationName == "tether.handle" && (string?)s.GetTagItem("tether.target") == at.ToString());
+        Assert.Equal(traceId, Handle(a).TraceId);
+        Assert.Equal(rootSpan, Handle(a).ParentSpanId);
+        Assert.Equal(traceId, Handle(b).TraceId);
+        Assert.Equal(Handle(a).SpanId, Handle(b).ParentSpanId);
+    }
+
+    [Fact]
     public async Task Meter_MessagesSentHandledDroppedAndDeadLetters_AreCounted()
     {
         string name = $"meter-{Guid.NewGuid():N}";
@@ -163,6 +198,8 @@ public sealed class TelemetryTests
 
     private sealed record AskHelper(Address Helper);
 
+    private sealed record Pass(Address[] Next);
+
     /// <summary>Collects the spans of the "Tether" source that end while it listens.</summary>
     private sealed class SpanCollector : IDisposable
     {
@@ -184,6 +221,18 @@ public sealed class TelemetryTests
             ((s.GetTagItem("tether.to") ?? s.GetTagItem("tether.target")) as string)?.StartsWith(node.Name + "/", StringComparison.Ordinal) == true)];
 
         public void Dispose() => _listener.Dispose();
+    }
+
+    private sealed class Passer : Target, ITarget<Passer>
+    {
+        public static void Wire(Channels<Passer> channels) => channels
+            .On<Pass>(static (_, m, ctx) =>
+            {
+                if (m.Next.Length > 0)
+                {
+                    ctx.Send(m.Next[0], new Pass(m.Next[1..]));
+                }
+            });
     }
 
     private sealed class Hopper : Target, ITarget<Hopper>

@@ -2,14 +2,6 @@ using System.Globalization;
 
 namespace Tether.Adapters.Internal;
 
-/// <summary>One side of a cross-field comparison: a field path or a literal.</summary>
-internal sealed record Operand(string? Path, string? Literal, bool IsText)
-{
-    public bool IsField => Path is not null;
-
-    public override string ToString() => Path ?? (IsText ? $"'{Literal}'" : Literal!);
-}
-
 /// <summary>A parsed cross-field rule, <c>end &gt;= start</c>: two operands and an operator.</summary>
 internal sealed record CompareExpression(Operand Left, string Operator, Operand Right)
 {

@@ -5,12 +5,6 @@ using System.Reflection;
 
 namespace Tether.Adapters.Internal;
 
-/// <summary>Converts one non-null value; false with <paramref name="failure"/> in words when the value cannot be converted.</summary>
-internal delegate bool ValueConverter(object value, out object? result, out string? failure);
-
-/// <summary>A conversion chosen at bind time: null <see cref="Convert"/> means the value passes as it is.</summary>
-internal sealed record Conversion(ValueConverter? Convert, string Words);
-
 /// <summary>
 /// Chooses and builds conversions between text, numbers, dates/times, enums, booleans, Guids, mapped messages and
 /// lists of them, once per mapped field. Formats and cultures are explicit; the culture defaults to the invariant one.

@@ -3,12 +3,6 @@ using System.Reflection;
 
 namespace Tether.Adapters.Internal;
 
-/// <summary>Reads a field path from a message: false when it or any step on the way is null (the field is missing).</summary>
-internal delegate bool PathGetter<T>(object message, out T value);
-
-/// <summary>A compiled path: the getter (a <see cref="PathGetter{T}"/> of <see cref="ValueType"/>) and a boxing variant for transforms.</summary>
-internal sealed record CompiledPath(string Path, Type ValueType, Type DeclaredType, Delegate Getter, Func<object, object?> Boxed);
-
 /// <summary>
 /// Compiles field paths (<c>customer.address.zip</c>) into delegates with System.Linq.Expressions, once per rule at
 /// bind time. The getter checks every step for null, unwraps Nullable and never boxes a value type.

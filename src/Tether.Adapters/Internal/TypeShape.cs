@@ -152,9 +152,3 @@ internal sealed class TypeShape
         return Expression.Lambda<Func<object?[], object>>(body, values).Compile();
     }
 }
-
-/// <summary>A member a new instance is built with: a constructor parameter (<see cref="Parameter"/> set) or a settable member.</summary>
-internal sealed record WritableMember(MemberInfo Member, Type Type, ParameterInfo? Parameter)
-{
-    public string Name => Member.Name;
-}

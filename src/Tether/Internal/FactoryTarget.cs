@@ -1,7 +1,5 @@
 namespace Tether.Internal;
 
-internal sealed record CreateInstance(Address Owner, TetherPolicy Tether, object? Argument) : IRequest<Address>;
-
 /// <summary>The target behind a registered factory: each <see cref="CreateInstance"/> spawns one tethered instance.</summary>
 internal sealed class FactoryTarget(Func<Node, CreateInstance, Address> spawn) : Target, ITarget<FactoryTarget>
 {

@@ -89,6 +89,3 @@ internal sealed class SessionGate
         public override int GetHashCode() => HashCode.Combine(Sender, Session is null ? 0 : StringComparer.Ordinal.GetHashCode(Session));
     }
 }
-
-/// <summary>A parked message's verification finished (on some thread); the cell's consumer acts on it.</summary>
-internal sealed record SessionVerified(SessionGate.Stream Sender, SessionVerdict Verdict);

@@ -20,6 +20,13 @@ internal static class Telemetry
 
     public static Meter Meter => s_meter;
 
+    /// <summary>
+    /// The trace context a message takes along: the current span's while someone listens to <see cref="Source"/>, else
+    /// none. <see cref="Activity.Current"/> is an async-local, read on every send; with nobody listening here, no handler
+    /// span would be started from the context on this node anyway.
+    /// </summary>
+    public static ActivityContext CurrentTrace() => Source.HasListeners() && Activity.Current is { } current ? current.Context : default;
+
     public static void RecordRequest(long startTimestamp)
     {
         if (RequestDuration.Enabled)

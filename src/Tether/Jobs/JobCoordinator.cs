@@ -1,24 +1,5 @@
 namespace Tether.Internal;
 
-internal sealed record SubmitJob(Job Job);
-
-internal sealed record JobFinished(Address Job, string Name, string? Error);
-
-internal sealed class CompleteSubmissions
-{
-    public static readonly CompleteSubmissions Instance = new();
-}
-
-internal sealed class CancelJobs
-{
-    public static readonly CancelJobs Instance = new();
-}
-
-internal sealed class RunJob
-{
-    public static readonly RunJob Instance = new();
-}
-
 /// <summary>
 /// The job engine's coordinator: owns every job target, starts at most MaxActive, counts outcomes, publishes progress.
 /// All counting happens in its own turns, so it needs no locks; <see cref="Snapshot"/> is published for readers outside.
@@ -145,37 +126,5 @@ internal sealed class JobCoordinator(JobEngineOptions options) : Target, ITarget
         _cancellation.Cancel();
         _completion.TrySetResult(new JobSummary(Snapshot, Cancelled: true, _failures.ToArray()));
         _cancellation.Dispose();
-    }
-}
-
-/// <summary>A job's own target: waits (alive) until the coordinator lets it run, runs once, reports, ends.</summary>
-internal sealed class JobTarget(Job job, Address coordinator, CancellationToken cancellation) : Target, ITarget<JobTarget>
-{
-    public static readonly SpawnOptions Options = new() { MailboxCapacity = 4 };
-
-    public static void Wire(Channels<JobTarget> channels)
-        => channels.OnAsync<RunJob>(static (self, _, ctx) => self.RunAsync(ctx));
-
-    private async ValueTask RunAsync(Context ctx)
-    {
-        string? error = null;
-        try
-        {
-            cancellation.ThrowIfCancellationRequested();
-            await job.RunAsync(new JobContext(ctx, coordinator, cancellation));
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            error = "cancelled";
-        }
-#pragma warning disable CA1031 // a job's failure is its result, reported to the coordinator
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            error = $"{ex.GetType().Name}: {ex.Message}";
-        }
-
-        ctx.Send(coordinator, new JobFinished(ctx.Self, job.Name, error));
-        ctx.EndSelf();
     }
 }

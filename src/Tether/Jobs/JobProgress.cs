@@ -10,14 +10,3 @@ public sealed record JobProgress(long Total, long Done, long Failed, int Active)
     /// <summary>Jobs submitted but not finished.</summary>
     public long Remaining => Total - Done - Failed;
 }
-
-/// <summary>A job that failed, and why.</summary>
-/// <param name="Job">The job's <see cref="Job.Name"/>.</param>
-/// <param name="Error">The exception's type and message.</param>
-public sealed record JobFailure(string Job, string Error);
-
-/// <summary>How a <see cref="JobEngine"/> run ended.</summary>
-/// <param name="Progress">The final counts.</param>
-/// <param name="Cancelled">True when <see cref="JobEngine.Cancel"/> ended the run.</param>
-/// <param name="Failures">The failures (at most <see cref="JobEngineOptions.MaxFailuresKept"/>).</param>
-public sealed record JobSummary(JobProgress Progress, bool Cancelled, IReadOnlyList<JobFailure> Failures);

@@ -1,0 +1,3 @@
+namespace Tether.Internal;
+
+internal sealed record CreateInstance(Address Owner, TetherPolicy Tether, object? Argument) : IRequest<Address>;

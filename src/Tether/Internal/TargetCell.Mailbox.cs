@@ -1,0 +1,211 @@
+namespace Tether.Internal;
+
+// The mailbox: the inbox, its exact bound, and the cell's scheduling as its own thread-pool work item.
+
+/// <remarks>
+/// The mailbox is a lock-free multi-producer stack that the single consumer takes whole and reverses
+/// (FIFO per producer and overall). The cell is its own thread-pool work item: <see cref="_status"/> goes
+/// Idle → Busy by CAS for exactly one producer, which schedules it; only the running consumer sets it back.
+/// </remarks>
+internal sealed partial class TargetCell : IThreadPoolWorkItem
+{
+    private const int Idle = 0;
+    private const int Busy = 1;
+
+    private readonly int _capacity;
+    private Envelope? _inbox;
+    private Envelope? _batch;
+    private int _status = Busy; // Busy until the spawn has run OnStarted.
+    private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
+    private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
+
+    /// <summary>User messages waiting in the mailbox.</summary>
+    public int Depth => Volatile.Read(ref _accepted) - Volatile.Read(ref _taken);
+
+    public PostResult Post(Envelope envelope)
+    {
+        if (Volatile.Read(ref _state) != Alive)
+        {
+            return PostResult.Ended;
+        }
+
+        // One atomic for the bound. (A depth stamped on each pushed envelope would spare it, but envelopes are recycled,
+        // so a producer could stamp a depth read from an envelope that has since been handled and reused: ABA.)
+        if (Interlocked.Increment(ref _accepted) - Volatile.Read(ref _taken) > _capacity)
+        {
+            Interlocked.Decrement(ref _accepted);
+            return PostResult.Full;
+        }
+
+        Push(envelope, envelope);
+        return PostResult.Accepted;
+    }
+
+    /// <summary>
+    /// Posts a chain of <paramref name="count"/> envelopes at once, linked newest first (<paramref name="newest"/> through
+    /// <see cref="Envelope.Next"/> to <paramref name="oldest"/>): one atomic for the bound and one push for the whole
+    /// chain, where a post each would contend with the running consumer for this cell's line on every message.
+    /// </summary>
+    /// <returns><see cref="PostResult.Full"/> when the chain does not fit whole (nothing was posted: the caller posts
+    /// one by one, so what fits is taken in order); otherwise as <see cref="Post"/>.</returns>
+    public PostResult PostChain(Envelope newest, Envelope oldest, int count)
+    {
+        if (Volatile.Read(ref _state) != Alive)
+        {
+            return PostResult.Ended;
+        }
+
+        // Reserved only if the whole chain fits: an add rolled back afterwards would make the mailbox look up to a
+        // chain fuller than it is meanwhile, and other senders' single posts could be refused for room that was there.
+        int accepted;
+        do
+        {
+            accepted = Volatile.Read(ref _accepted);
+            if (accepted + count - Volatile.Read(ref _taken) > _capacity)
+            {
+                return PostResult.Full;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _accepted, accepted + count, accepted) != accepted);
+
+        Push(newest, oldest);
+        return PostResult.Accepted;
+    }
+
+    public void PostSystem(object payload)
+    {
+        Envelope envelope = EnvelopePool.Rent(Category.System, default, payload, null);
+        Push(envelope, envelope);
+    }
+
+    /// <summary>
+    /// Pushes a chain (<paramref name="newest"/> linked through to <paramref name="oldest"/>; one envelope is both) onto
+    /// the inbox stack. Safe with recycled envelopes: a push reads only the head reference, never a field of it, and the
+    /// consumer takes the whole stack at once (no pop that could meet a reused head).
+    /// </summary>
+    private void Push(Envelope newest, Envelope oldest)
+    {
+        Envelope? head;
+        do
+        {
+            head = Volatile.Read(ref _inbox);
+            oldest.Next = head;
+        }
+        while (Interlocked.CompareExchange(ref _inbox, newest, head) != head);
+
+        // The CAS above is a full fence, so this read cannot move before the push (no lost wake-up); reading first
+        // spares a second locked instruction per message while the target is already running.
+        if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
+        {
+            Wake(this);
+        }
+    }
+
+    /// <summary>
+    /// Schedules a woken target. Inside a run of another target, it is only noted, and scheduled when that run ends:
+    /// a burst sent in one run is then handled in one run of the receiver, instead of an idle worker stealing the
+    /// receiver after the first message and the two threads passing every message across cores.
+    /// </summary>
+    private static void Wake(TargetCell cell)
+    {
+        if (!RunScope.TryDeferWake(cell))
+        {
+            // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
+            // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.
+            ThreadPool.UnsafeQueueUserWorkItem(cell, preferLocal: true);
+        }
+    }
+
+    /// <summary>Called by the spawner once set-up is done: opens the mailbox for scheduling.</summary>
+    public void Open() => Release();
+
+    public void Execute()
+    {
+        RunScope? run = RunScope.Open();
+        try
+        {
+            RunBatch();
+        }
+        finally
+        {
+            RunScope.Close(run);
+        }
+    }
+
+    private void RunBatch()
+    {
+        EnvelopePool.FreeList pool = EnvelopePool.Local;
+        Envelope? batch = _batch; // the consumer's own: kept in a local while running, in the field only between runs
+        _batch = null;
+        int budget = Node.Throughput;
+        while (true)
+        {
+            Envelope? envelope = batch;
+            if (envelope is null)
+            {
+                Envelope? stack = Interlocked.Exchange(ref _inbox, null);
+                if (stack is null)
+                {
+                    Release();
+                    return;
+                }
+
+                envelope = Reverse(stack);
+            }
+
+            batch = envelope.Next;
+            envelope.Next = null;
+            if (envelope.Category != Category.System)
+            {
+                Volatile.Write(ref _taken, _taken + 1); // from here it is being handled, no longer waiting
+            }
+
+            Process(envelope);
+            if (!envelope.Held)
+            {
+                EnvelopePool.Return(pool, envelope);
+            }
+
+            if (--budget == 0)
+            {
+                if (batch is not null || Volatile.Read(ref _inbox) is not null)
+                {
+                    // Yield the thread to other targets; stay Busy so no producer schedules a second run.
+                    _batch = batch;
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    return;
+                }
+
+                budget = Node.Throughput;
+            }
+        }
+    }
+
+    private void Release()
+    {
+        // A full fence, not a release store: the read of _inbox below must not move before this write, or a producer
+        // that pushed meanwhile (and saw Busy) and this consumer (seeing no message) would both walk away: a lost wake-up.
+        Interlocked.Exchange(ref _status, Idle);
+
+        // A producer may have pushed after our last look but seen Busy: take the run back if so.
+        if ((_batch is not null || Volatile.Read(ref _inbox) is not null) && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    private static Envelope Reverse(Envelope stack)
+    {
+        Envelope? previous = null;
+        Envelope? current = stack;
+        while (current is not null)
+        {
+            Envelope? next = current.Next;
+            current.Next = previous;
+            previous = current;
+            current = next;
+        }
+
+        return previous!;
+    }
+}

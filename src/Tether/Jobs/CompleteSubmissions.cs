@@ -1,0 +1,6 @@
+namespace Tether.Internal;
+
+internal sealed class CompleteSubmissions
+{
+    public static readonly CompleteSubmissions Instance = new();
+}

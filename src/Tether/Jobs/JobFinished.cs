@@ -1,0 +1,3 @@
+namespace Tether.Internal;
+
+internal sealed record JobFinished(Address Job, string Name, string? Error);

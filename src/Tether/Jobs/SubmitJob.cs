@@ -1,0 +1,3 @@
+namespace Tether.Internal;
+
+internal sealed record SubmitJob(Job Job);
