@@ -34,13 +34,14 @@ internal sealed class LeaseCheck
 }
 
 /// <summary>
-/// Someone wants to learn when this target ends: a watching target (<see cref="Context.Watch"/>) or a task
-/// (<see cref="Node.EndAsync"/>). Sent to the watched target, which answers at once if it has ended already.
+/// Someone wants to learn when this target ends: a watching target (<see cref="Context.Watch"/>), a task
+/// (<see cref="Node.EndAsync"/>), or another node (<paramref name="WatcherNode"/>, told through the transport). Sent to
+/// the watched target, which answers at once if it has ended already.
 /// </summary>
-internal sealed record EndWatch(TargetCell? Watcher, TaskCompletionSource? Waiter);
+internal sealed record EndWatch(TargetCell? Watcher, TaskCompletionSource? Waiter, string? WatcherNode = null);
 
-/// <summary>A watching target no longer wants to learn of this target's end.</summary>
-internal sealed record EndUnwatch(TargetCell Watcher);
+/// <summary>A watching target, or another node (<paramref name="WatcherNode"/>), no longer wants to learn of this target's end.</summary>
+internal sealed record EndUnwatch(TargetCell? Watcher, string? WatcherNode = null);
 
 /// <summary>A target this one watches has ended (to the watcher).</summary>
 internal sealed record WatchedEnded(Address Target, string Reason);

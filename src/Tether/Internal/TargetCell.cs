@@ -760,7 +760,7 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
                 break;
             case EndUnwatch unwatch:
-                _extras?.Watchers?.RemoveAll(w => w.Watcher == unwatch.Watcher);
+                _extras?.Watchers?.RemoveAll(w => w.Watcher == unwatch.Watcher && w.WatcherNode == unwatch.WatcherNode);
                 break;
             case WatchedEnded watched:
                 if (IsAlive && _extras?.Watching?.Remove(watched.Target) == true && Table.Find(typeof(TargetEnded)) is { } onWatched)
@@ -792,11 +792,9 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         {
             cell.PostSystem(new EndWatch(this, null));
         }
-        else if (Node.IsRemote(target) && Node.Remote is not null)
+        else if (Node.IsRemote(target) && Node.Remote is { } remote)
         {
-            Extras.Watching.Remove(target);
-            throw new NotSupportedException(
-                $"{Table.TargetTypeName} cannot watch {target}: watching a target on another node is not available yet. Watch local targets, or tether a remote instance to its owner (TetherPolicy).");
+            Node.Watches.Watch(this, target, remote); // its end comes back as a WatchedEnded (RemoteWatches)
         }
         else
         {
@@ -807,9 +805,18 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     /// <summary>Stops watching <paramref name="target"/>; an end already on its way is not delivered.</summary>
     public void Unwatch(Address target)
     {
-        if (_extras?.Watching?.Remove(target) == true && Node.FindLocal(target) is { } cell)
+        if (_extras?.Watching?.Remove(target) != true)
+        {
+            return;
+        }
+
+        if (Node.FindLocal(target) is { } cell)
         {
             cell.PostSystem(new EndUnwatch(this));
+        }
+        else if (Node.IsRemote(target))
+        {
+            Node.Watches.Unwatch(this, target);
         }
     }
 
@@ -817,6 +824,10 @@ internal sealed class TargetCell : IThreadPoolWorkItem
     {
         watch.Waiter?.TrySetResult();
         watch.Watcher?.PostSystem(new WatchedEnded(Address, reason));
+        if (watch.WatcherNode is { } node)
+        {
+            Node.Remote?.ReportEnded(node, new Address(Node.Name, Id), reason);
+        }
     }
 
     private void RunTurn(Continuation continuation)
@@ -1037,6 +1048,10 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         if (extras is not null)
         {
             extras.EndReason = reason; // for a watch that arrives after the end (without extras, it is told "ended")
+            if (extras.Watching is { Count: > 0 } watching)
+            {
+                Node.WatcherEnded(this, watching); // the targets it watched, here or on other nodes, forget it
+            }
         }
     }
 }
