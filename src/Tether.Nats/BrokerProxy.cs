@@ -233,6 +233,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
 
         Detach();
         await Heartbeats.StopAsync(goodbye: true).ConfigureAwait(false);
+        await GoodbyeSentAsync().ConfigureAwait(false);
         await Link.Stopping.CancelAsync().ConfigureAwait(false);
         Replies.FailAll($"the broker proxy of node {_node.Name} was closed.");
         await Services.StopAsync().ConfigureAwait(false);
@@ -240,6 +241,23 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         FlushGuard.Dispose();
         await Link.LoopsEndedAsync().ConfigureAwait(false);
         Link.Stopping.Dispose();
+    }
+
+    /// <summary>
+    /// A round trip to the server after the goodbye: closing the connection at once may drop what is still buffered (the
+    /// goodbye, and the last frames before it), and peers would find out by silence, with "unreachable" where "stopped" is true.
+    /// </summary>
+    private async Task GoodbyeSentAsync()
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            await Link.Nats.PingAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException or TimeoutException)
+        {
+            // Not connected, or slow: the peers will find out by silence.
+        }
     }
 
     /// <summary>Where each pending remote request is watched for ("node X", "service X", ...); for tests.</summary>

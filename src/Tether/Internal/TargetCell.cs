@@ -1034,6 +1034,11 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         }
 
         Log.TargetEnded(Node.Logger, Table.TargetTypeName, Address, reason);
+        if (extras?.Watching is { Count: > 0 } watching)
+        {
+            Node.WatcherEnded(this, watching); // the targets it watched, here or on other nodes, forget it (before anyone learns of this end)
+        }
+
         _tie?.OwnerCell?.PostSystem(new ChildEnded(this, reason));
         if (extras?.Watchers is { } watchers)
         {
@@ -1048,10 +1053,6 @@ internal sealed class TargetCell : IThreadPoolWorkItem
         if (extras is not null)
         {
             extras.EndReason = reason; // for a watch that arrives after the end (without extras, it is told "ended")
-            if (extras.Watching is { Count: > 0 } watching)
-            {
-                Node.WatcherEnded(this, watching); // the targets it watched, here or on other nodes, forget it
-            }
         }
     }
 }
