@@ -186,6 +186,16 @@ public abstract class MultiNodeContractTests
             => channels.RequestAsync<MakeInstance, Address>(static async (_, m, ctx) => await ctx.Create(m.Factory));
     }
 
+    /// <summary>An owner that wires <see cref="TargetEnded"/>: it learns of its instances' ends, wherever they run.</summary>
+    public sealed class WatchfulOwner(ConcurrentQueue<TargetEnded> seen) : Target, ITarget<WatchfulOwner>
+    {
+        public static void Wire(Channels<WatchfulOwner> channels) => channels
+            .RequestAsync<MakeInstance, Address>(static async (_, m, ctx) => await ctx.Create(m.Factory))
+            .On<TargetEnded>(static (self, m, _) => self.Seen(m));
+
+        private void Seen(TargetEnded ended) => seen.Enqueue(ended);
+    }
+
     /// <summary>Subscribes to a topic on start and records the events it gets.</summary>
     public sealed class PriceWatcher(string topic, ConcurrentQueue<Price> seen, TaskCompletionSource subscribed) : Target, ITarget<PriceWatcher>
     {
@@ -495,6 +505,27 @@ public abstract class MultiNodeContractTests
 
         await Until(() => !seen.IsEmpty, "the watcher to learn that the instance ended with its owner");
         Assert.Equal(new TargetEnded(instance, "owner ended"), Assert.Single(seen));
+    }
+
+    [Fact]
+    public async Task Owner_WiringTargetEnded_LearnsThatItsInstanceOnAnotherNodeEnded()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        var ended = new ConcurrentQueue<string>();
+        b.RegisterFactory("instance", _ => new Instance(ended));
+        await nodes.ServingAsync(b);
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address owner = a.Spawn(() => new WatchfulOwner(seen));
+        Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
+        Assert.Equal("beta", instance.Node);
+        Assert.Equal(1, a.RemoteWatchCount); // the owner watched it before it answered
+
+        a.End(instance); // not by its owner: from outside any target
+
+        await Until(() => !seen.IsEmpty, "the owner on alpha to learn that its instance on beta ended");
+        Assert.Equal(new TargetEnded(instance, "ended by the node"), Assert.Single(seen));
     }
 
     [Fact]

@@ -720,6 +720,10 @@ internal sealed class TargetCell : IThreadPoolWorkItem
                 if (IsAlive)
                 {
                     (Extras.RemoteChildren ??= []).Add(remote.Child);
+                    if (Table.Find(typeof(TargetEnded)) is not null)
+                    {
+                        Watch(remote.Child); // an owner learns of a remote instance's end as of a local one's
+                    }
                 }
                 else
                 {
