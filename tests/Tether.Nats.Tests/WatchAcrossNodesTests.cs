@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using NATS.Client.Core;
+using Tether.Nats.Internal;
 using Tether.Testing;
 using static Tether.Testing.MultiNodeContractTests;
 
@@ -36,6 +38,36 @@ public sealed class WatchAcrossNodesTests
         Assert.Equal(new TargetEnded(tally, "node victim-w is unreachable"), Assert.Single(seen));
         Assert.True(took < TimeSpan.FromSeconds(4.5), $"the watch fired {took.TotalSeconds:0.00} s after kill -9; the bound is detection (2 s) + one heartbeat (0.5 s) + a loaded machine's margin");
         Assert.Equal(0, beta.RemoteWatchCount);
+    }
+
+    [Fact]
+    public async Task WatchFrames_Malformed_AreCountedAsBadFrames_AndTheNodeKeepsWatching()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        Address echo = b.Spawn(() => new Echo());
+        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+        await raw.ConnectAsync();
+        byte[][] bad =
+        [
+            new Frame { Kind = FrameKind.Watch, RecipientId = echo.Id }.Encode(null, null), // no watching node
+            new Frame { Kind = FrameKind.Unwatch, SenderNode = "alpha" }.Encode(null, null), // no target
+            new Frame { Kind = FrameKind.Ended, ErrorText = "forged" }.Encode(null, null), // no ended target
+        ];
+        foreach (byte[] bytes in bad)
+        {
+            await raw.PublishAsync("tether.default.node.beta", bytes);
+        }
+
+        await Eventually.Until(() => bProxy.Statistics.BadFrames >= 3, "beta to count the three malformed watch frames", s_wait);
+        Assert.Equal(3, bProxy.Statistics.BadFrames);
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        Assert.True(await a.Request(watcher, new WatchIt(echo)).AsTask().WaitAsync(s_wait));
+        a.End(echo);
+        await Eventually.Until(() => !seen.IsEmpty, "a watch made afterwards to still work", s_wait);
+        Assert.Equal(new TargetEnded(echo, "ended by the node"), Assert.Single(seen));
     }
 
     [Theory]
