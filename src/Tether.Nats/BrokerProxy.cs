@@ -9,7 +9,7 @@ namespace Tether.Nats;
 
 /// <summary>
 /// A node's single connection to NATS. Attached to a <see cref="Node"/>, it carries traffic for addresses on other
-/// nodes (sends, requests, responses, errors, ends, lease renewals), serves the node's factories to other nodes,
+/// nodes (sends, requests, responses, errors, ends, lease renewals, watches), serves the node's factories to other nodes,
 /// and watches peers with heartbeats: a peer silent for <see cref="BrokerOptions.FailureTimeout"/> is declared
 /// unreachable, its pending requests fail at once with <see cref="ErrorCodes.NodeUnreachable"/>, and instances it
 /// owns here end. Local traffic never reaches the proxy.
@@ -25,7 +25,7 @@ namespace Tether.Nats;
 /// batching (<see cref="Internal.Outboxes"/>), messages out (<see cref="Internal.Outgoing"/>), inbound dispatch
 /// (<see cref="InboundDispatch"/>), requests in flight and answers (<see cref="Internal.Replies"/>), services and routing
 /// (<see cref="NatsServices"/>), remote factories (<see cref="RemoteFactories"/>), heartbeats and failure detection
-/// (<see cref="Internal.Heartbeats"/>), topics (<see cref="NatsTopics"/>).
+/// (<see cref="Internal.Heartbeats"/>), topics (<see cref="NatsTopics"/>), watches across nodes (<see cref="NatsWatches"/>).
 /// </para>
 /// </remarks>
 public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
@@ -58,6 +58,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Services = new NatsServices(this, nats);
         Factories = new RemoteFactories(this);
         Topics = new NatsTopics(this);
+        Watches = new NatsWatches(this);
     }
 
     /// <summary>The options the proxy was attached with.</summary>
@@ -111,6 +112,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     internal Heartbeats Heartbeats { get; }
 
     internal NatsTopics Topics { get; }
+
+    internal NatsWatches Watches { get; }
 
     /// <summary>NATS messages received that carried a batch of frames (for tests).</summary>
     internal long BatchesReceived => Interlocked.Read(ref Hot.BatchesReceived);
@@ -174,6 +177,15 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         => Outgoing.End(requestedBy, target, reason, ownerEnded);
 
     /// <inheritdoc/>
+    protected override void Watch(Address target) => Watches.Watch(target);
+
+    /// <inheritdoc/>
+    protected override void Unwatch(Address target) => Watches.Unwatch(target);
+
+    /// <inheritdoc/>
+    protected override void ReportEnded(string watcherNode, Address target, string reason) => Watches.ReportEnded(watcherNode, target, reason);
+
+    /// <inheritdoc/>
     protected override void Renew(Address requestedBy, Address instance) => Outgoing.Renew(requestedBy, instance);
 
     /// <inheritdoc/>
@@ -221,6 +233,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
 
         Detach();
         await Heartbeats.StopAsync(goodbye: true).ConfigureAwait(false);
+        await GoodbyeSentAsync().ConfigureAwait(false);
         await Link.Stopping.CancelAsync().ConfigureAwait(false);
         Replies.FailAll($"the broker proxy of node {_node.Name} was closed.");
         await Services.StopAsync().ConfigureAwait(false);
@@ -228,6 +241,23 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         FlushGuard.Dispose();
         await Link.LoopsEndedAsync().ConfigureAwait(false);
         Link.Stopping.Dispose();
+    }
+
+    /// <summary>
+    /// A round trip to the server after the goodbye: closing the connection at once may drop what is still buffered (the
+    /// goodbye, and the last frames before it), and peers would find out by silence, with "unreachable" where "stopped" is true.
+    /// </summary>
+    private async Task GoodbyeSentAsync()
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            await Link.Nats.PingAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException or TimeoutException)
+        {
+            // Not connected, or slow: the peers will find out by silence.
+        }
     }
 
     /// <summary>Where each pending remote request is watched for ("node X", "service X", ...); for tests.</summary>

@@ -117,10 +117,11 @@ public readonly struct Context
     public void End(Address instance) => _cell.Node.End(_cell.Address, instance, "ended by its owner");
 
     /// <summary>
-    /// Watches <paramref name="target"/> (Akka's <c>Watch</c>): when it ends, this target receives <see cref="TargetEnded"/>
-    /// with the reason, once, at its input channel for <see cref="TargetEnded"/> (which it must wire). A target that is
-    /// already gone, or never existed, is reported at once. Watching twice still reports once. Watching a target on
-    /// another node is not available yet (a <see cref="NotSupportedException"/>); a tether covers that case.
+    /// Watches <paramref name="target"/> (Akka's <c>Watch</c>), on this node or another: when it ends, this target receives
+    /// <see cref="TargetEnded"/> with the reason, once, at its input channel for <see cref="TargetEnded"/> (which it must
+    /// wire). A target that is already gone, or never existed, is reported at once ("no such target"). Watching twice
+    /// still reports once. A target on another node is also reported when its node is lost ("node X is unreachable") or
+    /// stops ("node X stopped"); the watch ends with this target.
     /// </summary>
     /// <exception cref="InvalidOperationException">This target wires no input channel for <see cref="TargetEnded"/>.</exception>
     public void Watch(Address target) => _cell.Watch(target);

@@ -111,17 +111,20 @@ public sealed partial class Node : IAsyncDisposable
     public void End(Address target) => End(default, target, "ended by the node");
 
     /// <summary>
-    /// Ends a local target from outside any target and completes when it has ended (its <see cref="Target.OnEnded"/> has
-    /// run and its tethered local instances were told). Completes at once for an address with no live target here.
+    /// Ends a target from outside any target and completes when it has ended (its <see cref="Target.OnEnded"/> has run and
+    /// its tethered local instances were told). Completes at once for an address with no live target. For a target on
+    /// another node it completes when that node reports the end, or when the node is lost or stops (it does not fail:
+    /// the target is gone either way); the caller's own deadline bounds it otherwise.
     /// </summary>
-    /// <exception cref="NotSupportedException">The target is on another node (end it with <see cref="End(Address)"/>).</exception>
     public Task EndAsync(Address target)
     {
         if (FindLocal(target) is not { } cell)
         {
-            if (IsRemote(target) && Remote is not null)
+            if (IsRemote(target) && Remote is { } remote)
             {
-                throw new NotSupportedException($"EndAsync({target}): the target is on node {target.Node}; awaiting the end of a target on another node is not available yet. Use End.");
+                Task remoteEnd = Watches.WhenEnded(target, remote); // registered before the end is sent: it cannot be missed
+                remote.End(default, target, "ended by the node", ownerEnded: false);
+                return remoteEnd;
             }
 
             return Task.CompletedTask;
@@ -303,7 +306,8 @@ public sealed partial class Node : IAsyncDisposable
         => Remote is not null && !address.IsNone && !string.Equals(address.Node, Name, StringComparison.Ordinal);
 
     /// <summary>
-    /// A peer node was declared unreachable: every local instance whose owner lives there and whose tether says so ends.
+    /// A peer node was declared unreachable: every local instance whose owner lives there and whose tether says so ends,
+    /// and every watch of a target there fires ("node X is unreachable").
     /// </summary>
     internal int OwnerNodeLost(string node)
     {
@@ -317,6 +321,7 @@ public sealed partial class Node : IAsyncDisposable
             }
         }
 
+        Volatile.Read(ref _watches)?.NodeLost(node, $"node {node} is unreachable");
         return ended;
     }
 

@@ -49,6 +49,7 @@ public abstract class MultiNodeContractTests
         (typeof(WhoAmI), "contract.whoami"),
         (typeof(MakeInstance), "contract.make-instance"),
         (typeof(Price), "contract.price"),
+        (typeof(Crash), "contract.crash"),
     ];
 
     /// <summary>Starts an empty set of nodes on the transport under test.</summary>
@@ -79,6 +80,39 @@ public abstract class MultiNodeContractTests
     public sealed record MakeInstance(string Factory) : IRequest<Address>;
 
     public sealed record Price(string Symbol, int Cents);
+
+    public sealed record Crash;
+
+    /// <summary>To a <see cref="Watcher"/> (on its own node): watch this target; answered once <c>ctx.Watch</c> has run.</summary>
+    public sealed record WatchIt(Address Target) : IRequest<bool>;
+
+    /// <summary>To a <see cref="Watcher"/>: stop watching this target.</summary>
+    public sealed record UnwatchIt(Address Target) : IRequest<bool>;
+
+    /// <summary>Watches what it is told to and records every <see cref="TargetEnded"/> it receives.</summary>
+    public sealed class Watcher(ConcurrentQueue<TargetEnded> seen) : Target, ITarget<Watcher>
+    {
+        public static void Wire(Channels<Watcher> channels) => channels
+            .Request<WatchIt, bool>(static (_, m, ctx) =>
+            {
+                ctx.Watch(m.Target);
+                return true;
+            })
+            .Request<UnwatchIt, bool>(static (_, m, ctx) =>
+            {
+                ctx.Unwatch(m.Target);
+                return true;
+            })
+            .On<TargetEnded>(static (self, m, _) => self.Seen(m));
+
+        private void Seen(TargetEnded ended) => seen.Enqueue(ended);
+    }
+
+    /// <summary>Throws on <see cref="Crash"/>: spawned with <see cref="Supervision.Stop"/>, that ends it.</summary>
+    public sealed class Fragile : Target, ITarget<Fragile>
+    {
+        public static void Wire(Channels<Fragile> channels) => channels.On<Crash>(static (_, _, _) => throw new InvalidOperationException("crashing on purpose"));
+    }
 
     /// <summary>Answers, pings back, fails on purpose, never answers <see cref="Never"/>, counts numbered messages in order, tells its session.</summary>
     public sealed class Echo : Target, ITarget<Echo>
@@ -150,6 +184,16 @@ public abstract class MultiNodeContractTests
     {
         public static void Wire(Channels<Owner> channels)
             => channels.RequestAsync<MakeInstance, Address>(static async (_, m, ctx) => await ctx.Create(m.Factory));
+    }
+
+    /// <summary>An owner that wires <see cref="TargetEnded"/>: it learns of its instances' ends, wherever they run.</summary>
+    public sealed class WatchfulOwner(ConcurrentQueue<TargetEnded> seen) : Target, ITarget<WatchfulOwner>
+    {
+        public static void Wire(Channels<WatchfulOwner> channels) => channels
+            .RequestAsync<MakeInstance, Address>(static async (_, m, ctx) => await ctx.Create(m.Factory))
+            .On<TargetEnded>(static (self, m, _) => self.Seen(m));
+
+        private void Seen(TargetEnded ended) => seen.Enqueue(ended);
     }
 
     /// <summary>Subscribes to a topic on start and records the events it gets.</summary>
@@ -386,6 +430,228 @@ public abstract class MultiNodeContractTests
         Assert.Contains("unreachable", Assert.Single(ended), StringComparison.Ordinal);
         Assert.Equal(ErrorCodes.NodeUnreachable, await FailureCode(pending));
         Assert.Equal(ErrorCodes.NoSuchTarget, await FailureCode(c.Request(instance, new WhoAmI()).AsTask()));
+    }
+
+    private static async Task Watch(Node node, Address watcher, Address target)
+        => Assert.True(await node.Request(watcher, new WatchIt(target)).AsTask().WaitAsync(Wait));
+
+    private static int Count(ConcurrentQueue<TargetEnded> seen, Address target) => seen.Count(e => e.Instance == target);
+
+    [Fact]
+    public async Task Watch_ATargetOnAnotherNode_ReportsItsEndOnce_ToEveryWatcher()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address echo = b.Spawn(() => new Echo());
+        Address later = b.Spawn(() => new Echo());
+        var first = new ConcurrentQueue<TargetEnded>();
+        var second = new ConcurrentQueue<TargetEnded>();
+        Address one = a.Spawn(() => new Watcher(first));
+        Address two = a.Spawn(() => new Watcher(second));
+        await Watch(a, one, echo);
+        await Watch(a, one, echo); // twice: still reported once
+        await Watch(a, two, echo);
+        Assert.Equal(1, a.RemoteWatchCount); // one registration for the target, however many watchers
+
+        a.End(echo);
+        await Until(() => Count(first, echo) == 1 && Count(second, echo) == 1, "both watchers on alpha to learn that the target on beta ended");
+
+        // Anything more about the first target would come before this one's report (both from beta, in order).
+        await Watch(a, one, later);
+        a.End(later);
+        await Until(() => Count(first, later) == 1, "the second target's end");
+        Assert.Equal(1, Count(first, echo));
+        Assert.Equal("ended by the node", first.Single(e => e.Instance == echo).Reason);
+        Assert.Equal("beta", first.Single(e => e.Instance == echo).Instance.Node);
+        Assert.Equal(0, a.RemoteWatchCount);
+    }
+
+    [Fact]
+    public async Task Watch_ATargetOnAnotherNodeThatFails_ReportsTheFailure()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address fragile = b.Spawn(() => new Fragile(), new SpawnOptions { Supervision = Supervision.Stop });
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        await Watch(a, watcher, fragile);
+
+        a.Send(fragile, new Crash());
+
+        await Until(() => !seen.IsEmpty, "the watcher to learn that the target failed");
+        TargetEnded ended = Assert.Single(seen);
+        Assert.Equal(fragile, ended.Instance);
+        Assert.Contains("stopped by supervision after InvalidOperationException", ended.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_AnInstanceWhoseTetherBreaks_ReportsOwnerEnded()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        var ended = new ConcurrentQueue<string>();
+        b.RegisterFactory("instance", _ => new Instance(ended));
+        await nodes.ServingAsync(b);
+        Address owner = a.Spawn(() => new Owner());
+        Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        await Watch(a, watcher, instance);
+
+        a.End(owner);
+
+        await Until(() => !seen.IsEmpty, "the watcher to learn that the instance ended with its owner");
+        Assert.Equal(new TargetEnded(instance, "owner ended"), Assert.Single(seen));
+    }
+
+    [Fact]
+    public async Task Owner_WiringTargetEnded_LearnsThatItsInstanceOnAnotherNodeEnded()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        var ended = new ConcurrentQueue<string>();
+        b.RegisterFactory("instance", _ => new Instance(ended));
+        await nodes.ServingAsync(b);
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address owner = a.Spawn(() => new WatchfulOwner(seen));
+        Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
+        Assert.Equal("beta", instance.Node);
+        Assert.Equal(1, a.RemoteWatchCount); // the owner watched it before it answered
+
+        a.End(instance); // not by its owner: from outside any target
+
+        await Until(() => !seen.IsEmpty, "the owner on alpha to learn that its instance on beta ended");
+        Assert.Equal(new TargetEnded(instance, "ended by the node"), Assert.Single(seen));
+    }
+
+    [Fact]
+    public async Task Watch_Unwatched_ReportsNothing_AndTheRegistrationGoes()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address quiet = b.Spawn(() => new Echo());
+        Address marker = b.Spawn(() => new Echo());
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        await Watch(a, watcher, quiet);
+        await Watch(a, watcher, marker);
+        Assert.True(await a.Request(watcher, new UnwatchIt(quiet)).AsTask().WaitAsync(Wait));
+        Assert.Equal(1, a.RemoteWatchCount);
+
+        a.End(quiet);
+        a.End(marker); // its report comes after anything about the first (both from beta, in order)
+
+        await Until(() => !seen.IsEmpty, "the report of the still-watched target");
+        Assert.Equal(marker, Assert.Single(seen).Instance);
+        Assert.Equal(0, a.RemoteWatchCount);
+    }
+
+    [Fact]
+    public async Task Watch_ATargetAlreadyGone_ReportsNoSuchTargetAtOnce()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address echo = b.Spawn(() => new Echo());
+        b.End(echo);
+        await Until(() => b.Statistics.Targets == 0, "the target to end");
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+
+        await Watch(a, watcher, echo);
+
+        await Until(() => !seen.IsEmpty, "the watch of a target that is gone to fire");
+        Assert.Equal(new TargetEnded(echo, "no such target"), Assert.Single(seen));
+        Assert.Equal(0, a.RemoteWatchCount);
+    }
+
+    [Fact]
+    public async Task Watch_TheWatcherEnds_ItsRegistrationGoes()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address echo = b.Spawn(() => new Echo());
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        await Watch(a, watcher, echo);
+        Assert.Equal(1, a.RemoteWatchCount);
+
+        await a.EndAsync(watcher).WaitAsync(Wait);
+
+        Assert.Equal(0, a.RemoteWatchCount);
+        await a.EndAsync(echo).WaitAsync(Wait); // the target's end goes to nobody
+        Assert.Empty(seen);
+    }
+
+    [Fact]
+    public async Task EndAsync_ATargetOnAnotherNode_CompletesWhenItHasEnded()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        var ended = new ConcurrentQueue<string>();
+        Address instance = b.Spawn(() => new Instance(ended));
+        Assert.StartsWith("owned by", await a.Request(instance, new WhoAmI()).AsTask().WaitAsync(Wait), StringComparison.Ordinal);
+
+        await a.EndAsync(instance).WaitAsync(Wait);
+
+        Assert.Equal("ended by the node", Assert.Single(ended)); // its OnEnded has run by then
+        Assert.Equal(ErrorCodes.NoSuchTarget, await FailureCode(a.Request(instance, new WhoAmI()).AsTask()));
+        await a.EndAsync(instance).WaitAsync(Wait); // gone already: completes too
+        Assert.Equal(0, a.RemoteWatchCount);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Watch_ManyWatchersOfManyRemoteTargets_EndedConcurrently_EachLearnsEachEndOnce(int round)
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address[] targets = Enumerable.Range(0, 20).Select(_ => b.Spawn(() => new Echo())).ToArray();
+        ConcurrentQueue<TargetEnded>[] seen = Enumerable.Range(0, 8).Select(_ => new ConcurrentQueue<TargetEnded>()).ToArray();
+        Address[] watchers = seen.Select(q => a.Spawn(() => new Watcher(q))).ToArray();
+
+        await Task.WhenAll(watchers.Select(w => Task.Run(async () =>
+        {
+            foreach (Address target in targets)
+            {
+                await Watch(a, w, target);
+            }
+        })));
+        Assert.Equal(targets.Length, a.RemoteWatchCount);
+        await Task.WhenAll(targets.Select(t => Task.Run(() => a.EndAsync(t).WaitAsync(Wait))));
+
+        await Until(() => seen.All(q => q.Count >= targets.Length), $"round {round}: every watcher to learn every end");
+        Assert.All(seen, q => Assert.Equal(targets.OrderBy(t => t.Id), q.Select(e => e.Instance).OrderBy(t => t.Id)));
+        Assert.Equal(0, a.RemoteWatchCount);
+    }
+
+    [Fact]
+    public async Task Watch_TheWatchedTargetsNodeIsLost_ReportsItUnreachable()
+    {
+        await using IMultiNode nodes = await StartAsync();
+        Node a = await nodes.AddNodeAsync("alpha");
+        Node b = await nodes.AddNodeAsync("beta");
+        Address echo = b.Spawn(() => new Echo());
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        await Watch(a, watcher, echo);
+
+        await nodes.LoseAsync(b);
+
+        await Until(() => !seen.IsEmpty, "the watcher to learn that the watched target's node was lost");
+        TargetEnded ended = Assert.Single(seen);
+        Assert.Equal(echo, ended.Instance);
+        Assert.Equal("node beta is unreachable", ended.Reason);
     }
 
     [Fact]

@@ -63,5 +63,48 @@ public sealed class CrossNodeTests : IClassFixture<Chromium>
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task DialogOnAnotherNode_ThatClosesItself_IsShownClosed(int round)
+    {
+        using NatsServer nats = await NatsServer.StartAsync();
+        Node dialogs = Node.Create(new NodeOptions { Name = "dialogs", Adapters = SkinHost.Adapters() });
+        Node web = Node.Create(new NodeOptions { Name = "web", Adapters = SkinHost.Adapters() });
+        await using BrokerProxy dialogsProxy = await BrokerProxy.AttachAsync(dialogs, new BrokerOptions { Url = nats.Url, Contracts = Contracts() });
+        await using BrokerProxy webProxy = await BrokerProxy.AttachAsync(web, new BrokerOptions { Url = nats.Url, Contracts = Contracts() });
+        try
+        {
+            SkinHost.RegisterDialogs(dialogs);
+            await Eventually.Until(() => webProxy.Peers.Count == 1 && dialogsProxy.Peers.Count == 1, TimeSpan.FromSeconds(10), "the two nodes heard each other");
+            await using SkinHost host = await SkinHost.StartAsync(web: web);
+
+            IBrowserContext context = await _chromium.Browser.NewContextAsync();
+            try
+            {
+                IPage page = await context.NewPageAsync();
+                await page.GotoAsync(host.Page("counter").ToString());
+                await Expect(page.Locator("[data-key=count]")).ToHaveTextAsync("0");
+                Assert.Equal(1, Dialog.LiveOn(dialogs));
+                await Expect(page.Locator("section[data-dialog=counter]")).ToHaveCountAsync(1);
+
+                // The dialog ends itself on the dialogs node; its client on the web node watches it and tells the page.
+                await page.Locator("[data-key=close]").ClickAsync();
+
+                await Expect(page.Locator("section[data-dialog=counter]")).ToHaveCountAsync(0);
+                await Eventually.Until(() => host.Server.Statistics.OpenDialogs == 0 && Dialog.LiveOn(dialogs) == 0, TimeSpan.FromSeconds(10), $"round {round}: the dialog ended on its node and the web node counts it closed");
+                Assert.Equal(1, host.Server.Statistics.Clients); // the client stays
+            }
+            finally
+            {
+                await context.CloseAsync();
+            }
+        }
+        finally
+        {
+            await dialogs.DisposeAsync();
+        }
+    }
+
     private static ContractRegistry Contracts() => new ContractRegistry().RegisterSkin().Register<Signup>("test.signup");
 }

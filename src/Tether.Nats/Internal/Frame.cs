@@ -27,6 +27,15 @@ internal enum FrameKind : byte
     /// once if that node is lost.
     /// </summary>
     Accepted = 12,
+
+    /// <summary>"Report the end of your target (recipient id) to my node (sender node)": see <see cref="NatsWatches"/>.</summary>
+    Watch = 13,
+
+    /// <summary>"My node (sender node) no longer watches your target (recipient id)."</summary>
+    Unwatch = 14,
+
+    /// <summary>"My target (sender) that your node watches ended", the reason as the error text.</summary>
+    Ended = 15,
 }
 
 /// <summary>
@@ -314,7 +323,7 @@ internal struct Frame
         }
 
         long kind = reader.ReadInt64();
-        if (kind is < 1 or > (long)FrameKind.Accepted)
+        if (kind is < 1 or > (long)FrameKind.Ended)
         {
             throw new WireException($"frame kind {kind} is unknown");
         }

@@ -112,6 +112,7 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
         if (frame.Kind == FrameKind.Bye)
         {
+            _proxy.NodeHost.NodeStopped(peer); // watches of its targets fire as "stopped" before PeerLost calls it unreachable
             PeerLost(peer, expectedSeen: null);
             return;
         }

@@ -188,6 +188,10 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
                 TransportHost.Flush(ref t_deliveries); // the messages before it in the batch reach the target first
                 OnTether(msg, frame);
                 break;
+            case FrameKind.Watch or FrameKind.Unwatch or FrameKind.Ended:
+                TransportHost.Flush(ref t_deliveries); // an end is reported after the messages the target sent before it
+                _proxy.Watches.OnFrame(msg, frame);
+                break;
             default:
                 BadFrame(msg, $"a {frame.Kind} frame does not belong on a node inbox");
                 break;
@@ -198,6 +202,10 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
     {
         switch (frame.Kind)
         {
+            case FrameKind.End when frame.SenderNode is not null && frame.SenderId == 0 && frame.Flag == 0:
+                // From outside any target on the sending node (Node.End, Node.EndAsync): honoured as it is locally.
+                _host.End(default, new Address(_proxy.NodeName, frame.RecipientId), frame.ErrorText ?? "ended remotely");
+                break;
             case FrameKind.End or FrameKind.Renew when frame.SenderNode is null || frame.SenderId <= 0:
                 BadFrame(msg, $"a {frame.Kind} frame must name the target that sends it");
                 break;

@@ -216,7 +216,7 @@ internal sealed class Outgoing(BrokerProxy proxy)
         Frame frame = new()
         {
             Kind = FrameKind.End,
-            SenderNode = requestedBy.Node,
+            SenderNode = requestedBy.IsNone ? _proxy.NodeName : requestedBy.Node, // id 0: from outside any target
             SenderId = requestedBy.Id,
             RecipientId = target.Id,
             ErrorText = reason,

@@ -6,7 +6,8 @@ namespace Tether.Skin.Internal;
 /// <summary>
 /// The server-side proxy of one browser connection, and the owner of every dialog it opens (tethered to it with
 /// <see cref="TetherPolicy.WithOwner"/>, so they end with it on every node). It holds the connection's session token
-/// and attaches it to every creation, mount and user event it forwards.
+/// and attaches it to every creation, mount and user event it forwards. As their owner it learns of every dialog's end
+/// (<see cref="TargetEnded"/>; from another node through the transport's watch) and tells the renderer the dialog closed.
 /// </summary>
 internal sealed class ClientTarget(SkinServer server, SkinApplication app, SkinConnection connection) : Target, ITarget<ClientTarget>
 {

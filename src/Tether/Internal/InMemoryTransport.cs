@@ -104,6 +104,23 @@ internal sealed class InMemoryTransport : RemoteTransport
         }
     }
 
+    protected internal override void Watch(Address target)
+    {
+        if (Reach(target.Node, null, null) is { } peer)
+        {
+            peer.Host.Watch(Name, new Address(target.Node, target.Id));
+        }
+        else
+        {
+            Host.TargetEnded(target, $"node {target.Node} is unreachable");
+        }
+    }
+
+    protected internal override void Unwatch(Address target) => Reach(target.Node, null, null)?.Host.Unwatch(Name, new Address(target.Node, target.Id));
+
+    protected internal override void ReportEnded(string watcherNode, Address target, string reason)
+        => Reach(watcherNode, null, null)?.Host.TargetEnded(new Address(target.Node, target.Id), reason);
+
     protected internal override void Renew(Address requestedBy, Address instance)
     {
         if (Reach(instance.Node, null, null) is { } peer)

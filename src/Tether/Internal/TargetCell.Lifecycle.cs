@@ -150,6 +150,11 @@ internal sealed partial class TargetCell
         }
 
         Log.TargetEnded(Node.Logger, Table.TargetTypeName, Address, reason);
+        if (extras?.Watching is { Count: > 0 } watching)
+        {
+            Node.WatcherEnded(this, watching); // the targets it watched, here or on other nodes, forget it (before anyone learns of this end)
+        }
+
         _tie?.OwnerCell?.PostSystem(new ChildEnded(this, reason));
         if (extras?.Watchers is { } watchers)
         {

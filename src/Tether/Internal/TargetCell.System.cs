@@ -41,6 +41,10 @@ internal sealed partial class TargetCell
                 if (IsAlive)
                 {
                     (Extras.RemoteChildren ??= []).Add(remote.Child);
+                    if (Table.Find(typeof(TargetEnded)) is not null)
+                    {
+                        Watch(remote.Child); // an owner learns of a remote instance's end as of a local one's
+                    }
                 }
                 else
                 {
@@ -81,7 +85,7 @@ internal sealed partial class TargetCell
 
                 break;
             case EndUnwatch unwatch:
-                _extras?.Watchers?.RemoveAll(w => w.Watcher == unwatch.Watcher);
+                _extras?.Watchers?.RemoveAll(w => w.Watcher == unwatch.Watcher && w.WatcherNode == unwatch.WatcherNode);
                 break;
             case WatchedEnded watched:
                 if (IsAlive && _extras?.Watching?.Remove(watched.Target) == true && Table.Find(typeof(TargetEnded)) is { } onWatched)

@@ -21,11 +21,9 @@ internal sealed partial class TargetCell
         {
             cell.PostSystem(new EndWatch(this, null));
         }
-        else if (Node.IsRemote(target) && Node.Remote is not null)
+        else if (Node.IsRemote(target) && Node.Remote is { } remote)
         {
-            Extras.Watching.Remove(target);
-            throw new NotSupportedException(
-                $"{Table.TargetTypeName} cannot watch {target}: watching a target on another node is not available yet. Watch local targets, or tether a remote instance to its owner (TetherPolicy).");
+            Node.Watches.Watch(this, target, remote); // its end comes back as a WatchedEnded (RemoteWatches)
         }
         else
         {
@@ -36,9 +34,18 @@ internal sealed partial class TargetCell
     /// <summary>Stops watching <paramref name="target"/>; an end already on its way is not delivered.</summary>
     public void Unwatch(Address target)
     {
-        if (_extras?.Watching?.Remove(target) == true && Node.FindLocal(target) is { } cell)
+        if (_extras?.Watching?.Remove(target) != true)
+        {
+            return;
+        }
+
+        if (Node.FindLocal(target) is { } cell)
         {
             cell.PostSystem(new EndUnwatch(this));
+        }
+        else if (Node.IsRemote(target))
+        {
+            Node.Watches.Unwatch(this, target);
         }
     }
 
@@ -46,5 +53,9 @@ internal sealed partial class TargetCell
     {
         watch.Waiter?.TrySetResult();
         watch.Watcher?.PostSystem(new WatchedEnded(Address, reason));
+        if (watch.WatcherNode is { } node)
+        {
+            Node.Remote?.ReportEnded(node, new Address(Node.Name, Id), reason);
+        }
     }
 }

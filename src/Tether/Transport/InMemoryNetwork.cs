@@ -16,8 +16,8 @@ namespace Tether.Transport;
 /// </para>
 /// <para>
 /// <see cref="Leave"/> is a node lost: from then on it and the others are unreachable to each other, the requests
-/// each side holds for the other fail at once with <see cref="ErrorCodes.NodeUnreachable"/>, and the instances owned
-/// across the split end where their tether says so. A request's holder is the node it was delivered to: a reply token
+/// each side holds for the other fail at once with <see cref="ErrorCodes.NodeUnreachable"/>, the instances owned
+/// across the split end where their tether says so, and watches of targets across it fire ("node X is unreachable"). A request's holder is the node it was delivered to: a reply token
 /// forwarded inside a message to a third node is still counted as held by the second.
 /// </para>
 /// </remarks>

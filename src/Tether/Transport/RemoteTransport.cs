@@ -98,6 +98,32 @@ public abstract class RemoteTransport
     /// <param name="ownerEnded">True when its owner ended.</param>
     protected internal abstract void End(Address requestedBy, Address target, string reason, bool ownerEnded);
 
+    /// <summary>
+    /// Asks the node of <paramref name="target"/> to report once when that target ends (<see cref="TransportHost.Watch"/>
+    /// on its side, which answers with <see cref="ReportEnded"/>; the report enters here through
+    /// <see cref="TransportHost.TargetEnded"/>). The node calls it once per watched target however many local watchers it
+    /// has, and <see cref="Unwatch"/> when the last one leaves, in that order per target: carry both in order with the
+    /// messages to that node. When the target's node cannot be reached, call <see cref="TransportHost.TargetEnded"/> at
+    /// once (a reason such as "node X is unreachable"); when it is lost later, <see cref="TransportHost.OwnerNodeLost"/>
+    /// fires the watch.
+    /// </summary>
+    /// <param name="target">The watched target, on another node.</param>
+    protected internal abstract void Watch(Address target);
+
+    /// <summary>The node no longer watches <paramref name="target"/> (<see cref="TransportHost.Unwatch"/> on its side); a report already under way is ignored.</summary>
+    /// <param name="target">The target, on another node.</param>
+    protected internal abstract void Unwatch(Address target);
+
+    /// <summary>
+    /// Tells <paramref name="watcherNode"/> that <paramref name="target"/>, a target of this node that it watches, ended
+    /// (<see cref="TransportHost.TargetEnded"/> on its side). Carry it in order after the messages this node sent there
+    /// before (what the target sent in its last turn arrives first); a node that cannot be reached needs no report.
+    /// </summary>
+    /// <param name="watcherNode">The watching node.</param>
+    /// <param name="target">The target that ended, on this node.</param>
+    /// <param name="reason">Why, in words.</param>
+    protected internal abstract void ReportEnded(string watcherNode, Address target, string reason);
+
     /// <summary>Renews the lease of an instance on another node (<see cref="TransportHost.Renew"/> on the other side).</summary>
     /// <param name="requestedBy">The owner.</param>
     /// <param name="instance">The instance.</param>

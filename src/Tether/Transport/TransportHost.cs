@@ -119,11 +119,51 @@ public sealed class TransportHost
 
     /// <summary>
     /// The node <paramref name="node"/> is lost (unreachable, or gone): every local instance whose owner lives there and
-    /// whose tether says so ends. The transport fails its own requests pending there.
+    /// whose tether says so ends, and every watch of a target there fires with the reason "node X is unreachable". The
+    /// transport fails its own requests pending there.
     /// </summary>
     /// <param name="node">The lost node's name.</param>
     /// <returns>How many instances end.</returns>
     public int OwnerNodeLost(string node) => _node.OwnerNodeLost(node);
+
+    /// <summary>
+    /// The node <paramref name="node"/> said goodbye (a clean stop): every watch of a target there fires with the reason
+    /// "node X stopped". Call it before <see cref="OwnerNodeLost"/>, which a transport calls for a node that left either way.
+    /// </summary>
+    /// <param name="node">The stopped node's name.</param>
+    /// <returns>How many watched targets it concerned.</returns>
+    public int NodeStopped(string node) => _node.WatchedNodeStopped(node);
+
+    /// <summary>
+    /// The node <paramref name="watcherNode"/> watches <paramref name="target"/>, a target of this node
+    /// (<see cref="RemoteTransport.Watch"/> on its side): when the target ends, for whatever reason, this node calls
+    /// <see cref="RemoteTransport.ReportEnded"/> once for that node; at once when no live target has the address.
+    /// </summary>
+    /// <param name="watcherNode">The watching node's name.</param>
+    /// <param name="target">The watched target, on this node.</param>
+    public void Watch(string watcherNode, Address target)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(watcherNode);
+        _node.WatchedFrom(watcherNode, target);
+    }
+
+    /// <summary>The node <paramref name="watcherNode"/> no longer watches <paramref name="target"/> (<see cref="RemoteTransport.Unwatch"/> on its side).</summary>
+    /// <param name="watcherNode">The watching node's name.</param>
+    /// <param name="target">The watched target, on this node.</param>
+    public void Unwatch(string watcherNode, Address target)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(watcherNode);
+        _node.UnwatchedFrom(watcherNode, target);
+    }
+
+    /// <summary>
+    /// <paramref name="target"/>, on another node, which this node watches, ended (<see cref="RemoteTransport.ReportEnded"/>
+    /// on its node): each local watcher receives <see cref="TargetEnded"/> once, each <see cref="Node.EndAsync"/> completes.
+    /// A report nobody here waits for (unwatched meanwhile, or already told) is ignored.
+    /// </summary>
+    /// <param name="target">The target that ended.</param>
+    /// <param name="reason">Why, in words.</param>
+    public void TargetEnded(Address target, string reason) => _node.RemoteTargetEnded(target, reason ?? "ended");
 
     /// <summary>
     /// A request the transport itself makes on the node's behalf (a remote create): a sink to complete when its answer
