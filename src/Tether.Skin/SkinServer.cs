@@ -13,6 +13,9 @@ public sealed class SkinServer
 {
     private readonly Dictionary<string, SkinApplication> _applications;
     private readonly ConcurrentDictionary<string, Address> _resumable = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SkinConnection, byte> _live = new();
+    private readonly Lock _sweepLock = new();
+    private Address _sweeper;
     private int _clients;
     private int _connections;
     private int _openDialogs;
@@ -82,9 +85,50 @@ public sealed class SkinServer
 
     internal void ClientEnded() => Interlocked.Decrement(ref _clients);
 
-    internal void ConnectionOpened() => Interlocked.Increment(ref _connections);
+    internal void ConnectionOpened(SkinConnection connection)
+    {
+        Interlocked.Increment(ref _connections);
+        _live[connection] = 0;
+        EnsureSweeper();
+    }
 
-    internal void ConnectionClosed() => Interlocked.Decrement(ref _connections);
+    internal void ConnectionClosed(SkinConnection connection)
+    {
+        Interlocked.Decrement(ref _connections);
+        _live.TryRemove(connection, out _);
+    }
+
+    /// <summary>Closes every socket from which nothing arrived within the ping timeout (the liveness sweep's tick).</summary>
+    internal void Sweep()
+    {
+        long now = Environment.TickCount64;
+        foreach (SkinConnection connection in _live.Keys)
+        {
+            connection.CheckAlive(now);
+        }
+    }
+
+    // One sweep target per server checks every socket's last sign of life a few times a second, so a socket that just
+    // died is closed within the ping timeout plus one sweep period; the clients' own ticks only send pings.
+    private void EnsureSweeper()
+    {
+        lock (_sweepLock)
+        {
+            if (!_sweeper.IsNone)
+            {
+                return;
+            }
+
+            try
+            {
+                _sweeper = Node.Spawn(() => new LivenessSweep(this));
+            }
+            catch (TetherException)
+            {
+                // The node is stopping: its sockets close with it.
+            }
+        }
+    }
 
     internal void DialogsChanged(int delta) => Interlocked.Add(ref _openDialogs, delta);
 
