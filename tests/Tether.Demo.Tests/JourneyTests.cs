@@ -12,11 +12,11 @@ namespace Tether.Demo.Tests;
 /// closing a tab ending its dialogs; over NATS also the supplier's node going away and another taking over. Screenshots
 /// of every step: tests/Tether.Demo.Tests/bin/Release/net10.0/artifacts/screenshots/.
 /// </summary>
-public sealed class JourneyTests : IClassFixture<Browser>
+public sealed class JourneyTests : IClassFixture<Chromium>
 {
     // The claim (issue 14): closing a tab ends its client and dialogs on every node within 1 s. The deadline is the claim.
     private static readonly TimeSpan s_closeDeadline = TimeSpan.FromSeconds(1);
-    private readonly Browser _browser;
+    private readonly Chromium _chromium;
 
     static JourneyTests()
     {
@@ -24,7 +24,7 @@ public sealed class JourneyTests : IClassFixture<Browser>
         SetDefaultExpectTimeout(30_000);
     }
 
-    public JourneyTests(Browser browser) => _browser = browser;
+    public JourneyTests(Chromium chromium) => _chromium = chromium;
 
     [Fact]
     public async Task Embedded_LoginSearchOrder_ViolationAtField_SecondBrowserSeesStock_CloseEndsDialogs()
@@ -50,14 +50,14 @@ public sealed class JourneyTests : IClassFixture<Browser>
         Product product = oak.Items.First(p => p.Stock >= 20);
         string row = "p-" + product.Id.ToString(CultureInfo.InvariantCulture);
 
-        IBrowserContext first = await _browser.Chromium.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
-        IBrowserContext second = await _browser.Chromium.NewContextAsync();
+        IBrowserContext first = await _chromium.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        IBrowserContext second = await _chromium.Browser.NewContextAsync();
         IPage a = await first.NewPageAsync();
         IPage b = await second.NewPageAsync();
         var errors = new List<string>();
         a.PageError += (_, e) => errors.Add($"first page: {e}");
         b.PageError += (_, e) => errors.Add($"second page: {e}");
-        Func<string, Task> shot = step => a.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, step), FullPage = true });
+        Func<string, Task> shot = step => a.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, step), FullPage = true });
         try
         {
             // Sign in: a wrong password is refused at the form.
@@ -133,7 +133,7 @@ public sealed class JourneyTests : IClassFixture<Browser>
             // Both catalogues show the new stock, without reloading: a keyed patch of that row from the stock topic.
             await Expect(Key(catalogue, row).Locator("td").Nth(4)).ToHaveTextAsync(left);
             await Expect(stock2).ToHaveTextAsync(left);
-            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "8-second-browser-sees-stock"), FullPage = true });
+            await b.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "8-second-browser-sees-stock"), FullPage = true });
 
             // Closing the first tab ends its client and its dialogs (catalogue and order) on every node.
             await Waits.Until(() => demo.Web.Skin!.Statistics.Clients == 2, "two clients connected");
@@ -155,7 +155,7 @@ public sealed class JourneyTests : IClassFixture<Browser>
             await Expect(Key(op, "st-targets")).ToBeVisibleAsync();
             await Expect(op.Locator("[data-key^=\"node-\"]").First).ToBeVisibleAsync();
             await Expect(Key(op, "rates").Locator(".t-chart-last")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("[0-9]")); // sampled by its one-second tick
-            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "8b-operator"), FullPage = true });
+            await b.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "8b-operator"), FullPage = true });
 
             if (killSupplier)
             {
@@ -163,12 +163,12 @@ public sealed class JourneyTests : IClassFixture<Browser>
                 await demo.KillAsync(demo.SupplierNode);
                 await Field(catalogue2, "q").FillAsync("walnut lamp");
                 await Expect(b.Locator(".tether-toast.error")).ToContainTextAsync("The catalogue is not available");
-                await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "9-supplier-gone"), FullPage = true });
+                await b.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "9-supplier-gone"), FullPage = true });
                 await demo.StartSupplierAsync("demo-supplier-b");
                 await Field(catalogue2, "q").FillAsync("walnut lamps");
                 await Field(catalogue2, "q").FillAsync("walnut lamp");
                 await Expect(catalogue2.Locator("tr.t-row").First).ToContainTextAsync("Walnut Lamp");
-                await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "10-other-supplier"), FullPage = true });
+                await b.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "10-other-supplier"), FullPage = true });
             }
 
             Assert.Empty(errors);
@@ -178,11 +178,11 @@ public sealed class JourneyTests : IClassFixture<Browser>
         {
             if (!a.IsClosed)
             {
-                await a.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "failed-first") });
+                await a.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "failed-first") });
             }
 
-            await b.ScreenshotAsync(new() { Path = Browser.ScreenshotPath(test, "failed-second") });
-            throw new Xunit.Sdk.XunitException($"{test} failed: {ex.Message}\n{string.Join('\n', errors)}\n(screenshots in {Path.GetDirectoryName(Browser.ScreenshotPath(test, "x"))})");
+            await b.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "failed-second") });
+            throw new Xunit.Sdk.XunitException($"{test} failed: {ex.Message}\n{string.Join('\n', errors)}\n(screenshots in {Path.GetDirectoryName(Chromium.ScreenshotPath(test, "x"))})");
         }
         finally
         {

@@ -1,14 +1,14 @@
 namespace Tether.Demo.Tests;
 
 /// <summary>The supplier on a real PostgreSQL server: the same answers as on SQLite, and atomic stock across connections.</summary>
-public sealed class PostgresSupplierTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+public sealed class PostgresSupplierTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
-    private readonly PostgresServer _postgres = postgres;
+    private readonly PostgresServer _postgres = postgres.Server;
 
     [Fact]
     public async Task Search_SameQueries_SameAnswersAsSqlite()
     {
-        string database = await _postgres.CreateDatabaseAsync();
+        string database = await _postgres.CreateDatabaseAsync("demo");
         await using DemoNode pg = DemoNode.Start(DemoRoles.Supplier, postgres: database);
         await using DemoNode lite = DemoNode.Start(DemoRoles.Supplier);
 
@@ -35,7 +35,7 @@ public sealed class PostgresSupplierTests(PostgresServer postgres) : IClassFixtu
     public async Task RecordOrder_ManyAtOnceOnTwoConnections_NeverOversellsAndSurvivesARestart(int round)
     {
         _ = round;
-        string database = await _postgres.CreateDatabaseAsync();
+        string database = await _postgres.CreateDatabaseAsync("demo");
         Product product;
         await using (DemoNode demo = DemoNode.Start(DemoRoles.Dialogs | DemoRoles.Supplier, postgres: database))
         {
