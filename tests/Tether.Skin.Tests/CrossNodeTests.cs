@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Playwright;
-using Tether.Nats;
 using Tether.Skin.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 
@@ -85,80 +84,6 @@ public sealed class CrossNodeTests : IClassFixture<Chromium>
         {
             client.Abort();
             await client.DisposeAsync();
-        }
-    }
-
-    private static ContractRegistry Contracts() => new ContractRegistry().RegisterSkin().Register<Signup>("test.signup");
-
-    /// <summary>A nats-server, a dialogs node with the test dialogs and a bare web node (its SkinHost disposes it).</summary>
-    private sealed class TwoNodes : IAsyncDisposable
-    {
-        private readonly NatsServer _nats;
-        private readonly BrokerProxy _dialogsProxy;
-        private readonly BrokerProxy _webProxy;
-
-        private TwoNodes(NatsServer nats, Node dialogs, Node web, BrokerProxy dialogsProxy, BrokerProxy webProxy)
-        {
-            _nats = nats;
-            Dialogs = dialogs;
-            Web = web;
-            _dialogsProxy = dialogsProxy;
-            _webProxy = webProxy;
-        }
-
-        public Node Dialogs { get; }
-
-        public Node Web { get; }
-
-        public static async Task<TwoNodes> StartAsync()
-        {
-            NatsServer nats = await NatsServer.StartAsync();
-            Node dialogs = Node.Create(new NodeOptions { Name = "dialogs", Adapters = SkinHost.Adapters() });
-            Node web = Node.Create(new NodeOptions { Name = "web", Adapters = SkinHost.Adapters() });
-            BrokerProxy? dialogsProxy = null;
-            TwoNodes? nodes = null;
-            try
-            {
-                dialogsProxy = await BrokerProxy.AttachAsync(dialogs, new BrokerOptions { Url = nats.Url, Contracts = Contracts() });
-                BrokerProxy webProxy = await BrokerProxy.AttachAsync(web, new BrokerOptions { Url = nats.Url, Contracts = Contracts() });
-                nodes = new TwoNodes(nats, dialogs, web, dialogsProxy, webProxy);
-                SkinHost.RegisterDialogs(dialogs);
-                await Eventually.Until(() => webProxy.Peers.Count == 1 && dialogsProxy.Peers.Count == 1, TimeSpan.FromSeconds(10), "the two nodes heard each other");
-                return nodes;
-            }
-            catch
-            {
-                if (nodes is not null)
-                {
-                    await nodes.DisposeAsync();
-                    throw;
-                }
-
-                if (dialogsProxy is not null)
-                {
-                    await dialogsProxy.DisposeAsync();
-                }
-
-                await dialogs.DisposeAsync();
-                await web.DisposeAsync();
-                nats.Dispose();
-                throw;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await _webProxy.DisposeAsync();
-                await _dialogsProxy.DisposeAsync();
-            }
-            finally
-            {
-                await Dialogs.DisposeAsync();
-                await Web.DisposeAsync(); // a second dispose (the SkinHost's) does nothing
-                _nats.Dispose();
-            }
         }
     }
 }
