@@ -73,19 +73,19 @@ public sealed class GatewayStatusTests : IAsyncLifetime
     [Fact]
     public async Task ProtectedService_WithoutASession_Is401Unauthenticated_AndWithABadToken_Too()
     {
-        JsonElement none = await Problem(await Post("vault", "test.quote", """{"sku":"A-1"}""", token: null), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated);
+        JsonElement none = await Problems.Expect(await Post("vault", "test.quote", """{"sku":"A-1"}""", token: null), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated);
         Assert.Contains(QuoteRight, none.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         string ada = await LoginAsync("ada");
         string tampered = ada[..^4] + (ada.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
-        await Problem(await Post("vault", "test.quote", """{"sku":"A-1"}""", tampered), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated);
-        await Problem(await Post("vault", "test.quote", """{"sku":"A-1"}""", "not-a-token"), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated);
+        await Problems.Expect(await Post("vault", "test.quote", """{"sku":"A-1"}""", tampered), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated);
+        await Problems.Expect(await Post("vault", "test.quote", """{"sku":"A-1"}""", "not-a-token"), HttpStatusCode.Unauthorized, ErrorCodes.Unauthenticated);
     }
 
     [Fact]
     public async Task ProtectedService_SessionWithoutTheRight_Is403Forbidden_AndWithIt_200()
     {
-        JsonElement forbidden = await Problem(await Post("vault", "test.quote", """{"sku":"A-1"}""", await LoginAsync("bob")), HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        JsonElement forbidden = await Problems.Expect(await Post("vault", "test.quote", """{"sku":"A-1"}""", await LoginAsync("bob")), HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
         Assert.Contains(QuoteRight, forbidden.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         HttpResponseMessage ok = await Post("vault", "test.quote", """{"sku":"A-1"}""", await LoginAsync("ada"));
@@ -111,7 +111,7 @@ public sealed class GatewayStatusTests : IAsyncLifetime
         await taken.Task.WaitAsync(TimeSpan.FromSeconds(15)); // the request is held on the other node
         await nodes.StopDialogsNodeAsync();
 
-        JsonElement problem = await Problem(await pending.WaitAsync(deadline), HttpStatusCode.ServiceUnavailable, ErrorCodes.NodeUnreachable);
+        JsonElement problem = await Problems.Expect(await pending.WaitAsync(deadline), HttpStatusCode.ServiceUnavailable, ErrorCodes.NodeUnreachable);
         TimeSpan took = Stopwatch.GetElapsedTime(sent);
         Assert.True(took < deadline / 2, $"round {round}: answered after {took.TotalSeconds:F1} s; a lost node must fail its requests fast, not at the {deadline.TotalSeconds:F0} s deadline");
         Assert.Contains("dialogs", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -137,16 +137,5 @@ public sealed class GatewayStatusTests : IAsyncLifetime
         }
 
         return await http.SendAsync(request);
-    }
-
-    private static async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-        JsonElement problem = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(code, problem.GetProperty("code").GetString());
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        return problem;
     }
 }
