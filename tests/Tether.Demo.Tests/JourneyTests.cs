@@ -40,6 +40,54 @@ public sealed class JourneyTests : IClassFixture<Chromium>
         await JourneyAsync(demo, "three-nodes", killSupplier: true, closeReachesClient: false);
     }
 
+    [Fact]
+    public async Task Embedded_UserWithoutTheOrderRight_IsToldAtTheOrderForm_AndNothingIsOrdered()
+    {
+        const string test = "no-order-right";
+        await using DemoDeployment demo = await DemoDeployment.EmbeddedAsync();
+        await demo.Web.Sessions!.Users.CreateUserAsync("guest", "guest-password-1", ["something.else"], workFactor: 4);
+        ProductPage oak = await demo.WebNode.Request(DemoApp.SupplierService, new SearchProducts("oak chair", 0, 50)).Within("searching for oak chairs");
+        Product product = oak.Items.First(p => p.Stock >= 1);
+
+        IBrowserContext context = await _chromium.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        IPage page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        try
+        {
+            await page.GotoAsync(demo.Url.ToString());
+            ILocator login = page.Locator("section[data-dialog=login]");
+            await Field(login, "user").FillAsync("guest");
+            await Field(login, "password").FillAsync("guest-password-1");
+            await Key(login, "signin").ClickAsync();
+            ILocator catalogue = page.Locator("section[data-dialog=catalogue]");
+            await Field(catalogue, "q").FillAsync(product.Name);
+            await Key(catalogue, "p-" + product.Id.ToString(CultureInfo.InvariantCulture)).ClickAsync();
+            ILocator order = page.Locator("section[data-dialog=order]");
+            await Expect(Key(order, "title")).ToContainTextAsync(product.Name);
+            await FillOrder(order, "1", new ShipTo("Grace Hopper", "1 Compiler Road", "Arlington", "22201", "US"));
+            await Key(order, "place").ClickAsync();
+
+            // The desk's mailbox refused the session (forbidden): the form and a toast say which right is missing.
+            await Expect(Key(order, "result")).ToContainTextAsync($"may not place orders (it needs the right \"{DemoApp.OrderRight}\")");
+            await Expect(page.Locator(".tether-toast.error")).ToContainTextAsync(DemoApp.OrderRight);
+            await page.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "1-refused"), FullPage = true });
+            Product after = await demo.WebNode.Request(DemoApp.SupplierService, new GetProduct(product.Id)).Within("the product after the refused order");
+            Assert.Equal(product.Stock, after.Stock);
+            Assert.True(demo.WebNode.Statistics.SessionRefusals >= 1, "the refusal is counted at the node");
+            Assert.Empty(errors);
+        }
+        catch (Exception ex)
+        {
+            await page.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, "failed") });
+            throw new Xunit.Sdk.XunitException($"{test} failed: {ex.Message}\n{string.Join('\n', errors)}");
+        }
+        finally
+        {
+            await context.CloseAsync();
+        }
+    }
+
     // closeReachesClient: over NATS a dialog that closes itself (the login dialog after signing in) ends on its node, but
     // its client on the web node is not told (TargetEnded of a remote child does not cross the broker yet): the login
     // form stays on the page and counts in SkinServer.Statistics.OpenDialogs. Known defect, reported; not asserted there.
@@ -105,12 +153,7 @@ public sealed class JourneyTests : IClassFixture<Chromium>
             ILocator order = a.Locator("section[data-dialog=order]");
             await Expect(order).ToBeVisibleAsync();
             await Expect(Key(order, "title")).ToContainTextAsync(product.Name);
-            await Field(order, "quantity").FillAsync("500");
-            await Field(order, "name").FillAsync("Ada Lovelace");
-            await Field(order, "street").FillAsync("1 Analytical Way");
-            await Field(order, "city").FillAsync("London");
-            await Field(order, "postalCode").FillAsync("NW1 2AB");
-            await Field(order, "country").FillAsync("GB");
+            await FillOrder(order, "500", new ShipTo("Ada Lovelace", "1 Analytical Way", "London", "NW1 2AB", "GB"));
             await Key(order, "place").ClickAsync();
             await Expect(Key(order, "quantity").Locator(".t-error")).ToContainTextAsync("500");
             await Expect(Key(order, "quantity")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("invalid"));
@@ -194,4 +237,14 @@ public sealed class JourneyTests : IClassFixture<Chromium>
     private static ILocator Key(ILocator scope, string key) => scope.Locator($"[data-key=\"{key}\"]");
 
     private static ILocator Field(ILocator scope, string key) => Key(scope, key).Locator("input");
+
+    private static async Task FillOrder(ILocator order, string quantity, ShipTo to)
+    {
+        await Field(order, "quantity").FillAsync(quantity);
+        await Field(order, "name").FillAsync(to.Name!);
+        await Field(order, "street").FillAsync(to.Street!);
+        await Field(order, "city").FillAsync(to.City!);
+        await Field(order, "postalCode").FillAsync(to.PostalCode!);
+        await Field(order, "country").FillAsync(to.Country!);
+    }
 }

@@ -48,7 +48,7 @@ public sealed class PostgresSupplierTests(PostgresFixture postgres) : IClassFixt
 
             Assert.Equal(product.Stock, orders.Count(o => o.IsCompletedSuccessfully));
             Assert.All(orders.Where(o => !o.IsCompletedSuccessfully), o => Assert.Equal(DemoErrors.OutOfStock, Assert.IsType<TetherException>(o.Exception!.InnerException).Code));
-            TetherException viaDesk = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address)).FailsWithin("an order for the sold-out product");
+            TetherException viaDesk = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address), session: await demo.TokenAsync()).FailsWithin("an order for the sold-out product");
             Assert.Equal(DemoErrors.OutOfStock, viaDesk.Code);
         }
 
