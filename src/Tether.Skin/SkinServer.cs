@@ -14,8 +14,6 @@ public sealed class SkinServer
     private readonly Dictionary<string, SkinApplication> _applications;
     private readonly ConcurrentDictionary<string, Address> _resumable = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<SkinConnection, byte> _live = new();
-    private readonly Lock _sweepLock = new();
-    private Address _sweeper;
     private int _clients;
     private int _connections;
     private int _openDialogs;
@@ -75,7 +73,12 @@ public sealed class SkinServer
         ArgumentOutOfRangeException.ThrowIfLessThan(o.MaxFrameBytes, 256, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(o.PingTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.EventsPerSecond, 1, nameof(options));
-        return new SkinServer(node, o, loggerFactory ?? node.Options.LoggerFactory ?? NullLoggerFactory.Instance);
+        var server = new SkinServer(node, o, loggerFactory ?? node.Options.LoggerFactory ?? NullLoggerFactory.Instance);
+
+        // One sweep target per server checks every socket's last sign of life a few times a second, so a socket that just
+        // died is closed within the ping timeout plus one sweep period; the clients' own ticks only send pings.
+        node.Spawn(() => new LivenessSweep(server));
+        return server;
     }
 
     internal bool TryGetApplication(string name, out SkinApplication application)
@@ -89,7 +92,6 @@ public sealed class SkinServer
     {
         Interlocked.Increment(ref _connections);
         _live[connection] = 0;
-        EnsureSweeper();
     }
 
     internal void ConnectionClosed(SkinConnection connection)
@@ -105,28 +107,6 @@ public sealed class SkinServer
         foreach (SkinConnection connection in _live.Keys)
         {
             connection.CheckAlive(now);
-        }
-    }
-
-    // One sweep target per server checks every socket's last sign of life a few times a second, so a socket that just
-    // died is closed within the ping timeout plus one sweep period; the clients' own ticks only send pings.
-    private void EnsureSweeper()
-    {
-        lock (_sweepLock)
-        {
-            if (!_sweeper.IsNone)
-            {
-                return;
-            }
-
-            try
-            {
-                _sweeper = Node.Spawn(() => new LivenessSweep(this));
-            }
-            catch (TetherException)
-            {
-                // The node is stopping: its sockets close with it.
-            }
         }
     }
 

@@ -108,6 +108,9 @@ public sealed class JourneyTests : IClassFixture<Chromium>
         Func<string, Task> shot = step => a.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(test, step), FullPage = true });
         try
         {
+            // Every target on every node before the first tab opens: what is left after it closes is the second tab's.
+            int idle = demo.Nodes.Sum(n => n.Statistics.Targets);
+
             // Sign in: a wrong password is refused at the form.
             await a.GotoAsync(demo.Url.ToString());
             ILocator login = a.Locator("section[data-dialog=login]");
@@ -185,6 +188,16 @@ public sealed class JourneyTests : IClassFixture<Chromium>
             await a.CloseAsync();
             long closed = Stopwatch.GetTimestamp();
             await Waits.Until(() => demo.Web.Skin!.Statistics.Clients == 1 && demo.Nodes.Sum(Dialog.LiveOn) == 1, "the first tab's client and dialogs ended", s_closeDeadline);
+            // Working targets too, on every node (node statistics): all that is left beyond the idle system is the
+            // second tab's client and catalogue; the first tab's order workers had ended with their orders.
+            try
+            {
+                await Waits.Until(() => demo.Nodes.Sum(n => n.Statistics.Targets) == idle + 2, "every target of the first tab ended on every node", s_closeDeadline - Stopwatch.GetElapsedTime(closed));
+            }
+            catch (Xunit.Sdk.XunitException)
+            {
+                Assert.Fail($"Targets on every node: expected {idle} (idle) + 2 (the second tab's client and catalogue), found {string.Join(" + ", demo.Nodes.Select(n => $"{n.Name} {n.Statistics.Targets}"))}.");
+            }
             TimeSpan took = Stopwatch.GetElapsedTime(closed);
             if (closeReachesClient)
             {

@@ -106,6 +106,11 @@ public sealed class GatewayStatusTests : IAsyncLifetime
         await using SkinHost web = await SkinHost.StartAsync(web: nodes.Web, gateway: new GatewayOptions { Contracts = new GatewayContracts().Add<Sleep, string>("test.sleep"), Timeout = deadline });
         using var http = new HttpClient { BaseAddress = web.BaseUri, Timeout = deadline * 2 };
 
+        // The web node sends to the instance it learned from the dialogs node's heartbeats, so it knows from the start which
+        // node holds the request. (Through the queue group, it learns the taker from a notice the taker sends; a taker
+        // that dies before that notice arrives leaves the request to its deadline, a 504: not what this test is about.)
+        await Eventually.Until(() => nodes.WebProxy.Latencies("far").Count == 1, TimeSpan.FromSeconds(15), $"round {round}: the web node learned where service far lives");
+
         long sent = Stopwatch.GetTimestamp();
         Task<HttpResponseMessage> pending = PostAsync(http, "far", "test.sleep", """{"ms":0}""", token: null);
         await taken.Task.WaitAsync(TimeSpan.FromSeconds(15)); // the request is held on the other node

@@ -22,6 +22,9 @@ internal sealed class TwoNodes : IAsyncDisposable
 
     public Node Web { get; }
 
+    /// <summary>The web node's broker proxy (what it learned of the other node's services).</summary>
+    public BrokerProxy WebProxy => _webProxy;
+
     /// <summary>The contracts both nodes register for the wire.</summary>
     public static ContractRegistry Contracts => new ContractRegistry().RegisterSkin().Register<Signup>("test.signup").Register<Sleep>("test.sleep");
 
