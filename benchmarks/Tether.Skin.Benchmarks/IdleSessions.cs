@@ -260,13 +260,13 @@ internal static class IdleSessions
         }
     }
 
-    private static Process Start(string exe, string args)
+    internal static Process Start(string exe, string args)
     {
         var info = new ProcessStartInfo(exe, args) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {exe}");
     }
 
-    private static async Task<string> ReadLineAsync(Process process, TimeSpan deadline, string what)
+    internal static async Task<string> ReadLineAsync(Process process, TimeSpan deadline, string what)
     {
         using var cts = new CancellationTokenSource(deadline);
         try

@@ -4,7 +4,7 @@ using Tether.Skin.Benchmarks;
 
 // dotnet run -c Release --project benchmarks/Tether.Skin.Benchmarks -- --skin [--runs 3] [--samples 1000] [--clients 10000]
 //   [--sessions N] [--only roundtrip|idle|blazor]
-// Internal modes (started by --skin): --idle-server --data DIR; --loadgen WS-URL COUNT.
+// Internal modes (started by --skin): --idle-server --data DIR; --loadgen WS-URL COUNT; --node ROLE --nats URL --data DB.
 #if DEBUG
 Console.Error.WriteLine("Run the benchmarks in Release: dotnet run -c Release --project benchmarks/Tether.Skin.Benchmarks -- --skin");
 return 2;
@@ -14,6 +14,11 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args is ["--idle-server", "--data", string dir])
 {
     return await IdleSessions.ServeAsync(dir);
+}
+
+if (args is ["--node", string role, "--nats", string natsUrl, "--data", string nodeDb])
+{
+    return await NodeProcess.ServeAsync(role, natsUrl, nodeDb);
 }
 
 if (args is ["--loadgen", string url, string n] && int.TryParse(n, out int count) && count > 0)
@@ -62,7 +67,7 @@ try
 {
     if (only is null or "roundtrip")
     {
-        foreach (string topology in new[] { "embedded", "nats-3nodes" })
+        foreach (string topology in new[] { "embedded", "nats-3processes" })
         {
             var p50 = new List<double>();
             var p99 = new List<double>();

@@ -1,9 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Tether.Demo;
-using Tether.Nats;
-using Tether.Testing;
 
 namespace Tether.Skin.Benchmarks;
 
@@ -51,61 +48,33 @@ internal static class RoundTrip
         var cleanup = new List<Func<ValueTask>>();
         try
         {
-            Node web;
             string db = Path.Join(dataDir, $"bench-{Guid.NewGuid():N}.db");
+            Uri page;
             if (topology == "embedded")
             {
-                web = Node.Create(new NodeOptions { Name = "web", Adapters = DemoApp.CreateAdapters() });
+                Node web = Node.Create(new NodeOptions { Name = "web", Adapters = DemoApp.CreateAdapters() });
                 cleanup.Add(web.DisposeAsync);
                 DemoApp.Start(web, DemoRoles.Supplier, new DemoOptions { DatabasePath = db });
                 web.RegisterDialog(BenchDialog.Name, () => new BenchDialog());
+                WebHost host = await WebHost.StartAsync(web);
+                cleanup.Add(host.DisposeAsync);
+                page = host.Page;
             }
             else
             {
-                // Three nodes in this process, each with its own broker proxy, meeting over one real nats-server.
-                NatsServer nats = await NatsServer.StartAsync();
-                cleanup.Add(() => { nats.Dispose(); return default; });
-                Node supplier = Node.Create(new NodeOptions { Name = "supplier", Adapters = DemoApp.CreateAdapters() });
-                Node dialogs = Node.Create(new NodeOptions { Name = "dialogs", Adapters = DemoApp.CreateAdapters() });
-                web = Node.Create(new NodeOptions { Name = "web", Adapters = DemoApp.CreateAdapters() });
-                cleanup.Add(supplier.DisposeAsync);
-                cleanup.Add(dialogs.DisposeAsync);
-                cleanup.Add(web.DisposeAsync);
-                DemoApp.Start(supplier, DemoRoles.Supplier, new DemoOptions { DatabasePath = db });
-                dialogs.RegisterDialog(BenchDialog.Name, () => new BenchDialog());
-                var proxies = new List<BrokerProxy>();
-                foreach (Node node in new[] { supplier, dialogs, web })
-                {
-                    BrokerProxy proxy = await BrokerProxy.AttachAsync(node, new BrokerOptions { Url = nats.Url, Contracts = DemoApp.RegisterContracts(new ContractRegistry().RegisterSkin()) });
-                    proxies.Add(proxy);
-                    cleanup.Add(proxy.DisposeAsync);
-                }
-
-                long start = Stopwatch.GetTimestamp();
-                while (proxies.Any(p => p.Peers.Count < 2))
-                {
-                    if (Stopwatch.GetElapsedTime(start) > TimeSpan.FromSeconds(15))
-                    {
-                        throw new InvalidOperationException("The three nodes did not hear each other within 15 s.");
-                    }
-
-                    await Task.Delay(50);
-                }
-
-                await DemoApp.WaitForSupplierAsync(dialogs, TimeSpan.FromSeconds(15));
+                // Three node processes (supplier, dialogs, web) over one real nats-server, as the demo deploys them.
+                (page, Func<ValueTask> stop) = await NodeProcess.StartAsync(db);
+                cleanup.Add(stop);
             }
-
-            WebHost host = await WebHost.StartAsync(web);
-            cleanup.Add(host.DisposeAsync);
 
             using IPlaywright playwright = await Playwright.CreateAsync();
             await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
-            IPage page = await browser.NewPageAsync();
-            await page.GotoAsync(host.Page.ToString());
-            await page.Locator("[data-key=answer]").WaitForAsync(new() { Timeout = 15_000 });
-            await page.EvaluateAsync<JsonElement>(ClickLoop, warmup);
-            JsonElement measured = await page.EvaluateAsync<JsonElement>(ClickLoop, samples);
-            string last = await page.Locator("[data-key=answer]").TextContentAsync() ?? "";
+            IPage tab = await browser.NewPageAsync();
+            await tab.GotoAsync(page.ToString());
+            await tab.Locator("[data-key=answer]").WaitForAsync(new() { Timeout = 15_000 });
+            await tab.EvaluateAsync<JsonElement>(ClickLoop, warmup);
+            JsonElement measured = await tab.EvaluateAsync<JsonElement>(ClickLoop, samples);
+            string last = await tab.Locator("[data-key=answer]").TextContentAsync() ?? "";
             if (!last.StartsWith($"{warmup + samples}:", StringComparison.Ordinal))
             {
                 throw new InvalidOperationException($"The page shows \"{last}\", not the answer to click {warmup + samples}.");

@@ -21,18 +21,22 @@ namespace Tether.Demo;
 /// </summary>
 /// <example>
 /// <code>
-/// await using Node node = Node.Create(new NodeOptions { Name = "demo", Adapters = DemoApp.CreateAdapters() });
-/// DemoServices started = DemoApp.Start(node, DemoRoles.All, new DemoOptions { DatabasePath = "demo.db" });
+/// var options = new DemoOptions { DatabasePath = "demo.db" };
+/// SessionVerifier verifier = DemoApp.CreateVerifier(options);
+/// await using Node node = Node.Create(new NodeOptions { Name = "demo", Adapters = DemoApp.CreateAdapters(), Sessions = verifier });
+/// verifier.Attach(node);
+/// await using DemoRun shop = await DemoApp.StartAsync(node, DemoRoles.Supplier | DemoRoles.Dialogs | DemoRoles.Sessions, options);
 /// ProductPage page = await node.Request(DemoApp.SupplierService, new SearchProducts("oak cha"));
+/// LoginResult login = await node.Request(DemoApp.SessionsService, new Login(DemoApp.DemoUser, DemoApp.DemoPassword));
 /// OrderReceipt receipt = await node.Request(DemoApp.OrdersService,
-///     new PlaceOrder(page.Items[0].Id, 2, new ShipTo("Ada Lovelace", "1 Analytical Way", "London", "NW1 2AB", "GB")));
+///     new PlaceOrder(page.Items[0].Id, 2, new ShipTo("Ada Lovelace", "1 Analytical Way", "London", "NW1 2AB", "GB")), session: login.Token);
 /// </code>
 /// </example>
 /// <remarks>
 /// Dialogs only send these messages: a catalogue dialog sends <see cref="SearchProducts"/> to
 /// <see cref="SupplierService"/> and subscribes to <see cref="StockTopic"/> for <see cref="StockChanged"/>; an order
-/// dialog sends <see cref="PlaceOrder"/> to <see cref="OrdersService"/> and shows a <see cref="ErrorCodes.ContractViolation"/>
-/// at the field its text names.
+/// dialog sends <see cref="PlaceOrder"/> to <see cref="OrdersService"/> with its user's session (the desk requires
+/// <see cref="OrderRight"/>) and shows a <see cref="ErrorCodes.ContractViolation"/> at the field its text names.
 /// </remarks>
 public static class DemoApp
 {
@@ -54,7 +58,7 @@ public static class DemoApp
     /// <summary>The session manager's service name.</summary>
     public const string SessionsService = SessionManager.DefaultServiceName;
 
-    /// <summary>The right an order dialog's events need (granted to the demo user).</summary>
+    /// <summary>The right placing an order needs: the order desk declares it (<see cref="PlaceOrder"/> to <see cref="OrdersService"/> carries a session that holds it). Granted to the demo user.</summary>
     public const string OrderRight = "orders.place";
 
     /// <summary>The demo user created on first start.</summary>

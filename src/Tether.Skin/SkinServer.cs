@@ -13,6 +13,7 @@ public sealed class SkinServer
 {
     private readonly Dictionary<string, SkinApplication> _applications;
     private readonly ConcurrentDictionary<string, Address> _resumable = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SkinConnection, byte> _live = new();
     private int _clients;
     private int _connections;
     private int _openDialogs;
@@ -72,7 +73,12 @@ public sealed class SkinServer
         ArgumentOutOfRangeException.ThrowIfLessThan(o.MaxFrameBytes, 256, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(o.PingTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(o.EventsPerSecond, 1, nameof(options));
-        return new SkinServer(node, o, loggerFactory ?? node.Options.LoggerFactory ?? NullLoggerFactory.Instance);
+        var server = new SkinServer(node, o, loggerFactory ?? node.Options.LoggerFactory ?? NullLoggerFactory.Instance);
+
+        // One sweep target per server checks every socket's last sign of life a few times a second, so a socket that just
+        // died is closed within the ping timeout plus one sweep period; the clients' own ticks only send pings.
+        node.Spawn(() => new LivenessSweep(server));
+        return server;
     }
 
     internal bool TryGetApplication(string name, out SkinApplication application)
@@ -82,9 +88,27 @@ public sealed class SkinServer
 
     internal void ClientEnded() => Interlocked.Decrement(ref _clients);
 
-    internal void ConnectionOpened() => Interlocked.Increment(ref _connections);
+    internal void ConnectionOpened(SkinConnection connection)
+    {
+        Interlocked.Increment(ref _connections);
+        _live[connection] = 0;
+    }
 
-    internal void ConnectionClosed() => Interlocked.Decrement(ref _connections);
+    internal void ConnectionClosed(SkinConnection connection)
+    {
+        Interlocked.Decrement(ref _connections);
+        _live.TryRemove(connection, out _);
+    }
+
+    /// <summary>Closes every socket from which nothing arrived within the ping timeout (the liveness sweep's tick).</summary>
+    internal void Sweep()
+    {
+        long now = Environment.TickCount64;
+        foreach (SkinConnection connection in _live.Keys)
+        {
+            connection.CheckAlive(now);
+        }
+    }
 
     internal void DialogsChanged(int delta) => Interlocked.Add(ref _openDialogs, delta);
 

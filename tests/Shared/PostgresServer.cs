@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Npgsql;
 
 namespace Tether.Testing;
 
@@ -46,6 +47,18 @@ public sealed class PostgresServer : IDisposable
     /// <summary>The connection string of database <paramref name="database"/> as the superuser postgres (trust authentication).</summary>
     public string ConnectionString(string database = "postgres")
         => $"Host=127.0.0.1;Port={Port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database={database};Pooling=true;Timeout=30";
+
+    /// <summary>Creates a new, empty database (a test takes its own) and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "test")
+    {
+        string name = prefix + "_" + Guid.NewGuid().ToString("N")[..12];
+        await using var connection = new NpgsqlConnection(ConnectionString());
+        await connection.OpenAsync();
+        await using NpgsqlCommand create = connection.CreateCommand();
+        create.CommandText = $"CREATE DATABASE {name}";
+        await create.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
 
     public static string BinDirectory
     {

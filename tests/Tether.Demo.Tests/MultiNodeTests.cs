@@ -23,7 +23,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output)
         SupplierStatus status = await DemoApp.WaitForSupplierAsync(dialogs, Waits.Deadline);
         ProductPage page = await dialogs.Request(DemoApp.SupplierService, new SearchProducts("oak")).Within("a search from the dialogs node");
         Product product = page.Items.First(p => p.Stock >= 3);
-        OrderReceipt receipt = await dialogs.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 2, Shared.Address)).Within("an order through the desk on the dialogs node");
+        OrderReceipt receipt = await dialogs.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 2, Shared.Address), session: await demo.TokenAsync(dialogs)).Within("an order through the desk on the dialogs node");
 
         Assert.Equal("supplier", status.Node);
         Assert.Equal(10_000, status.Products);
@@ -37,7 +37,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output)
         TetherException violation = await dialogs.Request(DemoApp.SupplierService, new RecordOrder(product.Id, 1, Shared.Address with { Country = "Germany" })).FailsWithin("the broken record across nodes");
         Assert.Equal(ErrorCodes.ContractViolation, violation.Code);
         Assert.Contains("shipTo.country", violation.Message, StringComparison.Ordinal);
-        TetherException shortStock = await dialogs.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 100, Shared.Address)).FailsWithin("an order for too many across nodes");
+        TetherException shortStock = await dialogs.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 100, Shared.Address), session: await demo.TokenAsync(dialogs)).FailsWithin("an order for too many across nodes");
         Assert.Equal(DemoErrors.OutOfStock, shortStock.Code);
     }
 
@@ -87,7 +87,7 @@ public sealed class MultiNodeTests(ITestOutputHelper output)
         }
 
         Product product = await SupplierTests.FirstWithStock(dialogs, 1);
-        OrderReceipt receipt = await dialogs.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address)).Within("an order served by supplier-b");
+        OrderReceipt receipt = await dialogs.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address), session: await demo.TokenAsync(dialogs)).Within("an order served by supplier-b");
         Assert.Equal(product.Stock - 1, receipt.StockLeft);
     }
 
@@ -96,16 +96,34 @@ public sealed class MultiNodeTests(ITestOutputHelper output)
     {
         private readonly List<(Node Node, BrokerProxy Proxy)> _members = [];
         private readonly TempFolder _folder = new();
+        private DemoRun? _sessions;
+        private string? _token;
 
         private DemoCluster(NatsServer server) => Server = server;
 
         public NatsServer Server { get; }
 
+        private DemoOptions Options => new() { DatabasePath = _folder.File("demo.db") };
+
         public static async Task<DemoCluster> StartAsync() => new(await NatsServer.StartAsync(jetStream: true));
+
+        /// <summary>The demo user's session token (right <see cref="DemoApp.OrderRight"/>), from a session manager started on <paramref name="node"/> at the first call.</summary>
+        public async Task<string> TokenAsync(Node node)
+        {
+            if (_token is null)
+            {
+                _sessions = await DemoApp.StartAsync(node, DemoRoles.Sessions, Options).WaitAsync(Waits.Deadline);
+                Tether.Sessions.LoginResult login = await node.Request(DemoApp.SessionsService, new Tether.Sessions.Login(DemoApp.DemoUser, DemoApp.DemoPassword)).Within("the demo user's login");
+                _token = login.Token;
+            }
+
+            return _token;
+        }
 
         public async Task<(Node Node, BrokerProxy Proxy)> AddAsync(string name, DemoRoles roles)
         {
-            Node node = Node.Create(new NodeOptions { Name = name, Adapters = Shared.Adapters });
+            Tether.Sessions.SessionVerifier verifier = DemoApp.CreateVerifier(Options);
+            Node node = Node.Create(new NodeOptions { Name = name, Adapters = Shared.Adapters, Sessions = verifier });
             BrokerProxy proxy;
             try
             {
@@ -123,7 +141,8 @@ public sealed class MultiNodeTests(ITestOutputHelper output)
             }
 
             _members.Add((node, proxy));
-            DemoApp.Start(node, roles, new DemoOptions { DatabasePath = _folder.File("demo.db") });
+            verifier.Attach(node); // after the broker proxy, as DemoApp.CreateVerifier says
+            DemoApp.Start(node, roles, Options);
             return (node, proxy);
         }
 
@@ -131,6 +150,11 @@ public sealed class MultiNodeTests(ITestOutputHelper output)
         {
             try
             {
+                if (_sessions is not null)
+                {
+                    await _sessions.DisposeAsync();
+                }
+
                 foreach ((Node node, BrokerProxy proxy) in _members)
                 {
                     try

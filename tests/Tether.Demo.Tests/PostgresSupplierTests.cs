@@ -1,14 +1,14 @@
 namespace Tether.Demo.Tests;
 
 /// <summary>The supplier on a real PostgreSQL server: the same answers as on SQLite, and atomic stock across connections.</summary>
-public sealed class PostgresSupplierTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+public sealed class PostgresSupplierTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
-    private readonly PostgresServer _postgres = postgres;
+    private readonly PostgresServer _postgres = postgres.Server;
 
     [Fact]
     public async Task Search_SameQueries_SameAnswersAsSqlite()
     {
-        string database = await _postgres.CreateDatabaseAsync();
+        string database = await _postgres.CreateDatabaseAsync("demo");
         await using DemoNode pg = DemoNode.Start(DemoRoles.Supplier, postgres: database);
         await using DemoNode lite = DemoNode.Start(DemoRoles.Supplier);
 
@@ -35,7 +35,7 @@ public sealed class PostgresSupplierTests(PostgresServer postgres) : IClassFixtu
     public async Task RecordOrder_ManyAtOnceOnTwoConnections_NeverOversellsAndSurvivesARestart(int round)
     {
         _ = round;
-        string database = await _postgres.CreateDatabaseAsync();
+        string database = await _postgres.CreateDatabaseAsync("demo");
         Product product;
         await using (DemoNode demo = DemoNode.Start(DemoRoles.Dialogs | DemoRoles.Supplier, postgres: database))
         {
@@ -48,7 +48,7 @@ public sealed class PostgresSupplierTests(PostgresServer postgres) : IClassFixtu
 
             Assert.Equal(product.Stock, orders.Count(o => o.IsCompletedSuccessfully));
             Assert.All(orders.Where(o => !o.IsCompletedSuccessfully), o => Assert.Equal(DemoErrors.OutOfStock, Assert.IsType<TetherException>(o.Exception!.InnerException).Code));
-            TetherException viaDesk = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address)).FailsWithin("an order for the sold-out product");
+            TetherException viaDesk = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address), session: await demo.TokenAsync()).FailsWithin("an order for the sold-out product");
             Assert.Equal(DemoErrors.OutOfStock, viaDesk.Code);
         }
 

@@ -113,7 +113,7 @@ public sealed class SupplierTests(ITestOutputHelper output)
         await using (DemoNode demo = DemoNode.Start(DemoRoles.All, file))
         {
             product = await FirstWithStock(demo.Node, 10);
-            receipt = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 3, Shared.Address)).Within("the order");
+            receipt = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 3, Shared.Address), session: await demo.TokenAsync()).Within("the order");
 
             Assert.Equal(product.Id, receipt.ProductId);
             Assert.Equal(product.Name, receipt.ProductName);
@@ -144,7 +144,7 @@ public sealed class SupplierTests(ITestOutputHelper output)
         await using DemoNode demo = DemoNode.Start();
         Product product = await FirstWithStock(demo.Node, 1, below: 50);
 
-        TetherException viaDesk = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, product.Stock + 1, Shared.Address)).FailsWithin("the order for too many");
+        TetherException viaDesk = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, product.Stock + 1, Shared.Address), session: await demo.TokenAsync()).FailsWithin("the order for too many");
         // The supplier's own check (one UPDATE ... WHERE stock >= quantity), without the working target's early look.
         TetherException atSupplier = await demo.Node.Request(DemoApp.SupplierService, new RecordOrder(product.Id, product.Stock + 1, Shared.Address)).FailsWithin("the record for too many");
 
@@ -154,7 +154,7 @@ public sealed class SupplierTests(ITestOutputHelper output)
         Product after = await demo.Node.Request(DemoApp.SupplierService, new GetProduct(product.Id)).Within("the product after the refusals");
         Assert.Equal(product.Stock, after.Stock);
         Assert.Equal(0, (await demo.Node.Request(DemoApp.SupplierService, new ListOrders()).Within("the orders")).Total);
-        TetherException unknown = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(10_001, 1, Shared.Address)).FailsWithin("the order for an unknown product");
+        TetherException unknown = await demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(10_001, 1, Shared.Address), session: await demo.TokenAsync()).FailsWithin("the order for an unknown product");
         Assert.Equal(DemoErrors.UnknownProduct, unknown.Code);
     }
 
@@ -190,10 +190,11 @@ public sealed class SupplierTests(ITestOutputHelper output)
     {
         await using DemoNode demo = DemoNode.Start();
         Product product = await FirstWithStock(demo.Node, 5);
+        string token = await demo.TokenAsync(); // the session manager's targets start before the count
         int before = demo.Node.Statistics.Targets;
 
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
-            demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address)).AsTask())).WaitAsync(Waits.Deadline);
+            demo.Node.Request(DemoApp.OrdersService, new PlaceOrder(product.Id, 1, Shared.Address), session: token).AsTask())).WaitAsync(Waits.Deadline);
 
         await Waits.Until(() => demo.Node.Statistics.Targets == before, $"the five working targets to end ({demo.Node.Statistics.Targets} targets, {before} before)");
     }

@@ -78,16 +78,23 @@ internal sealed class TempFolder : IDisposable
     }
 }
 
-/// <summary>An embedded node running demo roles on a SQLite file in a temp folder.</summary>
+/// <summary>
+/// An embedded node running demo roles on a SQLite file in a temp folder, with the demo's session verifier: the order
+/// desk requires a session with <see cref="DemoApp.OrderRight"/>, which <see cref="TokenAsync"/> gives (the demo user's).
+/// </summary>
 internal sealed class DemoNode : IAsyncDisposable
 {
     private readonly TempFolder? _owned;
+    private readonly DemoOptions _options;
+    private readonly SemaphoreSlim _login = new(1, 1);
+    private DemoRun? _sessions;
+    private string? _token;
 
-    private DemoNode(Node node, DemoServices services, string database, TempFolder? owned)
+    private DemoNode(Node node, DemoServices services, DemoOptions options, TempFolder? owned)
     {
         Node = node;
         Services = services;
-        Database = database;
+        _options = options;
         _owned = owned;
     }
 
@@ -95,17 +102,19 @@ internal sealed class DemoNode : IAsyncDisposable
 
     public DemoServices Services { get; }
 
-    public string Database { get; }
+    public string Database => _options.DatabasePath;
 
     public static DemoNode Start(DemoRoles roles = DemoRoles.All, string? database = null, int seed = 10_000, string? postgres = null)
     {
         TempFolder? owned = database is null ? new TempFolder() : null;
-        database ??= owned!.File("demo.db");
-        Node node = Node.Create(new NodeOptions { Adapters = Shared.Adapters });
+        var options = new DemoOptions { DatabasePath = database ?? owned!.File("demo.db"), SeedProducts = seed, PostgresConnection = postgres };
+        Tether.Sessions.SessionVerifier verifier = DemoApp.CreateVerifier(options);
+        Node node = Node.Create(new NodeOptions { Adapters = Shared.Adapters, Sessions = verifier });
         try
         {
-            DemoServices services = DemoApp.Start(node, roles, new DemoOptions { DatabasePath = database, SeedProducts = seed, PostgresConnection = postgres });
-            return new DemoNode(node, services, database, owned);
+            verifier.Attach(node);
+            DemoServices services = DemoApp.Start(node, roles, options);
+            return new DemoNode(node, services, options, owned);
         }
         catch
         {
@@ -115,10 +124,42 @@ internal sealed class DemoNode : IAsyncDisposable
         }
     }
 
+    /// <summary>The demo user's session token (right <see cref="DemoApp.OrderRight"/>): the session manager starts on this node at the first call.</summary>
+    public async Task<string> TokenAsync()
+    {
+        await _login.WaitAsync();
+        try
+        {
+            if (_token is null)
+            {
+                _sessions ??= await DemoApp.StartAsync(Node, DemoRoles.Sessions, _options).WaitAsync(Waits.Deadline);
+                Tether.Sessions.LoginResult login = await Node.Request(DemoApp.SessionsService, new Tether.Sessions.Login(DemoApp.DemoUser, DemoApp.DemoPassword)).Within("the demo user's login");
+                _token = login.Token;
+            }
+
+            return _token;
+        }
+        finally
+        {
+            _login.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await Node.DisposeAsync();
-        _owned?.Dispose();
+        try
+        {
+            if (_sessions is not null)
+            {
+                await _sessions.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await Node.DisposeAsync();
+            _owned?.Dispose();
+            _login.Dispose();
+        }
     }
 }
 

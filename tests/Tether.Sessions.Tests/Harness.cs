@@ -128,20 +128,6 @@ internal sealed class PostgresKind : StoreKind
     }
 }
 
-/// <summary>One PostgreSQL server for every test of the collection.</summary>
-public sealed class PostgresFixture : IAsyncLifetime
-{
-    public PostgresServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
-
-    public Task DisposeAsync()
-    {
-        Server?.Dispose();
-        return Task.CompletedTask;
-    }
-}
-
 [CollectionDefinition("postgres")]
 public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 {

@@ -81,7 +81,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task ContractViolation_Is400_NamingTheFieldAndRule()
     {
-        JsonElement problem = await Problem(await Post("registry", "test.signup", """{"name":"Ada","age":12}"""), HttpStatusCode.BadRequest, "contract-violation");
+        JsonElement problem = await Problems.Expect(await Post("registry", "test.signup", """{"name":"Ada","age":12}"""), HttpStatusCode.BadRequest, "contract-violation");
         Assert.Equal("age", problem.GetProperty("field").GetString());
         Assert.Contains("range", problem.GetProperty("rule").GetString(), StringComparison.Ordinal);
         Assert.Contains("12", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -95,7 +95,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [InlineData("", "test.signup")]
     public async Task MalformedBody_Is400BadBody_SayingWhere(string body, string mentions)
     {
-        JsonElement problem = await Problem(await Post("registry", "test.signup", body), HttpStatusCode.BadRequest, "bad-body");
+        JsonElement problem = await Problems.Expect(await Post("registry", "test.signup", body), HttpStatusCode.BadRequest, "bad-body");
         Assert.Contains(mentions, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
@@ -103,21 +103,21 @@ public sealed class GatewayTests : IAsyncLifetime
     public async Task BodyThatIsNotJson_Is415_AndTooLarge_Is413()
     {
         using var text = new StringContent("name=Ada", Encoding.UTF8, "text/plain");
-        await Problem(await _http.PostAsync("/api/registry/test.signup", text), HttpStatusCode.UnsupportedMediaType, "bad-body");
-        await Problem(await Post("registry", "test.signup", "{\"name\":\"" + new string('a', 5000) + "\",\"age\":30}"), HttpStatusCode.RequestEntityTooLarge, "bad-body");
+        await Problems.Expect(await _http.PostAsync("/api/registry/test.signup", text), HttpStatusCode.UnsupportedMediaType, "bad-body");
+        await Problems.Expect(await Post("registry", "test.signup", "{\"name\":\"" + new string('a', 5000) + "\",\"age\":30}"), HttpStatusCode.RequestEntityTooLarge, "bad-body");
     }
 
     [Fact]
     public async Task UnknownServiceOrContract_Is404()
     {
-        await Problem(await Post("nobody", "test.signup", """{"name":"Ada","age":30}"""), HttpStatusCode.NotFound, "no-such-service");
-        JsonElement contract = await Problem(await Post("registry", "test.nonesuch", "{}"), HttpStatusCode.NotFound, "no-such-contract");
+        await Problems.Expect(await Post("nobody", "test.signup", """{"name":"Ada","age":30}"""), HttpStatusCode.NotFound, "no-such-service");
+        JsonElement contract = await Problems.Expect(await Post("registry", "test.nonesuch", "{}"), HttpStatusCode.NotFound, "no-such-contract");
         Assert.Contains("openapi.json", contract.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task NoAnswerBeforeTheDeadline_Is504()
-        => await Problem(await Post("sleeper", "test.sleep", """{"ms":0}"""), HttpStatusCode.GatewayTimeout, "timeout");
+        => await Problems.Expect(await Post("sleeper", "test.sleep", """{"ms":0}"""), HttpStatusCode.GatewayTimeout, "timeout");
 
     [Theory]
     [InlineData("unauthenticated", HttpStatusCode.Unauthorized)]
@@ -130,7 +130,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [InlineData("out-of-stock", HttpStatusCode.InternalServerError)]
     public async Task ErrorCodes_MapToTheirStatus(string code, HttpStatusCode status)
     {
-        JsonElement problem = await Problem(await Post("failer", "test.fail", $$"""{"code":"{{code}}"}"""), status, code);
+        JsonElement problem = await Problems.Expect(await Post("failer", "test.fail", $$"""{"code":"{{code}}"}"""), status, code);
         Assert.Contains("on purpose", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
@@ -142,7 +142,7 @@ public sealed class GatewayTests : IAsyncLifetime
             Content = new StringContent("""{"name":"Ada","age":30}""", Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", "YWRhOnNlY3JldA==");
-        await Problem(await _http.SendAsync(request), HttpStatusCode.Unauthorized, "unauthenticated");
+        await Problems.Expect(await _http.SendAsync(request), HttpStatusCode.Unauthorized, "unauthenticated");
 
         using var bearer = new HttpRequestMessage(HttpMethod.Post, "/api/registry/test.signup")
         {
@@ -173,16 +173,5 @@ public sealed class GatewayTests : IAsyncLifetime
     {
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
         return await _http.PostAsync($"/api/{service}/{contract}", content);
-    }
-
-    private static async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status, string code)
-    {
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-        JsonElement problem = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(code, problem.GetProperty("code").GetString());
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        return problem;
     }
 }

@@ -6,14 +6,15 @@ namespace Tether.Demo.Dialogs;
 /// <summary>
 /// Orders one product (its id is the dialog's argument): quantity and ship-to fields; placing the order goes through
 /// the order desk (<see cref="DemoApp.OrdersService"/>) with the user's session. A contract violation shows at its
-/// field, out of stock as an error, success as a toast. Its events need the right <see cref="DemoApp.OrderRight"/>.
+/// field, out of stock as an error, success as a toast. The desk needs the right <see cref="DemoApp.OrderRight"/>: a
+/// user without it is told so in the form and in a toast.
 /// </summary>
 public sealed class OrderDialog : Dialog, ITarget<OrderDialog>
 {
     private long _productId;
 
-    /// <summary>Wires the dialog's channels; every user event needs <see cref="DemoApp.OrderRight"/> (checked at the mailbox).</summary>
-    public static void Wire(Channels<OrderDialog> channels) => channels.Dialog().Requires(DemoApp.OrderRight);
+    /// <summary>Wires the dialog's channels (the right to order is the order desk's to declare: it is checked there).</summary>
+    public static void Wire(Channels<OrderDialog> channels) => channels.Dialog();
 
     /// <inheritdoc />
     protected override async ValueTask OnMountAsync(DialogMount mount, Context ctx)
@@ -81,6 +82,14 @@ public sealed class OrderDialog : Dialog, ITarget<OrderDialog>
         catch (TetherException ex) when (ex.Code == DemoErrors.OutOfStock)
         {
             Patch(ctx, new ViewPatch().SetField("quantity", null, "Out of stock: " + ex.Message).SetText("result", "Not placed: out of stock.").Toast(ex.Message, ToastLevel.Error));
+        }
+        catch (TetherException ex) when (ex.Code is ErrorCodes.Forbidden or ErrorCodes.Unauthenticated or ErrorCodes.SessionExpired or ErrorCodes.SessionRevoked)
+        {
+            // The desk's mailbox refused the session: say so where the user looks, with the right it needs.
+            string text = ex.Code == ErrorCodes.Forbidden
+                ? $"Not placed: your account may not place orders (it needs the right \"{DemoApp.OrderRight}\")."
+                : $"Not placed: sign in again ({ex.Code}).";
+            Patch(ctx, new ViewPatch().SetText("result", text).Toast($"{text} {ex.Message}", ToastLevel.Error));
         }
         catch (TetherException ex) when (ex.Code == ErrorCodes.ContractViolation && ex is not ContractViolationException && FieldOf(ex.Message) is { } field)
         {

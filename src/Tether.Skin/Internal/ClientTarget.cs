@@ -60,7 +60,7 @@ internal sealed class ClientTarget(SkinServer server, SkinApplication app, SkinC
             _server.RemoveResumable(_resume);
         }
 
-        _connection?.Close(WebSocketCloseStatus.NormalClosure, "client ended");
+        _connection?.Close(WebSocketCloseStatus.NormalClosure, "client ended", tellClient: false);
         Log.ClientEnded(_server.Logger, context.Self, reason, _dialogs.Count);
         _dialogs.Clear();
         _ids.Clear();

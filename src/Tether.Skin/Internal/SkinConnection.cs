@@ -24,6 +24,7 @@ internal sealed class SkinConnection
     private long _refill = Environment.TickCount64;
     private long _refused;
     private int _closing;
+    private int _reported;
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
     private string _closeText = "";
 
@@ -59,22 +60,29 @@ internal sealed class SkinConnection
         Close(WebSocketCloseStatus.PolicyViolation, "too slow: frames for this client piled up");
     }
 
-    /// <summary>Pings, or closes the socket when nothing arrived within the ping timeout.</summary>
-    public void Ping()
+    /// <summary>Sends the renderer a ping (it answers with a pong, which counts as a sign of life).</summary>
+    public void Ping() => Send(OutFrames.Ping);
+
+    /// <summary>
+    /// Closes the socket when nothing arrived within the ping timeout (the server's liveness sweep calls this often, so a
+    /// socket that just died is found at most one sweep period after the timeout).
+    /// </summary>
+    public void CheckAlive(long now)
     {
-        long idle = Environment.TickCount64 - Interlocked.Read(ref _lastSeen);
-        if (idle > (long)_server.Options.PingTimeout.TotalMilliseconds)
+        long idle = now - Interlocked.Read(ref _lastSeen);
+        if (idle > (long)_server.Options.PingTimeout.TotalMilliseconds && Volatile.Read(ref _closing) == 0)
         {
             Log.PingTimeout(_server.Logger, Client, idle);
             Close((WebSocketCloseStatus)4000, "ping timeout");
-            return;
         }
-
-        Send(OutFrames.Ping);
     }
 
-    /// <summary>Closes the socket with <paramref name="status"/> after the frames already queued; aborts it if the close does not finish in time.</summary>
-    public void Close(WebSocketCloseStatus status, string text)
+    /// <summary>
+    /// Closes the socket with <paramref name="status"/> after the frames already queued; aborts it if the close does not
+    /// finish in time. The client target is told at once (<paramref name="tellClient"/>), not when the socket is finally
+    /// down: a dead peer never answers the close, and its client and dialogs must not wait for the grace period.
+    /// </summary>
+    public void Close(WebSocketCloseStatus status, string text, bool tellClient = true)
     {
         if (Interlocked.Exchange(ref _closing, 1) != 0)
         {
@@ -91,6 +99,25 @@ internal sealed class SkinConnection
         catch (ObjectDisposedException)
         {
             // The connection is already over.
+        }
+
+        if (tellClient)
+        {
+            ReportClosed();
+        }
+        else
+        {
+            Interlocked.Exchange(ref _reported, 1); // the client target itself is ending
+        }
+    }
+
+    /// <summary>Tells the client target, once, that this socket is gone.</summary>
+    public void ReportClosed()
+    {
+        Address client = Client;
+        if (!client.IsNone && Interlocked.Exchange(ref _reported, 1) == 0)
+        {
+            _server.Node.Send(client, new SocketClosed(this));
         }
     }
 

@@ -38,7 +38,7 @@ internal static class SkinEndpoint
 
         using WebSocket socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         var connection = new SkinConnection(socket, server);
-        server.ConnectionOpened();
+        server.ConnectionOpened(connection);
         try
         {
             string? resume = http.Request.Query["resume"];
@@ -72,11 +72,8 @@ internal static class SkinEndpoint
         }
         finally
         {
-            server.ConnectionClosed();
-            if (!connection.Client.IsNone)
-            {
-                server.Node.Send(connection.Client, new SocketClosed(connection));
-            }
+            server.ConnectionClosed(connection);
+            connection.ReportClosed();
         }
     }
 

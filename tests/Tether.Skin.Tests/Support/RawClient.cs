@@ -19,7 +19,8 @@ internal sealed class RawClient : IAsyncDisposable
     /// <summary>Answers pings (a live renderer) unless told not to.</summary>
     public bool AnswerPings { get; set; } = true;
 
-    public static async Task<RawClient> ConnectAsync(SkinHost host, string app, string? origin = null, string? resume = null)
+    /// <summary>Connects to <paramref name="host"/>'s socket for <paramref name="app"/>; <paramref name="route"/> may send it through a relay.</summary>
+    public static async Task<RawClient> ConnectAsync(SkinHost host, string app, string? origin = null, string? resume = null, Func<Uri, Uri>? route = null)
     {
         var client = new RawClient();
         if (origin is not null)
@@ -27,7 +28,7 @@ internal sealed class RawClient : IAsyncDisposable
             client._socket.Options.SetRequestHeader("Origin", origin);
         }
 
-        Uri uri = host.Socket(app);
+        Uri uri = route is null ? host.Socket(app) : route(host.Socket(app));
         if (resume is not null)
         {
             uri = new Uri(uri + "&resume=" + Uri.EscapeDataString(resume));
@@ -39,9 +40,9 @@ internal sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>Connects, reads the welcome, opens the start dialog and reads "opened" and its first render; returns the dialog id.</summary>
-    public static async Task<(RawClient Client, int Dialog, JsonElement Welcome)> OpenAsync(SkinHost host, string app, string dialog)
+    public static async Task<(RawClient Client, int Dialog, JsonElement Welcome)> OpenAsync(SkinHost host, string app, string dialog, Func<Uri, Uri>? route = null)
     {
-        RawClient client = await ConnectAsync(host, app);
+        RawClient client = await ConnectAsync(host, app, route: route);
         JsonElement welcome = await client.ExpectAsync("welcome");
         await client.SendAsync($$"""{"t":"open","dialog":"{{dialog}}","ref":"r1"}""");
         JsonElement opened = await client.ExpectAsync("opened");

@@ -1,32 +1,35 @@
 using Microsoft.Playwright;
 
-namespace Tether.Demo.Tests;
+namespace Tether.Testing;
 
-/// <summary>One headless Debian Chromium (fresh contexts per browser "user"). Fails clearly when it is missing.</summary>
-public sealed class Browser : IAsyncLifetime
+/// <summary>
+/// One headless Debian Chromium per test class (fresh contexts per test or per browser "user"), driven by Playwright.
+/// Fails clearly when it is missing; it never skips. Linked into the browser test projects (Skin, Demo).
+/// </summary>
+public sealed class Chromium : IAsyncLifetime
 {
     public const string ExecutablePath = "/usr/bin/chromium";
 
     private IPlaywright? _playwright;
 
-    public IBrowser Chromium { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         if (!File.Exists(ExecutablePath))
         {
-            Assert.Fail($"The browser journey tests need Debian's Chromium at {ExecutablePath}: apt-get install -y chromium (scripts/test.sh installs it).");
+            Assert.Fail($"The browser tests need Debian's Chromium at {ExecutablePath}: apt-get install -y chromium (scripts/test.sh installs it).");
         }
 
         _playwright = await Playwright.CreateAsync();
-        Chromium = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ExecutablePath, Headless = true, Args = ["--no-sandbox"] });
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ExecutablePath, Headless = true, Args = ["--no-sandbox"] });
     }
 
     public async Task DisposeAsync()
     {
-        if (Chromium is not null)
+        if (Browser is not null)
         {
-            await Chromium.CloseAsync();
+            await Browser.CloseAsync();
         }
 
         _playwright?.Dispose();
@@ -45,6 +48,6 @@ public sealed class Browser : IAsyncLifetime
         return dir;
     });
 
-    /// <summary>Where screenshots go: tests/Tether.Demo.Tests/bin/Release/net10.0/artifacts/screenshots.</summary>
+    /// <summary>Where screenshots go: the test project's output folder, artifacts/screenshots (bin/Release/net10.0/artifacts/screenshots).</summary>
     public static string ScreenshotPath(string test, string step) => Path.Combine(s_screenshots.Value, $"{test}-{step}.png");
 }
