@@ -17,6 +17,9 @@ internal sealed class LocalPods : IAsyncDisposable
     public const string Subnet = "10.200.0";
     public const int HubCount = 3;
 
+    /// <summary>The demo application's module: the Tether.Demo.dll beside this CLI.</summary>
+    public static string DemoModule => Path.Join(AppContext.BaseDirectory, "Tether.Demo.dll");
+
     private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(60); // dotnet start-up on 2 loaded cores
 
     private readonly string _runDir;
@@ -171,7 +174,7 @@ internal sealed class LocalPods : IAsyncDisposable
         pod.LeafPid = Spawn($"{name}/leaf", ns, NatsServerExecutable(), ["-c", conf, "-l", pod.LeafLog], new Dictionary<string, string>(), Path.Join(dir, "leaf.stdout.log"));
         if (spec is not null)
         {
-            PodProcess process = PlanNode(spec, modules, pod.NodeName);
+            PodProcess process = PlanNode(spec, modules, pod.NodeName, Path.Join(_runDir, "data"));
             (string exe, string[] prefix) = TetherExecutable();
             Dictionary<string, string> env = new(process.SharedEnvironment);
             foreach ((string key, string value) in process.PodEnvironment)
@@ -186,7 +189,7 @@ internal sealed class LocalPods : IAsyncDisposable
     }
 
     /// <summary>The node process a local pod runs (tests compare it with the manifests).</summary>
-    public static PodProcess PlanNode(PodSpec pod, IReadOnlyList<string> modules, string nodeName) => PodCommandLine.Build(pod, modules, nodeName);
+    public static PodProcess PlanNode(PodSpec pod, IReadOnlyList<string> modules, string nodeName, string dataFolder) => PodCommandLine.Build(pod, modules, nodeName, dataFolder);
 
     /// <summary>Cuts the pod off the bridge (its veth down): a partition. Its own processes keep running.</summary>
     public void Partition(string pod) => Ip("-n", _bridgeNamespace, "link", "set", Pod(pod).Veth, "down");

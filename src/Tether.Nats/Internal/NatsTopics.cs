@@ -18,6 +18,9 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _topics = new(StringComparer.Ordinal);
     private NatsJSContext? _js;
 
+    private static readonly TimeSpan s_streamDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_streamRetry = TimeSpan.FromMilliseconds(500);
+
     private string StreamName => $"TETHER_{_proxy.Options.Cluster.Replace('-', '_')}_DURABLE";
 
     /// <summary>Creates the JetStream stream behind durable topics: the latest event per topic is kept for late subscribers.</summary>
@@ -31,11 +34,25 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         _js = _proxy.Options.JetStreamDomain is { Length: > 0 } domain
             ? new NatsJSContext(_proxy.Link.Nats, new NatsJSOpts(_proxy.Link.Nats.Opts, domain: domain))
             : new NatsJSContext(_proxy.Link.Nats);
+        var config = new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" };
+        long start = Stopwatch.GetTimestamp();
         try
         {
-            await _js.CreateOrUpdateStreamAsync(
-                new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" },
-                cancellation).ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    await _js.CreateOrUpdateStreamAsync(config, cancellation).ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception ex) when (ex is NatsJSApiNoResponseException or NatsJSApiException { Error.Code: 503 } && Stopwatch.GetElapsedTime(start) < s_streamDeadline)
+                {
+                    // JetStream is there but did not answer in time: a replicated stream's first creation (several
+                    // nodes starting at once, leaders being elected in the hub) can outlast one API call's timeout.
+                    LogDurableStreamRetry(_proxy.Logger, StreamName, ex.Message);
+                    await Task.Delay(s_streamRetry, cancellation).ConfigureAwait(false);
+                }
+            }
         }
         catch (Exception ex) when (ex is NatsJSException or NatsNoRespondersException)
         {
@@ -228,6 +245,9 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
     private static bool IsSubjectSafe(string topic)
         => topic.Length > 0 && !topic.StartsWith('.') && !topic.EndsWith('.') && !topic.Contains("..", StringComparison.Ordinal)
             && topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    [LoggerMessage(7, LogLevel.Information, "JetStream did not create the durable topics' stream {Stream} yet ({Why}); trying again")]
+    private static partial void LogDurableStreamRetry(ILogger logger, string stream, string why);
 
     [LoggerMessage(5, LogLevel.Warning, "Publishing a durable event on {Subject} failed: {Why}")]
     private static partial void LogDurablePublishFailed(ILogger logger, string subject, string why);
