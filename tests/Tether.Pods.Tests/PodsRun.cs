@@ -49,6 +49,9 @@ internal sealed class PodsRun : IAsyncDisposable
 
     public Node Driver { get; private set; } = null!;
 
+    /// <summary>What the driver node logged (information and up), for failure messages.</summary>
+    public TestLogs DriverLogs { get; } = new();
+
     public BrokerProxy Proxy { get; private set; } = null!;
 
     /// <summary>The web pod's page (<see cref="StartDemoAsync"/>), as reached from the test process (and its browser).</summary>
@@ -128,7 +131,7 @@ internal sealed class PodsRun : IAsyncDisposable
         try
         {
             run._forwarder = NamespaceForwarder.Start(pods.Pod("driver").Namespace, 4222);
-            run.Driver = Node.Create(new NodeOptions { Name = "driver" });
+            run.Driver = Node.Create(new NodeOptions { Name = "driver", LoggerFactory = run.DriverLogs });
             run.Proxy = await AttachAsync(run, options);
             string[] nodes = pods.Pods.Select(p => p.NodeName).ToArray();
             await Until(() => nodes.All(run.Proxy.Peers.Contains), $"the driver hearing every pod's node ({string.Join(", ", nodes)})", TimeSpan.FromSeconds(30));

@@ -19,6 +19,11 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
     private NatsJSContext? _js;
 
     private static readonly TimeSpan s_streamDeadline = TimeSpan.FromSeconds(30);
+
+    // Short pulls (heartbeats every second): when the consumer's leader moves (a hub server lost), the pull waiting on
+    // the old leader is gone; the client notices the missing heartbeats and pulls again within seconds, not after
+    // the default 30 s, so live events reach a subscriber that was there through the loss.
+    private static readonly NatsJSConsumeOpts s_consumeOpts = new() { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(2) };
     private static readonly TimeSpan s_streamRetry = TimeSpan.FromMilliseconds(500);
 
     private string StreamName => $"TETHER_{_proxy.Options.Cluster.Replace('-', '_')}_DURABLE";
@@ -79,8 +84,13 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         try
         {
             await subscribed.ConfigureAwait(false);
-            INatsJSStream stream = await _js!.GetStreamAsync(StreamName, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
-            StreamMsgGetResponse latest = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_proxy.Link.Prefix}.devt.{topic}" }, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            StreamMsgGetResponse latest = await RetryJetStreamAsync(
+                async () =>
+                {
+                    INatsJSStream stream = await _js!.GetStreamAsync(StreamName, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
+                    return await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_proxy.Link.Prefix}.devt.{topic}" }, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+                },
+                "reading the latest event of durable topic " + topic).ConfigureAwait(false);
             if (latest.Message is { Data.Length: > 0 } message)
             {
                 int payloadAt = Frame.DecodeHeader(message.Data.Span, out Frame frame);
@@ -90,7 +100,7 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
                 }
             }
         }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404 && ex.Error.ErrCode == NoMessageFound)
         {
             // Nothing published on the topic yet: no state to hand over.
         }
@@ -121,7 +131,8 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
 
         // Live events from now on; each new subscriber gets the latest one on its own (HandLatestAsync). The consumer
         // is created on the server before this returns, so nothing published after a subscription is missed.
-        INatsJSConsumer consumer = await _js.CreateOrUpdateConsumerAsync(
+        NatsJSContext js = _js;
+        INatsJSConsumer consumer = await RetryJetStreamAsync(() => js.CreateOrUpdateConsumerAsync(
             StreamName,
             new ConsumerConfig
             {
@@ -130,15 +141,19 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
                 FilterSubject = $"{_proxy.Link.Prefix}.devt.{topic}",
                 DeliverPolicy = ConsumerConfigDeliverPolicy.New,
                 AckPolicy = ConsumerConfigAckPolicy.None,
+
+                // As many replicas as the stream: a consumer with an inactivity threshold is otherwise kept on one
+                // server, and when that server is lost the subscriber's live events stop for good.
+                NumReplicas = _proxy.Options.DurableTopicReplicas,
                 InactiveThreshold = TimeSpan.FromMinutes(1),
                 Description = $"Tether node {_proxy.NodeName}: live events of durable topic {topic}",
             },
-            _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            _proxy.Link.Stopping.Token).AsTask(), "creating the consumer of durable topic " + topic).ConfigureAwait(false);
         Task loop = Task.Run(async () =>
         {
             try
             {
-                await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false))
+                await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(opts: s_consumeOpts, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false))
                 {
                     Interlocked.Increment(ref _proxy.Hot.Received);
                     try
@@ -166,6 +181,36 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         });
         _proxy.Link.AddLoop(loop);
     }
+
+    /// <summary>
+    /// A JetStream API call, tried again while JetStream does not answer or says it is temporarily unavailable: right
+    /// after a hub server's loss the stream's and the consumers' leaders are being elected again, and a subscription
+    /// made then (a late subscriber) would otherwise get neither the latest event nor live ones.
+    /// </summary>
+    private async Task<T> RetryJetStreamAsync<T>(Func<Task<T>> call, string what)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex) && Stopwatch.GetElapsedTime(start) < s_streamDeadline && !_proxy.Link.Stopping.IsCancellationRequested)
+            {
+                LogJetStreamRetry(_proxy.Logger, what, ex.Message);
+                await Task.Delay(s_streamRetry, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // No answer in time, "JetStream system temporarily unavailable" (503), a leader not elected yet (500), or "stream
+    // not found" from a server that has not learned the stream's placement again after a member's loss.
+    private static bool IsTransient(Exception ex)
+        => ex is NatsJSApiNoResponseException or NatsNoRespondersException or NatsJSApiException { Error.Code: 503 or 500 } or NatsJSApiException { Error.ErrCode: StreamNotFound } or NatsJSException { InnerException: TimeoutException };
+
+    private const int NoMessageFound = 10037; // JetStream's err_code for "no message found"
+    private const int StreamNotFound = 10059; // and for "stream not found"
 
     public void PublishEvent(Address sender, string topic, object @event, ActivityContext trace)
     {
@@ -248,6 +293,9 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
 
     [LoggerMessage(7, LogLevel.Information, "JetStream did not create the durable topics' stream {Stream} yet ({Why}); trying again")]
     private static partial void LogDurableStreamRetry(ILogger logger, string stream, string why);
+
+    [LoggerMessage(8, LogLevel.Information, "JetStream did not answer while {What} ({Why}); trying again")]
+    private static partial void LogJetStreamRetry(ILogger logger, string what, string why);
 
     [LoggerMessage(5, LogLevel.Warning, "Publishing a durable event on {Subject} failed: {Why}")]
     private static partial void LogDurablePublishFailed(ILogger logger, string subject, string why);
