@@ -89,8 +89,12 @@ public static class DemoApp
         .WithDialog(OrderDialog, "demo-" + OrderDialog)
         .WithDialog(OperatorDialog, "demo-" + OperatorDialog);
 
-    /// <summary>The session keys' PEM file: beside the database (the data folder every node of the demo shares).</summary>
-    public static string SessionKeyPath(DemoOptions options) => Path.Join(DataFolder(options), "tether-demo-sessions.pem");
+    /// <summary>The session keys' PEM file: <see cref="DemoOptions.SigningKeyFile"/> when set, else beside the database (the data folder every node of the demo shares).</summary>
+    public static string SessionKeyPath(DemoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.SigningKeyFile ?? Path.Join(DataFolder(options), "tether-demo-sessions.pem");
+    }
 
     /// <summary>The session manager's SQLite file of users: beside the database.</summary>
     public static string UsersPath(DemoOptions options) => Path.Join(DataFolder(options), "tether-demo-users.db");
@@ -103,6 +107,11 @@ public static class DemoApp
     {
         ArgumentNullException.ThrowIfNull(options);
         string path = SessionKeyPath(options);
+        if (options.SigningKeyFile is not null && !File.Exists(path))
+        {
+            throw new ArgumentException($"DemoOptions.SigningKeyFile {path}: the file does not exist (a PEM private key that signs the session tokens).");
+        }
+
         if (!File.Exists(path))
         {
             Directory.CreateDirectory(DataFolder(options));
@@ -179,7 +188,7 @@ public static class DemoApp
                 skin = SkinServer.Create(node, new SkinOptions { Applications = [Application] }, node.Options.LoggerFactory);
                 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
                 builder.Logging.ClearProviders();
-                builder.WebHost.UseUrls($"http://127.0.0.1:{options.Port}");
+                builder.WebHost.UseUrls($"http://{options.ListenAddress}:{options.Port}");
                 web = builder.Build();
                 web.MapGet("/", () => Results.Redirect($"/skin/app/{ApplicationName}"));
                 web.MapTetherSkin("/skin", skin);

@@ -18,6 +18,15 @@ public sealed record DemoOptions
     /// <summary>The web node's port on 127.0.0.1 (0: a free port, see <see cref="DemoRun.Url"/>).</summary>
     public int Port { get; init; } = 8080;
 
+    /// <summary>The address the web node listens on: 127.0.0.1 by default; 0.0.0.0 in a pod, where a Service reaches it.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>
+    /// The PEM private key that signs session tokens (in Kubernetes: mounted from a Secret), read by every node; when
+    /// null, the key is read from (or generated on first start into) the data folder beside <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? SigningKeyFile { get; init; }
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -28,6 +37,11 @@ public sealed record DemoOptions
         if (PostgresConnection is null && string.IsNullOrWhiteSpace(DatabasePath))
         {
             throw new ArgumentException("DemoOptions.DatabasePath must name a file when no PostgresConnection is given.");
+        }
+
+        if (!System.Net.IPAddress.TryParse(ListenAddress, out _))
+        {
+            throw new ArgumentException($"DemoOptions.ListenAddress must be an IP address (127.0.0.1, 0.0.0.0); it is \"{ListenAddress}\".");
         }
 
         if (SeedProducts is < 1 or > 1_000_000)

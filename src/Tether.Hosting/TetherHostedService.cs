@@ -19,7 +19,7 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
 
         foreach (ITetherModule module in all)
         {
-            module.Start(node);
+            await module.StartAsync(node, runtime.Broker, cancellationToken).ConfigureAwait(false);
         }
 
         if (runtime.Broker is { } broker)
@@ -36,6 +36,11 @@ internal sealed partial class TetherHostedService(TetherRuntime runtime, TetherO
         runtime.IsStarted = false;
         try
         {
+            foreach (ITetherModule module in modules.Reverse())
+            {
+                await module.StopAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             // The node first: ending its targets still tells their instances on other nodes, through the broker.
             await runtime.Node.StopAsync().ConfigureAwait(false);
         }

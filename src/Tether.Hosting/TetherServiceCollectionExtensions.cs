@@ -82,11 +82,17 @@ public static class TetherServiceCollectionExtensions
             adapters = (options.AllowUnregisteredContracts ? builder.AllowUnregisteredContracts() : builder).Build();
         }
 
-        return Node.Create(options.Node with
+        NodeOptions node = options.Node with
         {
             Contracts = contracts,
             Adapters = adapters,
             LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
-        });
+        };
+        foreach (ITetherModule module in services.GetServices<ITetherModule>())
+        {
+            node = module.ConfigureNode(node) ?? throw new InvalidOperationException($"{module.GetType().Name}.ConfigureNode returned null.");
+        }
+
+        return Node.Create(node);
     }
 }

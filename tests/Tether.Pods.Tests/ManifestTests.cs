@@ -140,16 +140,20 @@ public sealed class ManifestTests
         Assert.Equal(plan.Pods.Select(p => p.Name).Order(StringComparer.Ordinal), deployments.Keys.Order(StringComparer.Ordinal));
         foreach (PodSpec pod in plan.Pods)
         {
-            PodProcess local = LocalPods.PlanNode(pod, modules, $"{pod.Name}-1");
+            PodProcess local = LocalPods.PlanNode(pod, modules, $"{pod.Name}-1", "/run/data");
             Dictionary<object, object> node = ManifestChecks.List(deployments[pod.Name], "spec", "template", "spec", "containers").First();
             var args = ((List<object>)ManifestChecks.At(node, "args")!).Cast<string>().ToArray();
             Assert.Equal(local.Args.Select(a => a == modules[0] ? "MODULE" : a), args.Select(a => PodCommandLine.DefaultImageModules.Contains(a) ? "MODULE" : a));
             Assert.Equal(local.SharedEnvironment.OrderBy(kv => kv.Key, StringComparer.Ordinal), ((Dictionary<object, object>)ManifestChecks.At(config, "data")!).Select(kv => new KeyValuePair<string, string>((string)kv.Key, (string)kv.Value)).OrderBy(kv => kv.Key, StringComparer.Ordinal));
             Dictionary<string, string> env = ManifestChecks.List(node, "env").Where(e => ManifestChecks.Str(e, "value") is not null).ToDictionary(e => ManifestChecks.Str(e, "name")!, e => ManifestChecks.Str(e, "value")!);
-            foreach ((string key, string value) in local.PodEnvironment.Where(kv => kv.Key != "Tether__Name"))
+            foreach ((string key, string value) in local.PodEnvironment.Where(kv => kv.Key is not ("Tether__Name" or "Tether__Demo__DataFolder")))
             {
                 Assert.Equal(value, env.GetValueOrDefault(key));
             }
+
+            // The data folder is a place on the pod's host: the pod's writable /tmp volume, the run's folder locally.
+            Assert.Equal("/run/data", local.PodEnvironment["Tether__Demo__DataFolder"]);
+            Assert.Equal(PodCommandLine.ImageDataFolder, env["Tether__Demo__DataFolder"]);
 
             Assert.Equal(string.Join(',', pod.Roles), env["Tether__Demo__Roles"]);
         }

@@ -24,14 +24,14 @@ public sealed class PodsCommandTests
             Assert.Contains($"web page: http://{LocalPods.Subnet}.11:{PodCommandLine.WebPort}/", up.Output, StringComparison.Ordinal);
             Assert.Equal(state.Namespaces.Order(StringComparer.Ordinal), Namespaces(state.RunId).Order(StringComparer.Ordinal));
             Assert.Equal(1 + LocalPods.HubCount + 2, state.Namespaces.Count);
-            Assert.All(state.Processes, p => Assert.True(LocalPods.StartTimeOf(p.Pid) == p.StartTime, $"{p.Name} (pid {p.Pid}) is not running after up"));
+            Assert.All(state.Processes, p => Assert.True(HostCommands.StartTimeOf(p.Pid) == p.StartTime, $"{p.Name} (pid {p.Pid}) is not running after up"));
             Assert.Equal(LocalPods.HubCount + 2 * 2, state.Processes.Count); // hubs; per pod a leaf and a node
 
             using var down = new CliProcess(["pods", "down", "--run-dir", runDir]);
             Assert.True(await down.ExitAsync(TimeSpan.FromMinutes(1)) == 0, down.Output);
             Assert.Contains($"removed run {state.RunId}", down.Output, StringComparison.Ordinal);
             Assert.Empty(Namespaces(state.RunId));
-            await PodsRun.Until(() => state.Processes.All(p => LocalPods.StartTimeOf(p.Pid) != p.StartTime || IsZombie(p.Pid)), "every process of the run gone", TimeSpan.FromSeconds(10));
+            await PodsRun.Until(() => state.Processes.All(p => HostCommands.StartTimeOf(p.Pid) != p.StartTime || IsZombie(p.Pid)), "every process of the run gone", TimeSpan.FromSeconds(10));
             Assert.Null(RunState.Read(runDir));
         }
         finally
@@ -57,7 +57,7 @@ public sealed class PodsCommandTests
             using var down = new CliProcess(["pods", "down", "--run-dir", runDir]);
             Assert.True(await down.ExitAsync(TimeSpan.FromMinutes(1)) == 0, down.Output);
             Assert.Empty(Namespaces(state.RunId));
-            await PodsRun.Until(() => state.Processes.All(p => LocalPods.StartTimeOf(p.Pid) != p.StartTime || IsZombie(p.Pid)), "every process of the crashed run gone", TimeSpan.FromSeconds(10));
+            await PodsRun.Until(() => state.Processes.All(p => HostCommands.StartTimeOf(p.Pid) != p.StartTime || IsZombie(p.Pid)), "every process of the crashed run gone", TimeSpan.FromSeconds(10));
         }
         finally
         {

@@ -37,6 +37,7 @@ internal sealed class PodsRun : IAsyncDisposable
     private readonly string _runDir;
     private readonly List<(Node Node, BrokerProxy Proxy)> _others = [];
     private NamespaceForwarder? _forwarder;
+    private NamespaceForwarder? _web;
 
     private PodsRun(string runDir, LocalPods pods)
     {
@@ -48,7 +49,13 @@ internal sealed class PodsRun : IAsyncDisposable
 
     public Node Driver { get; private set; } = null!;
 
+    /// <summary>What the driver node logged (information and up), for failure messages.</summary>
+    public TestLogs DriverLogs { get; } = new();
+
     public BrokerProxy Proxy { get; private set; } = null!;
+
+    /// <summary>The web pod's page (<see cref="StartDemoAsync"/>), as reached from the test process (and its browser).</summary>
+    public Uri WebUrl => new($"http://127.0.0.1:{_web!.Port}/");
 
     /// <summary>The driver pod's NATS (its leaf server), as reached from the test process.</summary>
     public string NatsUrl => _forwarder!.Url;
@@ -72,7 +79,28 @@ internal sealed class PodsRun : IAsyncDisposable
         return (node, proxy);
     }
 
-    public static async Task<PodsRun> StartAsync(string layout, BrokerOptions? options = null)
+    /// <summary>
+    /// The layout up with the demo application itself on every pod (the same module and configuration as in
+    /// Kubernetes), and the web pod's page forwarded to the test process. No driver pod.
+    /// </summary>
+    public static async Task<PodsRun> StartDemoAsync(string layout)
+    {
+        (string runDir, LocalPods pods) = await UpAsync(layout, [LocalPods.DemoModule], leafOnlyPods: []);
+        var run = new PodsRun(runDir, pods);
+        try
+        {
+            LocalPod web = pods.Pods.First(p => p.Roles.Contains("web"));
+            run._web = NamespaceForwarder.Start(web.Namespace, PodCommandLine.WebPort);
+            return run;
+        }
+        catch
+        {
+            await run.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<(string RunDir, LocalPods Pods)> UpAsync(string layout, string[] modules, string[] leafOnlyPods)
     {
         string runDir = Directory.CreateTempSubdirectory("tether-pods-").FullName;
         lock (s_live)
@@ -80,11 +108,9 @@ internal sealed class PodsRun : IAsyncDisposable
             s_live.Add(runDir);
         }
 
-        LocalPods pods;
         try
         {
-            pods = await LocalPods.UpAsync(
-                PodLayout.Load(Repo.Path("deploy", "layouts", layout + ".json")), runDir, [typeof(PodsModule).Assembly.Location], TextWriter.Null, CancellationToken.None, leafOnlyPods: ["driver"]);
+            return (runDir, await LocalPods.UpAsync(PodLayout.Load(Repo.Path("deploy", "layouts", layout + ".json")), runDir, modules, TextWriter.Null, CancellationToken.None, leafOnlyPods));
         }
         catch (LocalPodsException ex) when (ex.IsPermission)
         {
@@ -96,12 +122,16 @@ internal sealed class PodsRun : IAsyncDisposable
             Forget(runDir);
             throw;
         }
+    }
 
+    public static async Task<PodsRun> StartAsync(string layout, BrokerOptions? options = null)
+    {
+        (string runDir, LocalPods pods) = await UpAsync(layout, [typeof(PodsModule).Assembly.Location], leafOnlyPods: ["driver"]);
         var run = new PodsRun(runDir, pods);
         try
         {
             run._forwarder = NamespaceForwarder.Start(pods.Pod("driver").Namespace, 4222);
-            run.Driver = Node.Create(new NodeOptions { Name = "driver" });
+            run.Driver = Node.Create(new NodeOptions { Name = "driver", LoggerFactory = run.DriverLogs });
             run.Proxy = await AttachAsync(run, options);
             string[] nodes = pods.Pods.Select(p => p.NodeName).ToArray();
             await Until(() => nodes.All(run.Proxy.Peers.Contains), $"the driver hearing every pod's node ({string.Join(", ", nodes)})", TimeSpan.FromSeconds(30));
@@ -171,6 +201,7 @@ internal sealed class PodsRun : IAsyncDisposable
         finally
         {
             _forwarder?.Dispose();
+            _web?.Dispose();
             LocalPods.Down(_runDir);
             Forget(_runDir);
             Directory.Delete(_runDir, recursive: true);

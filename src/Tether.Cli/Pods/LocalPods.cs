@@ -17,7 +17,8 @@ internal sealed class LocalPods : IAsyncDisposable
     public const string Subnet = "10.200.0";
     public const int HubCount = 3;
 
-    private static readonly TimeSpan s_startDeadline = TimeSpan.FromSeconds(60); // dotnet start-up on 2 loaded cores
+    /// <summary>The demo application's module: the Tether.Demo.dll beside this CLI.</summary>
+    public static string DemoModule => Path.Join(AppContext.BaseDirectory, "Tether.Demo.dll");
 
     private readonly string _runDir;
     private readonly RunState _state;
@@ -85,8 +86,8 @@ internal sealed class LocalPods : IAsyncDisposable
     {
         progress.WriteLine($"pods: {Layout.Name} as run {_state.RunId} in {_runDir}");
         AddNamespace(_bridgeNamespace);
-        Ip("-n", _bridgeNamespace, "link", "add", "br0", "type", "bridge");
-        Ip("-n", _bridgeNamespace, "link", "set", "br0", "up");
+        HostCommands.Ip("-n", _bridgeNamespace, "link", "add", "br0", "type", "bridge");
+        HostCommands.Ip("-n", _bridgeNamespace, "link", "set", "br0", "up");
 
         List<LocalHub> hubs = [];
         for (int i = 1; i <= HubCount; i++)
@@ -108,7 +109,7 @@ internal sealed class LocalPods : IAsyncDisposable
                 "leafnodes { listen: 0.0.0.0:7422 }",
                 ""));
             var hub = new LocalHub($"hub{i}", ns, address, veth, conf, Path.Join(dir, "server.log"));
-            hub.Pid = Spawn(hub.Name, ns, NatsServerExecutable(), ["-c", conf, "-l", hub.Log], new Dictionary<string, string>(), Path.Join(dir, "stdout.log"));
+            hub.Pid = Spawn(hub.Name, ns, HostCommands.NatsServerExecutable(), ["-c", conf, "-l", hub.Log], new Dictionary<string, string>(), Path.Join(dir, "stdout.log"));
             hubs.Add(hub);
         }
 
@@ -132,21 +133,21 @@ internal sealed class LocalPods : IAsyncDisposable
 
         foreach (LocalHub hub in hubs)
         {
-            await WaitForLogAsync(hub.Log, "Server is ready", $"hub server {hub.Name}", hub.Pid, cancellation);
+            await LogWait.ForLineAsync(hub.Log, "Server is ready", $"hub server {hub.Name}", hub.Pid, cancellation);
         }
 
         // JetStream is usable once the hub has elected its metadata leader. The members that elected it log so; one
         // that joins later may not, so any one member's line will do.
-        await WaitForAnyLogAsync(hubs.Select(h => h.Log).ToArray(), "metadata leader", "the hub electing its JetStream metadata leader", cancellation);
+        await LogWait.ForAnyLineAsync(hubs.Select(h => h.Log).ToArray(), "metadata leader", "the hub electing its JetStream metadata leader", cancellation);
 
         foreach (LocalPod pod in pods.Concat(extra))
         {
-            await WaitForLogAsync(pod.LeafLog, "Leafnode connection created", $"the leaf server of pod {pod.Name} connecting to the hub", pod.LeafPid, cancellation);
+            await LogWait.ForLineAsync(pod.LeafLog, "Leafnode connection created", $"the leaf server of pod {pod.Name} connecting to the hub", pod.LeafPid, cancellation);
         }
 
         foreach (LocalPod pod in pods)
         {
-            await WaitForLogAsync(pod.NodeLog, $"Tether node {pod.NodeName} ready", $"the node of pod {pod.Name}", pod.NodePid, cancellation);
+            await LogWait.ForLineAsync(pod.NodeLog, $"Tether node {pod.NodeName} ready", $"the node of pod {pod.Name}", pod.NodePid, cancellation);
             progress.WriteLine($"pods: {pod.Name} ({string.Join(", ", pod.Roles)}) up at {pod.Address}");
         }
     }
@@ -168,11 +169,11 @@ internal sealed class LocalPods : IAsyncDisposable
             $"leafnodes {{ reconnect: 1, remotes: [ {{ urls: [ {hubs} ] }} ] }}",
             ""));
         var pod = new LocalPod(name, spec?.Roles ?? [], ns, address, veth, Path.Join(dir, "leaf.log"), Path.Join(dir, "node.log"), $"{name}-1");
-        pod.LeafPid = Spawn($"{name}/leaf", ns, NatsServerExecutable(), ["-c", conf, "-l", pod.LeafLog], new Dictionary<string, string>(), Path.Join(dir, "leaf.stdout.log"));
+        pod.LeafPid = Spawn($"{name}/leaf", ns, HostCommands.NatsServerExecutable(), ["-c", conf, "-l", pod.LeafLog], new Dictionary<string, string>(), Path.Join(dir, "leaf.stdout.log"));
         if (spec is not null)
         {
-            PodProcess process = PlanNode(spec, modules, pod.NodeName);
-            (string exe, string[] prefix) = TetherExecutable();
+            PodProcess process = PlanNode(spec, modules, pod.NodeName, Path.Join(_runDir, "data"));
+            (string exe, string[] prefix) = HostCommands.TetherExecutable();
             Dictionary<string, string> env = new(process.SharedEnvironment);
             foreach ((string key, string value) in process.PodEnvironment)
             {
@@ -186,19 +187,19 @@ internal sealed class LocalPods : IAsyncDisposable
     }
 
     /// <summary>The node process a local pod runs (tests compare it with the manifests).</summary>
-    public static PodProcess PlanNode(PodSpec pod, IReadOnlyList<string> modules, string nodeName) => PodCommandLine.Build(pod, modules, nodeName);
+    public static PodProcess PlanNode(PodSpec pod, IReadOnlyList<string> modules, string nodeName, string dataFolder) => PodCommandLine.Build(pod, modules, nodeName, dataFolder);
 
     /// <summary>Cuts the pod off the bridge (its veth down): a partition. Its own processes keep running.</summary>
-    public void Partition(string pod) => Ip("-n", _bridgeNamespace, "link", "set", Pod(pod).Veth, "down");
+    public void Partition(string pod) => HostCommands.Ip("-n", _bridgeNamespace, "link", "set", Pod(pod).Veth, "down");
 
     /// <summary>Reconnects a partitioned pod.</summary>
-    public void Heal(string pod) => Ip("-n", _bridgeNamespace, "link", "set", Pod(pod).Veth, "up");
+    public void Heal(string pod) => HostCommands.Ip("-n", _bridgeNamespace, "link", "set", Pod(pod).Veth, "up");
 
     /// <summary>kill -9 of a pod's node process.</summary>
-    public void KillNode(string pod) => KillPid(Pod(pod).NodePid, force: true);
+    public void KillNode(string pod) => HostCommands.KillPid(Pod(pod).NodePid, force: true);
 
     /// <summary>kill -9 of a hub server.</summary>
-    public void KillHub(string hub) => KillPid(Hubs.First(h => h.Name == hub).Pid, force: true);
+    public void KillHub(string hub) => HostCommands.KillPid(Hubs.First(h => h.Name == hub).Pid, force: true);
 
     /// <summary>What a person needs: where the web page is, and how to reach the pods.</summary>
     public string Describe()
@@ -254,7 +255,7 @@ internal sealed class LocalPods : IAsyncDisposable
         int killed = 0;
         foreach (RunProcess process in state.Processes)
         {
-            if (StartTimeOf(process.Pid) == process.StartTime && KillPid(process.Pid, force: true))
+            if (HostCommands.StartTimeOf(process.Pid) == process.StartTime && HostCommands.KillPid(process.Pid, force: true))
             {
                 killed++;
             }
@@ -269,17 +270,17 @@ internal sealed class LocalPods : IAsyncDisposable
             }
 
             // Anything still running inside a namespace we made is ours (started there by `up`): end it too.
-            (int _, string pids, string _) = Run("ip", "netns", "pids", ns);
+            (int _, string pids, string _) = HostCommands.Run("ip", "netns", "pids", ns);
             foreach (string line in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (int.TryParse(line, CultureInfo.InvariantCulture, out int pid) && KillPid(pid, force: true))
+                if (int.TryParse(line, CultureInfo.InvariantCulture, out int pid) && HostCommands.KillPid(pid, force: true))
                 {
                     killed++;
                 }
             }
 
             // Deleting a namespace removes its veth end, and with it the peer in the bridge's namespace.
-            (int code, string _, string error) = Run("ip", "netns", "del", ns);
+            (int code, string _, string error) = HostCommands.Run("ip", "netns", "del", ns);
             if (code != 0)
             {
                 throw new LocalPodsException($"could not remove network namespace {ns}: {error.Trim()}");
@@ -315,14 +316,14 @@ internal sealed class LocalPods : IAsyncDisposable
     {
         _state.Namespaces.Add(ns);
         _state.Save(_runDir); // recorded before it exists, so a crash in between still removes it
-        (int code, string _, string error) = Run("ip", "netns", "add", ns);
+        (int code, string _, string error) = HostCommands.Run("ip", "netns", "add", ns);
         if (code != 0)
         {
             bool permission = error.Contains("Operation not permitted", StringComparison.Ordinal) || error.Contains("Permission denied", StringComparison.Ordinal);
             throw new LocalPodsException($"`ip netns add {ns}` failed: {error.Trim()}" + (permission ? " — creating network namespaces needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN); in a container, run it privileged." : ""), permission);
         }
 
-        Ip("-n", ns, "link", "set", "lo", "up");
+        HostCommands.Ip("-n", ns, "link", "set", "lo", "up");
     }
 
     /// <summary>A namespace joined to the bridge: its eth0 with <paramref name="address"/>, the peer v{index} on br0.</summary>
@@ -330,10 +331,10 @@ internal sealed class LocalPods : IAsyncDisposable
     {
         AddNamespace(ns);
         string veth = $"v{index}";
-        Ip("-n", _bridgeNamespace, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
-        Ip("-n", _bridgeNamespace, "link", "set", veth, "master", "br0", "up");
-        Ip("-n", ns, "addr", "add", $"{address}/24", "dev", "eth0");
-        Ip("-n", ns, "link", "set", "eth0", "up");
+        HostCommands.Ip("-n", _bridgeNamespace, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        HostCommands.Ip("-n", _bridgeNamespace, "link", "set", veth, "master", "br0", "up");
+        HostCommands.Ip("-n", ns, "addr", "add", $"{address}/24", "dev", "eth0");
+        HostCommands.Ip("-n", ns, "link", "set", "eth0", "up");
         return veth;
     }
 
@@ -358,178 +359,8 @@ internal sealed class LocalPods : IAsyncDisposable
         }
 
         using Process process = Process.Start(start) ?? throw new LocalPodsException($"could not start {name}");
-        _state.Processes.Add(new RunProcess(name, ns, process.Id, StartTimeOf(process.Id)));
+        _state.Processes.Add(new RunProcess(name, ns, process.Id, HostCommands.StartTimeOf(process.Id)));
         _state.Save(_runDir);
         return process.Id;
     }
-
-    private static async Task WaitForLogAsync(string log, string text, string what, int pid, CancellationToken cancellation)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            if (File.Exists(log))
-            {
-                using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
-                string content = await reader.ReadToEndAsync(cancellation);
-                if (content.Contains(text, StringComparison.Ordinal))
-                {
-                    return;
-                }
-
-                if (!Directory.Exists($"/proc/{pid}"))
-                {
-                    throw new LocalPodsException($"{what} exited before it was ready; its log {log}:\n{Tail(content)}");
-                }
-            }
-
-            if (Stopwatch.GetElapsedTime(start) > s_startDeadline)
-            {
-                string content = File.Exists(log) ? File.ReadAllText(log) : "(no log yet)";
-                throw new LocalPodsException($"{what} was not ready within {s_startDeadline.TotalSeconds} s (waiting for \"{text}\" in {log}):\n{Tail(content)}");
-            }
-
-            await Task.Delay(50, cancellation); // polling a log file for a line, with a deadline
-        }
-    }
-
-    private static async Task WaitForAnyLogAsync(string[] logs, string text, string what, CancellationToken cancellation)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (!logs.Any(log => File.Exists(log) && ReadShared(log).Contains(text, StringComparison.Ordinal)))
-        {
-            if (Stopwatch.GetElapsedTime(start) > s_startDeadline)
-            {
-                throw new LocalPodsException($"{what} did not happen within {s_startDeadline.TotalSeconds} s (no \"{text}\" in {string.Join(", ", logs)})");
-            }
-
-            await Task.Delay(50, cancellation); // polling log files for a line, with a deadline
-        }
-    }
-
-    private static string ReadShared(string file)
-    {
-        using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
-        return reader.ReadToEnd();
-    }
-
-    private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(30));
-
-    private static void Ip(params string[] args)
-    {
-        (int code, string _, string error) = Run("ip", args);
-        if (code != 0)
-        {
-            throw new LocalPodsException($"`ip {string.Join(' ', args)}` failed: {error.Trim()}", error.Contains("Operation not permitted", StringComparison.Ordinal));
-        }
-    }
-
-    private static (int Code, string Output, string Error) Run(string exe, params string[] args)
-    {
-        var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start) ?? throw new LocalPodsException($"could not run {exe}");
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error);
-    }
-
-    private static bool KillPid(int pid, bool force)
-    {
-        if (pid <= 0)
-        {
-            return false;
-        }
-
-        return Tmds.Linux.LibC.kill(pid, force ? Tmds.Linux.LibC.SIGKILL : Tmds.Linux.LibC.SIGTERM) == 0;
-    }
-
-    /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field 22), 0 when it is gone.</summary>
-    public static long StartTimeOf(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[19], CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return 0;
-        }
-    }
-
-    private static string NatsServerExecutable()
-    {
-        foreach (string candidate in new[] { "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server" })
-        {
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new LocalPodsException("nats-server is not installed: apt-get install nats-server (the pods' leaf servers and the hub run it).");
-    }
-
-    /// <summary>How to run <c>tether</c> itself: the dotnet host and this assembly (Tether.Cli.dll).</summary>
-    private static (string Exe, string[] Prefix) TetherExecutable()
-    {
-        string dll = Path.Join(AppContext.BaseDirectory, "Tether.Cli.dll");
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is null && Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            host = self;
-        }
-
-        return (host ?? "dotnet", [dll]);
-    }
-}
-
-/// <summary>A pod of a local run.</summary>
-internal sealed class LocalPod(string name, IReadOnlyList<string> roles, string ns, string address, string veth, string leafLog, string nodeLog, string nodeName)
-{
-    public string Name { get; } = name;
-
-    public IReadOnlyList<string> Roles { get; } = roles;
-
-    public string Namespace { get; } = ns;
-
-    public string Address { get; } = address;
-
-    /// <summary>The bridge-side end of the pod's link (in the bridge's namespace).</summary>
-    public string Veth { get; } = veth;
-
-    public string LeafLog { get; } = leafLog;
-
-    public string NodeLog { get; } = nodeLog;
-
-    public string NodeName { get; } = nodeName;
-
-    public int LeafPid { get; set; }
-
-    public int NodePid { get; set; }
-}
-
-/// <summary>A hub server of a local run.</summary>
-internal sealed class LocalHub(string name, string ns, string address, string veth, string config, string log)
-{
-    public string Name { get; } = name;
-
-    public string Namespace { get; } = ns;
-
-    public string Address { get; } = address;
-
-    public string Veth { get; } = veth;
-
-    public string Config { get; } = config;
-
-    public string Log { get; } = log;
-
-    public int Pid { get; set; }
 }

@@ -25,6 +25,9 @@ internal static class PodCommandLine
     /// <summary>The module assemblies inside the application image (deploy/Dockerfile puts them there).</summary>
     public static readonly IReadOnlyList<string> DefaultImageModules = ["/app/modules/Tether.Demo.dll"];
 
+    /// <summary>The demo's data folder inside a Kubernetes pod (its writable <c>/tmp</c> volume): the supplier's and the session manager's SQLite files.</summary>
+    public const string ImageDataFolder = "/tmp/tether-demo";
+
     /// <summary>
     /// The configuration every pod of every layout shares (in Kubernetes: the ConfigMap <c>tether-config</c>). A layout
     /// changes only which roles a pod runs, never this.
@@ -37,15 +40,19 @@ internal static class PodCommandLine
         ["Tether__Nats__FailureTimeout"] = "00:00:02",
         ["Tether__Nats__JetStreamDomain"] = JetStreamDomain,
         ["Tether__Http"] = $"0.0.0.0:{HealthPort}",
+        ["Tether__Nats__DurableTopics"] = string.Join(',', Tether.Demo.DemoApp.DurableTopics.Order(StringComparer.Ordinal)),
+        ["Tether__Nats__DurableTopicReplicas"] = "3",
         ["Tether__Demo__WebPort"] = WebPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Tether__Demo__ListenAddress"] = "0.0.0.0",
     };
 
     /// <summary>
     /// The node process of <paramref name="pod"/>: arguments after the <c>tether</c> executable, the shared environment
-    /// and the pod's own (its roles; its name when <paramref name="nodeName"/> is given — Kubernetes takes the pod's
-    /// name instead).
+    /// and the pod's own (its roles; its data folder; its name when <paramref name="nodeName"/> is given — Kubernetes
+    /// takes the pod's name instead). The data folder is a place on the pod's host: <see cref="ImageDataFolder"/> in
+    /// Kubernetes, the run's folder for the local pods.
     /// </summary>
-    public static PodProcess Build(PodSpec pod, IReadOnlyList<string> modules, string? nodeName)
+    public static PodProcess Build(PodSpec pod, IReadOnlyList<string> modules, string? nodeName, string dataFolder = ImageDataFolder)
     {
         List<string> args = ["node"];
         foreach (string module in modules)
@@ -57,6 +64,7 @@ internal static class PodCommandLine
         var own = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["Tether__Demo__Roles"] = string.Join(',', pod.Roles),
+            ["Tether__Demo__DataFolder"] = dataFolder,
         };
         if (nodeName is not null)
         {

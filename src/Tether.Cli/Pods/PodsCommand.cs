@@ -21,7 +21,7 @@ internal static class PodsCommand
 
         var upLayout = new Option<string>("--layout") { Description = "A layout name (deploy/layouts/NAME.json) or a layout file.", Required = true };
         var runDir = new Option<string>("--run-dir") { Description = "The folder that keeps the run's state (namespaces, processes, logs).", DefaultValueFactory = _ => LocalPods.DefaultRunDir };
-        var modules = new Option<string[]>("--module") { Description = "The application module assembly each pod's node hosts (repeatable).", Required = true };
+        var modules = new Option<string[]>("--module") { Description = "The application module assembly each pod's node hosts (repeatable; default: the demo application, Tether.Demo.dll beside tether).", DefaultValueFactory = _ => [LocalPods.DemoModule] };
         var up = new Command("up", "Run a layout here: one network namespace per pod with its leaf nats-server and node, and a three-server NATS hub (needs root).")
         {
             upLayout, runDir, modules,

@@ -18,6 +18,14 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _topics = new(StringComparer.Ordinal);
     private NatsJSContext? _js;
 
+    private static readonly TimeSpan s_streamDeadline = TimeSpan.FromSeconds(30);
+
+    // Short pulls (heartbeats every second): when the consumer's leader moves (a hub server lost), the pull waiting on
+    // the old leader is gone; the client notices the missing heartbeats and pulls again within seconds, not after
+    // the default 30 s, so live events reach a subscriber that was there through the loss.
+    private static readonly NatsJSConsumeOpts s_consumeOpts = new() { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(2) };
+    private static readonly TimeSpan s_streamRetry = TimeSpan.FromMilliseconds(500);
+
     private string StreamName => $"TETHER_{_proxy.Options.Cluster.Replace('-', '_')}_DURABLE";
 
     /// <summary>Creates the JetStream stream behind durable topics: the latest event per topic is kept for late subscribers.</summary>
@@ -31,11 +39,25 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         _js = _proxy.Options.JetStreamDomain is { Length: > 0 } domain
             ? new NatsJSContext(_proxy.Link.Nats, new NatsJSOpts(_proxy.Link.Nats.Opts, domain: domain))
             : new NatsJSContext(_proxy.Link.Nats);
+        var config = new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" };
+        long start = Stopwatch.GetTimestamp();
         try
         {
-            await _js.CreateOrUpdateStreamAsync(
-                new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" },
-                cancellation).ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    await _js.CreateOrUpdateStreamAsync(config, cancellation).ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception ex) when (ex is NatsJSApiNoResponseException or NatsJSApiException { Error.Code: 503 } && Stopwatch.GetElapsedTime(start) < s_streamDeadline)
+                {
+                    // JetStream is there but did not answer in time: a replicated stream's first creation (several
+                    // nodes starting at once, leaders being elected in the hub) can outlast one API call's timeout.
+                    LogDurableStreamRetry(_proxy.Logger, StreamName, ex.Message);
+                    await Task.Delay(s_streamRetry, cancellation).ConfigureAwait(false);
+                }
+            }
         }
         catch (Exception ex) when (ex is NatsJSException or NatsNoRespondersException)
         {
@@ -62,8 +84,13 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         try
         {
             await subscribed.ConfigureAwait(false);
-            INatsJSStream stream = await _js!.GetStreamAsync(StreamName, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
-            StreamMsgGetResponse latest = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_proxy.Link.Prefix}.devt.{topic}" }, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            StreamMsgGetResponse latest = await RetryJetStreamAsync(
+                async () =>
+                {
+                    INatsJSStream stream = await _js!.GetStreamAsync(StreamName, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
+                    return await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"{_proxy.Link.Prefix}.devt.{topic}" }, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+                },
+                "reading the latest event of durable topic " + topic).ConfigureAwait(false);
             if (latest.Message is { Data.Length: > 0 } message)
             {
                 int payloadAt = Frame.DecodeHeader(message.Data.Span, out Frame frame);
@@ -73,7 +100,7 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
                 }
             }
         }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404 && ex.Error.ErrCode == NoMessageFound)
         {
             // Nothing published on the topic yet: no state to hand over.
         }
@@ -104,7 +131,8 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
 
         // Live events from now on; each new subscriber gets the latest one on its own (HandLatestAsync). The consumer
         // is created on the server before this returns, so nothing published after a subscription is missed.
-        INatsJSConsumer consumer = await _js.CreateOrUpdateConsumerAsync(
+        NatsJSContext js = _js;
+        INatsJSConsumer consumer = await RetryJetStreamAsync(() => js.CreateOrUpdateConsumerAsync(
             StreamName,
             new ConsumerConfig
             {
@@ -113,15 +141,19 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
                 FilterSubject = $"{_proxy.Link.Prefix}.devt.{topic}",
                 DeliverPolicy = ConsumerConfigDeliverPolicy.New,
                 AckPolicy = ConsumerConfigAckPolicy.None,
+
+                // As many replicas as the stream: a consumer with an inactivity threshold is otherwise kept on one
+                // server, and when that server is lost the subscriber's live events stop for good.
+                NumReplicas = _proxy.Options.DurableTopicReplicas,
                 InactiveThreshold = TimeSpan.FromMinutes(1),
                 Description = $"Tether node {_proxy.NodeName}: live events of durable topic {topic}",
             },
-            _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            _proxy.Link.Stopping.Token).AsTask(), "creating the consumer of durable topic " + topic).ConfigureAwait(false);
         Task loop = Task.Run(async () =>
         {
             try
             {
-                await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false))
+                await foreach (NatsJSMsg<byte[]> msg in consumer.ConsumeAsync<byte[]>(opts: s_consumeOpts, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false))
                 {
                     Interlocked.Increment(ref _proxy.Hot.Received);
                     try
@@ -149,6 +181,36 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         });
         _proxy.Link.AddLoop(loop);
     }
+
+    /// <summary>
+    /// A JetStream API call, tried again while JetStream does not answer or says it is temporarily unavailable: right
+    /// after a hub server's loss the stream's and the consumers' leaders are being elected again, and a subscription
+    /// made then (a late subscriber) would otherwise get neither the latest event nor live ones.
+    /// </summary>
+    private async Task<T> RetryJetStreamAsync<T>(Func<Task<T>> call, string what)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex) && Stopwatch.GetElapsedTime(start) < s_streamDeadline && !_proxy.Link.Stopping.IsCancellationRequested)
+            {
+                LogJetStreamRetry(_proxy.Logger, what, ex.Message);
+                await Task.Delay(s_streamRetry, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // No answer in time, "JetStream system temporarily unavailable" (503), a leader not elected yet (500), or "stream
+    // not found" from a server that has not learned the stream's placement again after a member's loss.
+    private static bool IsTransient(Exception ex)
+        => ex is NatsJSApiNoResponseException or NatsNoRespondersException or NatsJSApiException { Error.Code: 503 or 500 } or NatsJSApiException { Error.ErrCode: StreamNotFound } or NatsJSException { InnerException: TimeoutException };
+
+    private const int NoMessageFound = 10037; // JetStream's err_code for "no message found"
+    private const int StreamNotFound = 10059; // and for "stream not found"
 
     public void PublishEvent(Address sender, string topic, object @event, ActivityContext trace)
     {
@@ -228,6 +290,12 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
     private static bool IsSubjectSafe(string topic)
         => topic.Length > 0 && !topic.StartsWith('.') && !topic.EndsWith('.') && !topic.Contains("..", StringComparison.Ordinal)
             && topic.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    [LoggerMessage(7, LogLevel.Information, "JetStream did not create the durable topics' stream {Stream} yet ({Why}); trying again")]
+    private static partial void LogDurableStreamRetry(ILogger logger, string stream, string why);
+
+    [LoggerMessage(8, LogLevel.Information, "JetStream did not answer while {What} ({Why}); trying again")]
+    private static partial void LogJetStreamRetry(ILogger logger, string what, string why);
 
     [LoggerMessage(5, LogLevel.Warning, "Publishing a durable event on {Subject} failed: {Why}")]
     private static partial void LogDurablePublishFailed(ILogger logger, string subject, string why);
