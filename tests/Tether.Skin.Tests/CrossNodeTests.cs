@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Playwright;
+using Tether.Nats;
 using Tether.Skin.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 
