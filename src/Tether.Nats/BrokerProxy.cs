@@ -53,6 +53,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Outboxes = new Outboxes(this);
         Replies = new Replies(this);
         Heartbeats = new Heartbeats(this);
+        Flow = new FlowControl(this);
         Inbound = new InboundDispatch(this);
         Outgoing = new Outgoing(this);
         Services = new NatsServices(this, nats);
@@ -75,7 +76,9 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Interlocked.Read(ref Hot.Received),
         Inbound.BadFrames,
         Heartbeats.PeersLost,
-        Replies.Pending.Count);
+        Replies.Pending.Count,
+        Flow.SendsDropped,
+        Flow.CreditWaits);
 
     internal string NodeName { get; }
 
@@ -109,6 +112,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     internal RemoteFactories Factories { get; }
 
     internal Heartbeats Heartbeats { get; }
+
+    internal FlowControl Flow { get; }
 
     internal NatsTopics Topics { get; }
 
@@ -192,6 +197,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     {
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
+        await Flow.StartAsync(cancellation).ConfigureAwait(false);
         await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);
         await Topics.StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         Attach();
@@ -226,6 +232,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         await Services.StopAsync().ConfigureAwait(false);
         await Link.Nats.DisposeAsync().ConfigureAwait(false);
         FlushGuard.Dispose();
+        Flow.Dispose();
         await Link.LoopsEndedAsync().ConfigureAwait(false);
         Link.Stopping.Dispose();
     }
@@ -245,6 +252,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         await Link.Stopping.CancelAsync().ConfigureAwait(false);
         await Link.Nats.DisposeAsync().ConfigureAwait(false);
         FlushGuard.Dispose();
+        Flow.Dispose();
     }
 
     /// <summary>The reply subject for a reply obligation that leaves this node inside a message (a forwarded reply token).</summary>

@@ -66,6 +66,9 @@ internal sealed class TargetCell : IThreadPoolWorkItem
 
     public bool IsAlive => Volatile.Read(ref _state) == Alive;
 
+    /// <summary>The mailbox's bound.</summary>
+    public int Capacity => _capacity;
+
     /// <summary>User messages waiting in the mailbox.</summary>
     public int Depth => Volatile.Read(ref _accepted) - Volatile.Read(ref _taken);
 
