@@ -78,7 +78,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Heartbeats.PeersLost,
         Replies.Pending.Count,
         Flow.SendsDropped,
-        Flow.CreditWaits);
+        Flow.CreditWaits,
+        Flow.DroppedForPeers);
 
     internal string NodeName { get; }
 

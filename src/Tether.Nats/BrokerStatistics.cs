@@ -13,4 +13,9 @@ namespace Tether.Nats;
 /// <see cref="ErrorCodes.MailboxFull"/> instead.
 /// </param>
 /// <param name="CreditWaits">How often a destination node's outbox stopped to wait for credit (the sender was slowed).</param>
-public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long SendsDropped = 0, long CreditWaits = 0);
+/// <param name="DroppedForPeers">
+/// Sends from other nodes that this node dropped: their target's mailbox was full and two
+/// <see cref="BrokerOptions.FlowWindow"/>s of messages already waited for it here (more than one sender's credit allows). Each is reported to its sender, which
+/// counts it in its <see cref="SendsDropped"/>.
+/// </param>
+public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long SendsDropped = 0, long CreditWaits = 0, long DroppedForPeers = 0);

@@ -63,6 +63,7 @@ internal sealed partial class FlowControl : IDisposable
     private int _parkedCount;
     private int _draining;
     private long _sendsDropped;
+    private long _droppedForPeers;
     private long _creditWaits;
     private long _lastDropLog;
     private long _dropsSinceLog;
@@ -73,7 +74,9 @@ internal sealed partial class FlowControl : IDisposable
         _inLookup = _in.GetAlternateLookup<ReadOnlySpan<char>>();
         Subject = $"{proxy.Link.Prefix}.flow.{proxy.NodeName}";
         Step = Math.Max(1, proxy.Options.FlowWindow / 8);
-        MaxParkedPerTarget = Math.Max(4 * proxy.Options.FlowWindow, 1024);
+        // Two windows: one sender may have a window and a segment (a quarter window) untaken, all of it parked here while
+        // the mailbox holds what was taken; more means several senders at once, or one that ignores credit.
+        MaxParkedPerTarget = 2 * proxy.Options.FlowWindow;
         _meter = new Meter(new MeterOptions(Node.TelemetryName) { Version = "1.0", Tags = [new("tether.node", proxy.NodeName)] });
         _droppedCounter = _meter.CreateCounter<long>("tether.nats.sends_dropped", "{message}", "Sends to other nodes dropped: waiting here beyond BrokerOptions.MaxPendingBytesPerNode, or reported dropped by the receiving node.");
         _waitsCounter = _meter.CreateCounter<long>("tether.nats.credit_waits", "{wait}", "Times an outbox for another node stopped to wait for credit.");
@@ -88,12 +91,19 @@ internal sealed partial class FlowControl : IDisposable
     /// <summary>A receiver reports after taking this many frames of one sender (an eighth of the window).</summary>
     public int Step { get; }
 
-    /// <summary>The most frames parked for one target; beyond, a frame is delivered as without flow control.</summary>
+    /// <summary>
+    /// The most frames parked for one target; beyond, a frame is delivered as without flow control (dropped by the node if
+    /// the mailbox is still full, and reported to its sender). So a target that does not drain holds up its senders'
+    /// traffic to this node for at most <see cref="StuckAfter"/>: their next epoch's frames for it are dropped and
+    /// counted taken, and the rest flows again.
+    /// </summary>
     public int MaxParkedPerTarget { get; }
 
     public long SendsDropped => Interlocked.Read(ref _sendsDropped);
 
     public long CreditWaits => Interlocked.Read(ref _creditWaits);
+
+    public long DroppedForPeers => Interlocked.Read(ref _droppedForPeers);
 
     /// <summary>Frames parked here now.</summary>
     public int ParkedCount => Volatile.Read(ref _parkedCount);
@@ -256,18 +266,22 @@ internal sealed partial class FlowControl : IDisposable
             return Admission.Park;
         }
 
-        // Beyond the limit (senders that ignore credit, or very many senders): delivered as without flow control, so the
-        // node drops it and counts it (it may pass the parked ones only if the mailbox drained meanwhile). The sender
-        // hears of the drop in the next report.
+        // Beyond the limit (several senders, or a target that does not drain): dropped here, not delivered (it would
+        // pass the parked ones if the mailbox drained meanwhile), counted, and reported to its sender, which counts it too.
         CountDropThere(from, id);
-        return Admission.Deliver;
+        return Admission.Drop;
     }
 
     /// <summary>Beyond the park limit: the frame is delivered as without flow control (a send is dropped by the node); its sender hears of it.</summary>
-    private static void CountDropThere(FlowIn from, long id)
+    private void CountDropThere(FlowIn from, long id)
     {
         Interlocked.Increment(ref from.Dropped);
         Volatile.Write(ref from.LastDropped, id);
+        long dropped = Interlocked.Increment(ref _droppedForPeers);
+        if ((dropped & (dropped - 1)) == 0)
+        {
+            LogDroppedForPeer(_proxy.Logger, new Address(_proxy.NodeName, id), from.Node, MaxParkedPerTarget, dropped); // at 1, 2, 4, 8, ...
+        }
     }
 
     private int ParkedFor(long id)
@@ -523,6 +537,7 @@ internal sealed partial class FlowControl : IDisposable
         Deliver,
         Park,
         Reject,
+        Drop,
     }
 
     /// <summary>A frame waiting for its target's mailbox: a message, or an end or renewal behind messages.</summary>
@@ -555,6 +570,9 @@ internal sealed partial class FlowControl : IDisposable
 
     [LoggerMessage(71, LogLevel.Warning, "Node of {Target} dropped {Count} of our sends (last one for {Target}): its mailbox and flow-control queue were full (sends dropped so far: {Dropped}; not logged since the last line: {Suppressed})")]
     private static partial void LogDroppedThere(ILogger logger, long count, Address target, long dropped, long suppressed);
+
+    [LoggerMessage(75, LogLevel.Warning, "Dropped a send from node {Sender} for {Target}: its mailbox is full and {Parked} messages already wait for it (dropped so far: {Dropped}; the sender is told and counts it too)")]
+    private static partial void LogDroppedForPeer(ILogger logger, Address target, string sender, int parked, long dropped);
 
     [LoggerMessage(72, LogLevel.Information, "Node {Node} did not answer flow control within 1 s (an older Tether?): messages to it are no longer flow-controlled")]
     private static partial void LogPeerSilent(ILogger logger, string node);

@@ -318,6 +318,8 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
                         TransportHost.Flush(ref t_deliveries);
                         _flow.Park(frame.RecipientId, new FlowControl.Parked(from, frame.Sender) { Payload = payload, Kind = kind, Sink = sink, Trace = trace, Session = frame.Session });
                         return;
+                    case FlowControl.Admission.Drop:
+                        return; // counted, logged and reported to its sender
                     case FlowControl.Admission.Reject:
                         sink!.TryFail(new TetherException(ErrorCodes.MailboxFull, $"The mailbox of the target at {_proxy.NodeName}/{frame.RecipientId} is full and messages sent to it before wait on node {_proxy.NodeName}; {payload.GetType().Name} was rejected."));
                         return;
