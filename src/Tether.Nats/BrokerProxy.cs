@@ -54,6 +54,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Replies = new Replies(this);
         Heartbeats = new Heartbeats(this);
         Flow = new FlowControl(this);
+        Watch = new ConnectionWatch(this);
         Inbound = new InboundDispatch(this);
         Outgoing = new Outgoing(this);
         Services = new NatsServices(this, nats);
@@ -115,6 +116,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     internal Heartbeats Heartbeats { get; }
 
     internal FlowControl Flow { get; }
+
+    internal ConnectionWatch Watch { get; }
 
     internal NatsTopics Topics { get; }
 
@@ -199,6 +202,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
         await Flow.StartAsync(cancellation).ConfigureAwait(false);
+        Watch.Start();
         await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);
         await Topics.StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         Attach();

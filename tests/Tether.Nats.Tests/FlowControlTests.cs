@@ -24,8 +24,10 @@ public sealed class FlowControlTests(ITestOutputHelper output)
     /// <summary>Counts what comes back, in order: a number seen twice or out of order is counted as such.</summary>
     public sealed class Tally : Target, ITarget<Tally>
     {
+        private readonly HashSet<long> _seen = [];
         public long Count;
         public long Disorder;
+        public long Duplicates;
         public long Last = -1;
 
         public static void Wire(Channels<Tally> channels) => channels
@@ -35,6 +37,11 @@ public sealed class FlowControlTests(ITestOutputHelper output)
 
         private void Seen(long n)
         {
+            if (!_seen.Add(n))
+            {
+                Interlocked.Increment(ref Duplicates);
+            }
+
             if (n <= Last)
             {
                 Interlocked.Increment(ref Disorder); // delivered twice, or out of order
@@ -283,6 +290,63 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         {
             release.TrySetResult();
         }
+    }
+
+    [Fact]
+    public async Task SlowConsumerDisconnect_ProvokedByTheServersPendingLimit_IsLoggedAndRecoveredFrom()
+    {
+        // A server that allows a client only 128 KB of pending output cuts off a receiver that falls behind a burst (NATS's
+        // slow-consumer rule). The receiver logs the disconnect, reconnects by itself, and both nodes serve normally after;
+        // frames lost with the connection are lost (at most once), nothing arrives twice or out of order, and the sender,
+        // whose reports stopped, starts a new count and goes on.
+        var log = new LogSink();
+        using ILoggerFactory logging = LoggerFactory.Create(builder => builder.AddProvider(log));
+        using NatsServer server = await NatsServer.StartWithConfigAsync(port => $"port: {port}\nmax_pending: 131072\nmax_payload: 131072\nwrite_deadline: \"1ms\"\n");
+        await using Node a = Node.Create(new NodeOptions { Name = "alpha", LoggerFactory = logging });
+        await using Node b = Node.Create(new NodeOptions { Name = "beta", LoggerFactory = logging });
+        // A window far larger than the server's limit (with the default one, flow control keeps beta's backlog small
+        // enough that the server never cut it off here).
+        await using BrokerProxy aProxy = await BrokerProxy.AttachAsync(a, new BrokerOptions { Url = server.Url, Contracts = Contracts(), FlowWindow = 1_000_000 });
+        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = server.Url, Contracts = Contracts() });
+        Tally tally = null!;
+        Address local = b.Spawn(() => tally = new Tally());
+        Address remote = new("beta", local.Id);
+        Address alphaTally = a.Spawn(() => new Tally());
+        Assert.Equal("tally warm at beta", await a.Request(remote, new Ask("warm")).AsTask().WaitAsync(s_wait));
+
+        long sent = 0;
+        var clock = Stopwatch.StartNew();
+        while (bProxy.Watch.Disconnects == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            for (int i = 0; i < 50_000; i++)
+            {
+                a.Send(remote, new Seq(sent++, alphaTally));
+            }
+
+            await Task.Delay(20); // the pace of the load generator, until the server cuts the receiver off
+        }
+
+        Assert.True(bProxy.Watch.Disconnects > 0, $"the server never cut beta off as a slow consumer ({sent} sends in {clock.Elapsed.TotalSeconds:0} s)");
+        await Eventually.Until(() => aProxy.IsConnected && bProxy.IsConnected, "both nodes connected again", s_wait);
+        Assert.Contains(log.Lines, l => l.Contains("beta lost its NATS connection", StringComparison.Ordinal));
+        await Eventually.Until(() => log.Lines.Any(l => l.Contains("beta is connected to NATS again", StringComparison.Ordinal)), "beta to log its reconnect", s_wait);
+
+        // The backlog drains (lost frames hold credit until the sender starts a new count), then later sends all arrive.
+        await Eventually.Until(() => aProxy.Outboxes.FindNodeOutbox("beta")!.QueuedBytes == 0, $"alpha's backlog for beta to drain (handled {Interlocked.Read(ref tally.Count)} of {sent})", TimeSpan.FromSeconds(120));
+        long before = Interlocked.Read(ref tally.Count);
+        for (int i = 0; i < 100; i++)
+        {
+            a.Send(remote, new Seq(sent++, alphaTally));
+        }
+
+        await Eventually.Until(() => Interlocked.Read(ref tally.Last) == sent - 1, "the sends after the storm to arrive", s_wait);
+        output.WriteLine($"sent {sent}, handled {Interlocked.Read(ref tally.Count)}, beta disconnects {bProxy.Watch.Disconnects}, alpha credit waits {aProxy.Statistics.CreditWaits}, out of order {tally.Disorder}, twice {tally.Duplicates}");
+        output.WriteLine(string.Join("\n", log.Lines.Where(l => l.Contains("NATS", StringComparison.Ordinal)).Take(20)));
+        Assert.True(Interlocked.Read(ref tally.Count) - before >= 100, "fewer than the 100 sends after the storm arrived");
+        Assert.True(Interlocked.Read(ref tally.Count) <= sent, "more arrived than were sent");
+        Assert.Equal(0, Interlocked.Read(ref tally.Disorder));
+        Assert.Equal("tally after at beta", await a.Request(remote, new Ask("after")).AsTask().WaitAsync(s_wait));
+        Assert.Equal("tally after at alpha", await b.Request(new Address("alpha", alphaTally.Id), new Ask("after")).AsTask().WaitAsync(s_wait));
     }
 
     private sealed class LogSink : ILoggerProvider
