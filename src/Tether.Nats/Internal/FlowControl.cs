@@ -108,16 +108,8 @@ internal sealed partial class FlowControl : IDisposable
     /// <summary>Frames parked here now.</summary>
     public int ParkedCount => Volatile.Read(ref _parkedCount);
 
-    public static long NewEpoch()
-    {
-        long epoch;
-        do
-        {
-            epoch = Random.Shared.NextInt64(1, long.MaxValue);
-        }
-        while (epoch == 0);
-        return epoch;
-    }
+    /// <summary>A random epoch, never 0 (what a receiver that got no hello reports).</summary>
+    public static long NewEpoch() => Random.Shared.NextInt64(1, long.MaxValue);
 
     public async Task StartAsync(CancellationToken cancellation)
     {
