@@ -42,6 +42,20 @@ public sealed record BrokerOptions
     /// <summary>The largest frame accepted from the wire; larger ones are rejected, counted and answered with an error.</summary>
     public int MaxFrameBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Flow control of messages to another node: at most this many frames are on their way to one node before it says
+    /// it has taken them into its mailboxes (it does so in batches, as it drains them). A frame without credit waits in
+    /// this node's outbox for that node (see <see cref="MaxPendingBytesPerNode"/>). At least 64.
+    /// </summary>
+    public int FlowWindow { get; init; } = 16 * 1024;
+
+    /// <summary>
+    /// How many bytes of frames may wait in this node for one other node (for credit, or for the connection) before a
+    /// further send to it is dropped and counted (<see cref="BrokerStatistics.SendsDropped"/>) and a further request to
+    /// it fails at once with <see cref="ErrorCodes.MailboxFull"/>. At least 64 KiB.
+    /// </summary>
+    public int MaxPendingBytesPerNode { get; init; } = 64 * 1024 * 1024;
+
     /// <summary>The share of service requests sent to a random instance instead of the fastest, so a recovered instance is found again (0 to 0.5).</summary>
     public double Exploration { get; init; } = 0.1;
 
@@ -106,6 +120,16 @@ public sealed record BrokerOptions
         if (MaxFrameBytes < 1024)
         {
             throw new ArgumentException($"BrokerOptions.MaxFrameBytes must be at least 1024; it is {MaxFrameBytes}.");
+        }
+
+        if (FlowWindow < 64)
+        {
+            throw new ArgumentException($"BrokerOptions.FlowWindow must be at least 64 frames; it is {FlowWindow}.");
+        }
+
+        if (MaxPendingBytesPerNode < 64 * 1024)
+        {
+            throw new ArgumentException($"BrokerOptions.MaxPendingBytesPerNode must be at least 65536 (64 KiB); it is {MaxPendingBytesPerNode}.");
         }
 
         if (User is not null && Password is null)

@@ -53,6 +53,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Outboxes = new Outboxes(this);
         Replies = new Replies(this);
         Heartbeats = new Heartbeats(this);
+        Flow = new FlowControl(this);
+        Watch = new ConnectionWatch(this);
         Inbound = new InboundDispatch(this);
         Outgoing = new Outgoing(this);
         Services = new NatsServices(this, nats);
@@ -76,7 +78,10 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Interlocked.Read(ref Hot.Received),
         Inbound.BadFrames,
         Heartbeats.PeersLost,
-        Replies.Pending.Count);
+        Replies.Pending.Count,
+        Flow.SendsDropped,
+        Flow.CreditWaits,
+        Flow.DroppedForPeers);
 
     internal string NodeName { get; }
 
@@ -110,6 +115,10 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     internal RemoteFactories Factories { get; }
 
     internal Heartbeats Heartbeats { get; }
+
+    internal FlowControl Flow { get; }
+
+    internal ConnectionWatch Watch { get; }
 
     internal NatsTopics Topics { get; }
 
@@ -204,6 +213,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     {
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
+        await Flow.StartAsync(cancellation).ConfigureAwait(false);
+        Watch.Start();
         await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);
         await Topics.StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         Attach();
@@ -239,6 +250,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         await Services.StopAsync().ConfigureAwait(false);
         await Link.Nats.DisposeAsync().ConfigureAwait(false);
         FlushGuard.Dispose();
+        Flow.Dispose();
         await Link.LoopsEndedAsync().ConfigureAwait(false);
         Link.Stopping.Dispose();
     }
@@ -275,6 +287,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         await Link.Stopping.CancelAsync().ConfigureAwait(false);
         await Link.Nats.DisposeAsync().ConfigureAwait(false);
         FlushGuard.Dispose();
+        Flow.Dispose();
     }
 
     /// <summary>The reply subject for a reply obligation that leaves this node inside a message (a forwarded reply token).</summary>

@@ -6,4 +6,16 @@ namespace Tether.Nats;
 /// <param name="BadFrames">Frames rejected: truncated, oversized, unknown kind or contract, malformed payload.</param>
 /// <param name="PeersLost">Peers declared unreachable so far.</param>
 /// <param name="PendingRemoteRequests">Requests sent to other nodes and not yet answered.</param>
-public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests);
+/// <param name="SendsDropped">
+/// Sends from this node to another node's targets that were dropped: here, because more than
+/// <see cref="BrokerOptions.MaxPendingBytesPerNode"/> already waited for that node, or there, reported back by that node
+/// (a target's mailbox full and its flow-control queue too). A request is never counted: it fails with
+/// <see cref="ErrorCodes.MailboxFull"/> instead.
+/// </param>
+/// <param name="CreditWaits">How often a destination node's outbox stopped to wait for credit (the sender was slowed).</param>
+/// <param name="DroppedForPeers">
+/// Sends from other nodes that this node dropped: their target's mailbox was full and two
+/// <see cref="BrokerOptions.FlowWindow"/>s of messages already waited for it here (more than one sender's credit allows). Each is reported to its sender, which
+/// counts it in its <see cref="SendsDropped"/>.
+/// </param>
+public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long SendsDropped = 0, long CreditWaits = 0, long DroppedForPeers = 0);

@@ -173,6 +173,21 @@ public sealed partial class Node
         run.Count++;
     }
 
+    /// <summary>
+    /// How many more messages the mailbox of target <paramref name="id"/> takes now, less those waiting for it in
+    /// <paramref name="run"/>; <see cref="int.MaxValue"/> when no live target has the id (a delivery gets its answer).
+    /// </summary>
+    internal int MailboxRoom(ref DeliveryRun run, long id)
+    {
+        TargetCell? cell = run.Cell is not null && run.Id == id && run.Node == this ? run.Cell : _cells.GetValueOrDefault(id);
+        if (cell is null || !cell.IsAlive)
+        {
+            return int.MaxValue;
+        }
+
+        return cell.Capacity - cell.Depth - (ReferenceEquals(run.Cell, cell) ? run.Count : 0);
+    }
+
     /// <summary>Posts what waits in <paramref name="run"/>; the run is empty after it.</summary>
     internal static void Flush(ref DeliveryRun run)
     {

@@ -56,6 +56,8 @@ public sealed class BindingTests : IDisposable
             ("Tether:Nats:FailureTimeout", "1.5m"),
             ("Tether:Nats:MaxFrameBytes", "65536"),
             ("Tether:Nats:Exploration", "0.25"),
+            ("Tether:Nats:FlowWindow", "4096"),
+            ("Tether:Nats:MaxPendingBytesPerNode", "1048576"),
             ("Tether:Nats:DurableTopics:0", "prices"),
             ("Tether:Nats:DurableTopics:1", "orders.placed"),
             ("Tether:Nats:DurableTopicReplicas", "3"),
@@ -79,6 +81,7 @@ public sealed class BindingTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(90), nats.FailureTimeout);
         Assert.Equal(65536, nats.MaxFrameBytes);
         Assert.Equal(0.25, nats.Exploration);
+        Assert.Equal((4096, 1048576), (nats.FlowWindow, nats.MaxPendingBytesPerNode));
         Assert.Equal(["orders.placed", "prices"], nats.DurableTopics.Order(StringComparer.Ordinal));
         Assert.Equal((3, "hub"), (nats.DurableTopicReplicas, nats.JetStreamDomain));
         Assert.Equal("0.0.0.0:8081", options.Http);
@@ -92,7 +95,7 @@ public sealed class BindingTests : IDisposable
         Assert.Equal(settings.Count, settings.Select(s => s.Flag).Distinct().Count());
         Assert.All(settings, s => Assert.StartsWith("Tether:", s.Key, StringComparison.Ordinal));
         Assert.All(settings, s => Assert.StartsWith("--", s.Flag, StringComparison.Ordinal));
-        Assert.Equal(24, settings.Count); // the test above sets each one
+        Assert.Equal(26, settings.Count); // the test above sets each one
     }
 
     [Fact]

@@ -111,11 +111,13 @@ public sealed class CrossNodeGuaranteeTests
     }
 
     [Fact]
-    public async Task RemoteRequest_ToAFullMailbox_IsAnsweredMailboxFull_AndDroppedRemoteSendsAreCounted()
+    public async Task RemoteRequest_ToAFullMailbox_IsAnsweredMailboxFull_AndRemoteSendsWaitForRoomInsteadOfBeingDropped()
     {
+        // Flow control between nodes (README): sends that find the mailbox full wait on the receiving node (their sender
+        // runs out of credit); a request is answered mailbox-full at once, as a local one is.
         await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha", contracts: Contracts());
-        (Node b, _) = await cluster.AddNodeAsync("beta", contracts: Contracts());
+        (Node a, BrokerProxy aProxy) = await cluster.AddNodeAsync("alpha", contracts: Contracts());
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta", contracts: Contracts());
         var stalling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Address slow = b.Spawn(() => new Slow(stalling), new SpawnOptions { MailboxCapacity = 4 });
         Address remote = new("beta", slow.Id);
@@ -130,8 +132,11 @@ public sealed class CrossNodeGuaranteeTests
         TetherException error = await Assert.ThrowsAsync<TetherException>(async () => await a.Request(remote, new Quantity(1), s_wait));
 
         Assert.Equal(ErrorCodes.MailboxFull, error.Code);
-        await Eventually.Until(() => b.Statistics.Dropped >= 6, "beta to count the remote sends its full mailbox dropped", s_wait);
+        Assert.True(bProxy.Flow.ParkedCount >= 6, $"beta parked {bProxy.Flow.ParkedCount} of the sends its full mailbox could not take; 6 expected");
         Assert.Equal("done", await busy.WaitAsync(s_wait));
+        await Eventually.Until(() => bProxy.Flow.ParkedCount == 0 && b.Statistics.MailboxDepth == 0, "beta to hand the parked sends to the mailbox once it has room", s_wait);
+        Assert.Equal(0, b.Statistics.Dropped);
+        Assert.Equal(0, aProxy.Statistics.SendsDropped);
         Assert.Equal("took 2", await a.Request(remote, new Quantity(2)).AsTask().WaitAsync(s_wait)); // and it serves again
     }
 

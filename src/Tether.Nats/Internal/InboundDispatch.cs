@@ -19,10 +19,23 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
     [ThreadStatic]
     private static DeliveryRun t_deliveries;
 
+    /// <summary>The node that sent the message on the inbox being handled, when it speaks flow control (see <see cref="FlowControl"/>).</summary>
+    [ThreadStatic]
+    private static FlowIn? t_from;
+
+    /// <summary>The free room last found in a target's mailbox while this message is unpacked, and that target's id.</summary>
+    [ThreadStatic]
+    private static int t_room;
+
+    [ThreadStatic]
+    private static long t_roomId;
+
     private readonly BrokerProxy _proxy = proxy;
     private readonly TransportHost _host = proxy.NodeHost;
     private readonly Replies _replies = proxy.Replies; // made before this part
     private readonly PayloadCodecs _codecs = proxy.Codecs;
+    private readonly FlowControl _flow = proxy.Flow; // made before this part
+    private readonly string _inbox = proxy.Link.Inbox;
     private long _badFrames;
 
     /// <summary>The answers being collected on this thread (while a received message is handled), if any.</summary>
@@ -50,6 +63,11 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
         answers.Collecting = true;
         bool outermost = !t_deliveries.Active; // a nested dispatch (none today) adds to the run it is in
         t_deliveries.Active = true;
+        if (outermost && incoming.ReplyTo is not null && string.Equals(incoming.Subject, _inbox, StringComparison.Ordinal))
+        {
+            t_from = _flow.From(incoming.ReplyTo); // what a node sends to our inbox names its reply subjects: it is counted
+        }
+
         try
         {
             if (Frame.IsBatch(incoming.Data.Span))
@@ -67,6 +85,8 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
             if (outermost)
             {
                 FlushDeliveries(incoming);
+                t_from = null;
+                t_roomId = 0;
             }
 
             answers.Collecting = false;
@@ -174,6 +194,22 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
 
     public void OnInbox(Incoming msg)
     {
+        FlowIn? from = t_from;
+        try
+        {
+            OnInboxFrame(msg);
+        }
+        finally
+        {
+            if (from is not null)
+            {
+                _flow.Counted(from); // every frame, whatever became of it: the sender's credit comes back
+            }
+        }
+    }
+
+    private void OnInboxFrame(Incoming msg)
+    {
         if (!TryOpen(msg, out Frame frame, out int payload))
         {
             return;
@@ -183,6 +219,10 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
         {
             case FrameKind.Send or FrameKind.Request or FrameKind.Event:
                 DeliverLocally(msg, frame, payload);
+                break;
+            case FrameKind.End or FrameKind.Renew when t_from is { } from && frame.SenderNode is not null && frame.SenderId > 0 && _flow.HasParked(frame.RecipientId):
+                // Behind the messages parked for the target, in order.
+                _flow.Park(frame.RecipientId, new FlowControl.Parked(from, frame.Sender) { Tether = frame.Kind, Reason = frame.ErrorText, Flag = frame.Flag });
                 break;
             case FrameKind.End or FrameKind.Renew:
                 TransportHost.Flush(ref t_deliveries); // the messages before it in the batch reach the target first
@@ -276,6 +316,24 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
 
         if (t_deliveries.Active)
         {
+            if (t_from is { } from)
+            {
+                switch (_flow.Admit(ref t_deliveries, frame.RecipientId, sink is not null, from, ref t_roomId, ref t_room))
+                {
+                    case FlowControl.Admission.Park:
+                        // The target's mailbox is full: the message waits here (not counted taken, so its sender runs
+                        // out of credit), after the ones before it, which go first.
+                        TransportHost.Flush(ref t_deliveries);
+                        _flow.Park(frame.RecipientId, new FlowControl.Parked(from, frame.Sender) { Payload = payload, Kind = kind, Sink = sink, Trace = trace, Session = frame.Session });
+                        return;
+                    case FlowControl.Admission.Drop:
+                        return; // counted, logged and reported to its sender
+                    case FlowControl.Admission.Reject:
+                        sink!.TryFail(new TetherException(ErrorCodes.MailboxFull, $"The mailbox of the target at {_proxy.NodeName}/{frame.RecipientId} is full and messages sent to it before wait on node {_proxy.NodeName}; {payload.GetType().Name} was rejected."));
+                        return;
+                }
+            }
+
             // Unpacking a received message: consecutive messages for one target are posted to it together.
             _host.Deliver(ref t_deliveries, frame.Sender, frame.RecipientId, payload, kind, sink, trace, frame.Session);
             return;

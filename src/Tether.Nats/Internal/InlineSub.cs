@@ -14,6 +14,11 @@ internal sealed class InlineSub : NatsSubBase
     private static readonly byte[] NoResponders = "NATS/1.0 503"u8.ToArray();
     private readonly Action<Incoming> _handle;
 
+    // One message at a time, also across a reconnect: the old connection's reader may still be handing over the last
+    // message it read while the new connection's reader starts (a slow consumer cut off by the server is in just that
+    // state), and two readers at once would break the order per sender. Uncontended, it costs one lock per NATS message.
+    private readonly Lock _order = new();
+
     public InlineSub(NatsConnection connection, string subject, Action<Incoming> handle, CancellationToken cancellation)
         : base(connection, connection.SubscriptionManager, subject, queueGroup: null, opts: null, cancellation)
         => _handle = handle;
@@ -23,7 +28,11 @@ internal sealed class InlineSub : NatsSubBase
         bool noResponders = headersBuffer is { } headers && payloadBuffer.IsEmpty && StartsWith(headers, NoResponders);
         if (payloadBuffer.IsSingleSegment)
         {
-            _handle(new Incoming(subject, replyTo, payloadBuffer.First, noResponders));
+            lock (_order)
+            {
+                _handle(new Incoming(subject, replyTo, payloadBuffer.First, noResponders));
+            }
+
             return ValueTask.CompletedTask;
         }
 
@@ -34,7 +43,10 @@ internal sealed class InlineSub : NatsSubBase
         try
         {
             payloadBuffer.CopyTo(copy);
-            _handle(new Incoming(subject, replyTo, copy.AsMemory(0, length), noResponders));
+            lock (_order)
+            {
+                _handle(new Incoming(subject, replyTo, copy.AsMemory(0, length), noResponders));
+            }
         }
         finally
         {

@@ -35,6 +35,9 @@ internal sealed partial class Outbox
 
         public List<Item> Items { get; } = [];
 
+        /// <summary>The bytes its items added to the outbox's queue (see <see cref="Outbox.QueuedBytes"/>), given back when it is taken.</summary>
+        public int Queued { get; set; }
+
         /// <summary>The most bytes <see cref="AppendItem"/> adds to an item for its frame's binary header (bin32).</summary>
         public const int MaxBinaryHeader = 5;
 
@@ -70,6 +73,7 @@ internal sealed partial class Outbox
         {
             Items.Clear();
             Length = 0;
+            Queued = 0;
             _lastNode = _lastContract = null;
         }
 

@@ -95,7 +95,11 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
     /// <see cref="ReplyBase"/> and the correlation), and so may a request's <paramref name="replyTo"/> (the proxy's
     /// reply subject for the correlation): made only if the frame goes out alone.
     /// </summary>
-    /// <returns>0 when accepted; otherwise the frame's size, which exceeds <see cref="BrokerOptions.MaxFrameBytes"/> (nothing was sent).</returns>
+    /// <returns>
+    /// 0 when accepted; -1 when a message frame (send, request, event) finds more than
+    /// <see cref="BrokerOptions.MaxPendingBytesPerNode"/> waiting here (nothing was sent); otherwise the frame's size,
+    /// which exceeds <see cref="BrokerOptions.MaxFrameBytes"/> (nothing was sent).
+    /// </returns>
     /// <exception cref="MessagePackSerializationException">The payload could not be serialized (nothing was sent).</exception>
     public int Append(in Frame frame, PayloadCodec? codec, object? payload, string? subject, string? replyTo, long correlation, PendingRemote? pending)
     {
@@ -111,8 +115,8 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
                 return encoded.Length;
             }
 
-            Enqueue(scratch.Buffer.AsSpan(0, scratch.Length), encoded, subject, replyTo, correlation, pending);
-            return 0;
+            bool bounded = frame.Kind is FrameKind.Send or FrameKind.Request or FrameKind.Event; // ends and renewals always go
+            return Enqueue(scratch.Buffer.AsSpan(0, scratch.Length), encoded, subject, replyTo, correlation, pending, bounded) ? 0 : -1;
         }
         finally
         {
@@ -143,7 +147,8 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
     }
 
     /// <summary>Copies one encoded batch item into the current segment and sees that it is published.</summary>
-    private void Enqueue(ReadOnlySpan<byte> item, in Encoded frame, string? subject, string? replyTo, long correlation, PendingRemote? pending)
+    /// <returns>False when <paramref name="bounded"/> and the outbox holds more than its bound (nothing was queued).</returns>
+    private bool Enqueue(ReadOnlySpan<byte> item, in Encoded frame, string? subject, string? replyTo, long correlation, PendingRemote? pending, bool bounded)
     {
         Segment? inline = null;
         bool schedule = false;
@@ -152,9 +157,14 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
         bool inRun = RunScope.IsOpen;
         lock (_gate)
         {
+            if (bounded && OverBound(item.Length))
+            {
+                return false;
+            }
+
             Segment segment = _filling ??= Rent();
             bool full = false;
-            if (segment.Items.Count > 0 && segment.Length + item.Length + Segment.MaxBinaryHeader > _batchLimit)
+            if (segment.Items.Count > 0 && (segment.Length + item.Length + Segment.MaxBinaryHeader > _batchLimit || segment.Items.Count >= _maxItems))
             {
                 // The batch is full: seal it; this frame starts the next one.
                 _ready.Enqueue(segment);
@@ -164,7 +174,13 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
 
             int frameStart = segment.AppendItem(item, frame, out int frameLength);
             segment.Items.Add(new Item(frameStart, frameLength, subject, replyTo, correlation, pending));
-            if (!_writing && inRun && !full)
+            segment.Queued += item.Length;
+            _queuedBytes += item.Length;
+            if (!_writing && _stalled)
+            {
+                // Waiting for credit: the peer's report starts the writer again.
+            }
+            else if (!_writing && inRun && !full)
             {
                 // Inside a run (a target's batch of messages, or a batch of answers): the frame leaves when the run
                 // ends, with whatever else the run sends, published on this thread (see RunScope). A full batch does
@@ -181,10 +197,11 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
                 _writing = true;
 
                 // Idle: no writer has been busy for a while. The clock is read only here, not for every frame.
-                if (_ready.Count == 0 && segment.Items.Count == 1 && Stopwatch.GetTimestamp() - _idleSince > IdleTicks)
+                if (_ready.Count == 0 && segment.Items.Count == 1 && HasCredit && Stopwatch.GetTimestamp() - _idleSince > IdleTicks)
                 {
                     inline = segment;
                     _filling = null;
+                    Taken(segment);
                     _deferred = _deferredAtLastTick = false;
                 }
                 else
@@ -214,6 +231,8 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
+
+        return true;
     }
 
     /// <summary>The writer loop: publishes what accumulated, segment by segment, until nothing is left.</summary>
@@ -224,19 +243,27 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
             Segment? next;
             lock (_gate)
             {
+                if (_ready.Count == 0 && _filling is not { Items.Count: > 0 })
+                {
+                    _writing = false;
+                    _idleSince = Stopwatch.GetTimestamp();
+                    return;
+                }
+
+                if (!HasCredit)
+                {
+                    Stall(); // the frames wait for the peer's report (or the flow tick)
+                    _deferred = _deferredAtLastTick = false;
+                    return;
+                }
+
                 if (!_ready.TryDequeue(out next))
                 {
-                    if (_filling is not { Items.Count: > 0 })
-                    {
-                        _writing = false;
-                        _idleSince = Stopwatch.GetTimestamp();
-                        return;
-                    }
-
-                    next = _filling;
+                    next = _filling!;
                     _filling = null;
                 }
 
+                Taken(next);
                 _deferred = _deferredAtLastTick = false; // a writer has them now
             }
 
@@ -302,6 +329,13 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
         ValueTask publishing;
         try
         {
+            ValueTask hello = SayHelloIfDue();
+            if (!hello.IsCompletedSuccessfully)
+            {
+                _ = HelloThenPublishAsync(hello, segment);
+                return false;
+            }
+
             publishing = _publish(this, segment);
         }
 #pragma warning disable CA1031 // a failed publish fails the segment's requests; it never kills the writer
@@ -321,6 +355,25 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
 
         _ = CompleteAsync(publishing, segment);
         return false;
+    }
+
+    /// <summary>The hello did not leave at once: the segment follows it, in order, and the writer goes on after both.</summary>
+    private async Task HelloThenPublishAsync(ValueTask hello, Segment segment)
+    {
+        try
+        {
+            await hello.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // a lost hello is made good by the flow tick (a stalled peer gets a new one)
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        if (Publish(segment))
+        {
+            Execute();
+        }
     }
 
     private async Task CompleteAsync(ValueTask publishing, Segment segment)

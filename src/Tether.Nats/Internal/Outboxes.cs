@@ -13,6 +13,7 @@ internal sealed class Outboxes
     private readonly ConcurrentDictionary<string, Outbox> _replyOutboxes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Outbox>.AlternateLookup<ReadOnlySpan<char>> _replyOutboxLookup;
     private Outbox? _lastNodeOutbox; // see NodeOutbox
+    private string? _flowReplyTo; // this node's reply subject for correlation 0: names the sender of what carries no request
 
     public Outboxes(BrokerProxy proxy)
     {
@@ -47,8 +48,19 @@ internal sealed class Outboxes
     private Outbox AddNodeOutbox(string node)
     {
         string subject = $"{_proxy.Link.Prefix}.node.{node}";
-        return _nodeOutboxes.GetOrAdd(node, _ => new Outbox(subject, $"node {node}", PublishSegment, SegmentFailed, _proxy.Options.MaxFrameBytes, _proxy.FlushGuard) { Node = node });
+        return _nodeOutboxes.GetOrAdd(node, _ =>
+        {
+            var outbox = new Outbox(subject, $"node {node}", PublishSegment, SegmentFailed, _proxy.Options.MaxFrameBytes, _proxy.FlushGuard) { Node = node };
+            outbox.EnableFlow(_proxy.Flow, _proxy.Options.FlowWindow, _proxy.Options.MaxPendingBytesPerNode);
+            return outbox;
+        });
     }
+
+    /// <summary>The outbox of a peer's inbox if this node has sent it anything; for its flow reports.</summary>
+    public Outbox? FindNodeOutbox(string node) => _nodeOutboxes.GetValueOrDefault(node);
+
+    /// <summary>The outboxes of the peers' inboxes; for the flow tick.</summary>
+    public ICollection<Outbox> NodeOutboxes => _nodeOutboxes.Values;
 
     /// <summary>
     /// The outbox of a peer's replies when <paramref name="replyTo"/> is a Tether reply subject
@@ -92,11 +104,11 @@ internal sealed class Outboxes
             // Alone it needs the subjects' text: a reply's subject and a request's reply subject are made only now.
             Outbox.Item item = items[0];
             string subject = item.Subject ?? outbox.ReplyBase + item.Correlation.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            string? replyTo = item.ReplyTo ?? (item.Pending is null ? null : _proxy.Link.ReplyPrefix + item.Correlation.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            string? replyTo = item.ReplyTo ?? (item.Pending is not null ? _proxy.Link.ReplyPrefix + item.Correlation.ToString(System.Globalization.CultureInfo.InvariantCulture) : FlowReplyTo(outbox));
             return _proxy.Link.Nats.PublishAsync(subject, segment.FrameOf(item), replyTo: replyTo);
         }
 
-        string? batchReplyTo = null;
+        string? batchReplyTo = FlowReplyTo(outbox);
         if (segment.HasRequests)
         {
             // The batch's own reply subject: "no responders" (or a rejection of the whole batch) fails its requests.
@@ -114,6 +126,13 @@ internal sealed class Outboxes
 
         return _proxy.Link.Nats.PublishAsync(outbox.BatchSubject, segment.AsBatch(), replyTo: batchReplyTo);
     }
+
+    /// <summary>
+    /// For a peer's inbox, a reply subject of this node (correlation 0: nobody waits, an answer to it is dropped) on what
+    /// carries no request of its own, so the peer knows whose frames it counts (see <see cref="FlowControl"/>); an older
+    /// peer ignores it.
+    /// </summary>
+    private string? FlowReplyTo(Outbox outbox) => outbox.Node is null ? null : _flowReplyTo ??= _proxy.Link.ReplyPrefix + "0";
 
     private void SegmentFailed(Outbox outbox, Outbox.Segment segment, Exception ex)
     {

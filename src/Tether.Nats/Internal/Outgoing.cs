@@ -191,6 +191,23 @@ internal sealed class Outgoing(BrokerProxy proxy)
             throw;
         }
 
+        if (refused < 0)
+        {
+            // More than BrokerOptions.MaxPendingBytesPerNode waits for that node: it takes messages slower than they come.
+            _pending.TryRemove(correlation, out _);
+            Address to = new(node!, recipient);
+            if (reply is null)
+            {
+                _proxy.Flow.DroppedHere(to, type.Name, outbox!.QueuedBytes);
+            }
+            else
+            {
+                reply.TryFail(new TetherException(ErrorCodes.MailboxFull, $"{reply.Describe()}: node {node} takes messages slower than they are sent; more than BrokerOptions.MaxPendingBytesPerNode ({_proxy.Options.MaxPendingBytesPerNode} bytes) already waits for it here."));
+            }
+
+            return false;
+        }
+
         if (refused > 0)
         {
             _pending.TryRemove(correlation, out _);

@@ -19,6 +19,9 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
     private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
 
+    /// <summary>The mailbox's bound.</summary>
+    public int Capacity => _capacity;
+
     /// <summary>User messages waiting in the mailbox.</summary>
     public int Depth => Volatile.Read(ref _accepted) - Volatile.Read(ref _taken);
 

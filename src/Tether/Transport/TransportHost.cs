@@ -66,6 +66,16 @@ public sealed class TransportHost
     public void Deliver(ref DeliveryRun run, Address sender, long id, object message, MessageKind kind, ReplySink? reply, ActivityContext trace, string? session)
         => _node.Deliver(ref run, sender, id, message, (Category)kind, reply, trace, session);
 
+    /// <summary>
+    /// How many more messages the mailbox of the target <paramref name="id"/> of this node takes now, less those already
+    /// waiting for it in <paramref name="run"/>: a transport that holds messages back while a mailbox is full (flow
+    /// control) asks before it delivers. Another sender may fill the room meanwhile, so it is a hint, not a reservation.
+    /// </summary>
+    /// <param name="run">The run of the thread unpacking (<c>default</c> outside one).</param>
+    /// <param name="id">The local id of the target.</param>
+    /// <returns>The free room (0 or less when full); <see cref="int.MaxValue"/> when no live target has the id.</returns>
+    public int MailboxRoom(ref DeliveryRun run, long id) => _node.MailboxRoom(ref run, id);
+
     /// <summary>Posts what waits in <paramref name="run"/>; the run is empty after it.</summary>
     /// <param name="run">The run.</param>
     /// <exception cref="Exception">Answering a refused request threw (every message of the run was still posted or answered).</exception>
