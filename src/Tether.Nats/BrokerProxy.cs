@@ -54,7 +54,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Replies = new Replies(this);
         Heartbeats = new Heartbeats(this);
         Flow = new FlowControl(this);
-        Watch = new ConnectionWatch(this);
+        Connection = new ConnectionWatch(this);
         Inbound = new InboundDispatch(this);
         Outgoing = new Outgoing(this);
         Services = new NatsServices(this, nats);
@@ -118,7 +118,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
 
     internal FlowControl Flow { get; }
 
-    internal ConnectionWatch Watch { get; }
+    internal ConnectionWatch Connection { get; }
 
     internal NatsTopics Topics { get; }
 
@@ -214,7 +214,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
         await Flow.StartAsync(cancellation).ConfigureAwait(false);
-        Watch.Start();
+        Connection.Start();
         await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);
         await Topics.StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         Attach();

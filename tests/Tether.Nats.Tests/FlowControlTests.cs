@@ -316,7 +316,7 @@ public sealed class FlowControlTests(ITestOutputHelper output)
 
         long sent = 0;
         var clock = Stopwatch.StartNew();
-        while (bProxy.Watch.Disconnects == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+        while (bProxy.Connection.Disconnects == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
         {
             for (int i = 0; i < 50_000; i++)
             {
@@ -326,7 +326,7 @@ public sealed class FlowControlTests(ITestOutputHelper output)
             await Task.Delay(20); // the pace of the load generator, until the server cuts the receiver off
         }
 
-        Assert.True(bProxy.Watch.Disconnects > 0, $"the server never cut beta off as a slow consumer ({sent} sends in {clock.Elapsed.TotalSeconds:0} s)");
+        Assert.True(bProxy.Connection.Disconnects > 0, $"the server never cut beta off as a slow consumer ({sent} sends in {clock.Elapsed.TotalSeconds:0} s)");
         await Eventually.Until(() => aProxy.IsConnected && bProxy.IsConnected, "both nodes connected again", s_wait);
         Assert.Contains(log.Lines, l => l.Contains("beta lost its NATS connection", StringComparison.Ordinal));
         await Eventually.Until(() => log.Lines.Any(l => l.Contains("beta is connected to NATS again", StringComparison.Ordinal)), "beta to log its reconnect", s_wait);
@@ -340,7 +340,7 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         }
 
         await Eventually.Until(() => Interlocked.Read(ref tally.Last) == sent - 1, "the sends after the storm to arrive", s_wait);
-        output.WriteLine($"sent {sent}, handled {Interlocked.Read(ref tally.Count)}, beta disconnects {bProxy.Watch.Disconnects}, alpha credit waits {aProxy.Statistics.CreditWaits}, out of order {tally.Disorder}, twice {tally.Duplicates}");
+        output.WriteLine($"sent {sent}, handled {Interlocked.Read(ref tally.Count)}, beta disconnects {bProxy.Connection.Disconnects}, alpha credit waits {aProxy.Statistics.CreditWaits}, out of order {tally.Disorder}, twice {tally.Duplicates}");
         output.WriteLine(string.Join("\n", log.Lines.Where(l => l.Contains("NATS", StringComparison.Ordinal)).Take(20)));
         Assert.True(Interlocked.Read(ref tally.Count) - before >= 100, "fewer than the 100 sends after the storm arrived");
         Assert.True(Interlocked.Read(ref tally.Count) <= sent, "more arrived than were sent");
