@@ -75,7 +75,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Interlocked.Read(ref Hot.Received),
         Inbound.BadFrames,
         Heartbeats.PeersLost,
-        Replies.Pending.Count);
+        Replies.Pending.Count,
+        Heartbeats.PeersStopped);
 
     internal string NodeName { get; }
 

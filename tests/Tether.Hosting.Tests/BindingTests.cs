@@ -57,9 +57,11 @@ public sealed class BindingTests : IDisposable
             ("Tether:Nats:MaxFrameBytes", "65536"),
             ("Tether:Nats:Exploration", "0.25"),
             ("Tether:Nats:DurableTopics:0", "prices"),
-            ("Tether:Nats:DurableTopics:1", "orders.placed"));
+            ("Tether:Nats:DurableTopics:1", "orders.placed"),
+            ("Tether:ShutdownTimeout", "4s"));
 
         Assert.Equal("orders-1", options.Node.Name);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.ShutdownTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Node.DefaultRequestTimeout);
         Assert.Equal(500, options.Node.DefaultMailboxCapacity);
         Assert.Equal(64, options.Node.Throughput);
@@ -87,7 +89,7 @@ public sealed class BindingTests : IDisposable
         Assert.Equal(settings.Count, settings.Select(s => s.Flag).Distinct().Count());
         Assert.All(settings, s => Assert.StartsWith("Tether:", s.Key, StringComparison.Ordinal));
         Assert.All(settings, s => Assert.StartsWith("--", s.Flag, StringComparison.Ordinal));
-        Assert.Equal(21, settings.Count); // the test above sets each one
+        Assert.Equal(22, settings.Count); // the test above sets each one
     }
 
     [Fact]
@@ -109,6 +111,7 @@ public sealed class BindingTests : IDisposable
     [InlineData("Tether:DefaultMailboxCapacity", "0", "must be at least 1")]
     [InlineData("Tether:Throughput", "2.5", "is not a whole number")]
     [InlineData("Tether:DeadlineSweepInterval", "soon", "is not a duration")]
+    [InlineData("Tether:ShutdownTimeout", "0s", "must be positive")]
     [InlineData("Tether:Name", "my node", "no '/' or spaces")]
     [InlineData("Tether:Adapters:Specs", "/no/such/specs", "neither a file nor a directory")]
     [InlineData("Tether:Adapters:AllowUnregisteredContracts", "yes", "neither true nor false")]

@@ -23,6 +23,8 @@ internal static class OptionsBinder
             static (s, v, r) => s.Node = s.Node with { Throughput = r.Int(v, min: 1) ?? s.Node.Throughput }),
         new("DeadlineSweepInterval", "--deadline-sweep-interval", "How often overdue requests are looked for (a duration).",
             static (s, v, r) => s.Node = s.Node with { DeadlineSweepInterval = r.Duration(v) ?? s.Node.DeadlineSweepInterval }),
+        new("ShutdownTimeout", "--shutdown-timeout", "On SIGTERM or Ctrl+C, how long in-flight work may drain before the node goes; the process exits within it, also when NATS is gone (a duration).",
+            static (s, v, r) => s.ShutdownTimeout = r.Duration(v) ?? s.ShutdownTimeout),
         new("Adapters:Specs", "--contracts", "Contract spec files or directories (*.yaml, *.yml) the mailboxes enforce; a list, or comma-separated.",
             static (s, v, r) => s.Specs.AddRange(r.Paths(v)), IsList: true),
         new("Adapters:AllowUnregisteredContracts", "--allow-unregistered-contracts", "Skip specs whose message type this node has not registered (true or false).",
@@ -95,6 +97,7 @@ internal static class OptionsBinder
             Nats = state.Url is null ? null : state.Broker with { Url = state.Url, DurableTopics = state.Topics.ToHashSet(StringComparer.Ordinal) },
             AdapterSpecs = state.Specs,
             AllowUnregisteredContracts = state.AllowUnregistered,
+            ShutdownTimeout = state.ShutdownTimeout,
         };
     }
 
@@ -206,6 +209,8 @@ internal static class OptionsBinder
         public List<string> Topics { get; } = [];
 
         public bool AllowUnregistered { get; set; }
+
+        public TimeSpan ShutdownTimeout { get; set; } = TetherOptions.DefaultShutdownTimeout;
     }
 
     /// <summary>Parses one key's value; every error names the key and its flag.</summary>
