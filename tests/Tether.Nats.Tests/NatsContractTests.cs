@@ -15,7 +15,7 @@ public sealed class NatsContractTests : MultiNodeContractTests
             var contracts = new ContractRegistry();
             foreach ((Type type, string contract) in Contracts)
             {
-                typeof(ContractRegistry).GetMethod(nameof(ContractRegistry.Register))!.MakeGenericMethod(type).Invoke(contracts, [contract]);
+                contracts.Register(type, contract);
             }
 
             (Node node, BrokerProxy proxy) = await cluster.AddNodeAsync(name, contracts: contracts);

@@ -112,9 +112,27 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     public void OnHeartbeat(Incoming msg)
     {
-        if (!_proxy.Inbound.TryOpen(msg, out Frame frame, out int payloadAt) || frame.SenderNode is not { } peer || peer == _proxy.NodeName)
+        if (!_proxy.Inbound.TryOpen(msg, out Frame frame, out int payloadAt))
         {
+            return; // counted as bad
+        }
+
+        // Everything else that is not a peer's heartbeat or goodbye is a bad frame too, counted: none is dropped unseen.
+        if (frame.Kind is not (FrameKind.Heartbeat or FrameKind.Bye))
+        {
+            _proxy.Inbound.BadFrame(msg, $"a {frame.Kind} frame does not belong on the heartbeat subject");
             return;
+        }
+
+        if (frame.SenderNode is not { } peer || !BrokerOptions.IsToken(peer))
+        {
+            _proxy.Inbound.BadFrame(msg, "a heartbeat must name its node (a token)");
+            return;
+        }
+
+        if (peer == _proxy.NodeName)
+        {
+            return; // our own
         }
 
         if (frame.Kind == FrameKind.Bye)
@@ -123,10 +141,13 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
             return;
         }
 
-        if (Frame.ReadPayload(msg.Data, payloadAt, _proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>))) is Dictionary<string, long[]> services)
+        if (Frame.ReadPayload(msg.Data, payloadAt, _proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>))) is not Dictionary<string, long[]> services)
         {
-            _proxy.Router.Announce(peer, services);
+            _proxy.Inbound.BadFrame(msg, "a heartbeat without its list of services");
+            return;
         }
+
+        _proxy.Router.Announce(peer, services);
 
         bool joined;
         lock (_peers)
