@@ -75,7 +75,8 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Interlocked.Read(ref Hot.Received),
         Inbound.BadFrames,
         Heartbeats.PeersLost,
-        Replies.Pending.Count);
+        Replies.Pending.Count,
+        Heartbeats.PeersStopped);
 
     internal string NodeName { get; }
 
@@ -188,8 +189,26 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     /// <inheritdoc/>
     protected override void Publish(Address sender, string topic, object @event, ActivityContext trace) => Topics.PublishEvent(sender, topic, @event, trace);
 
+    /// <summary>
+    /// The first local id of this incarnation: milliseconds since 2025-01-01 (UTC) times 65,536.
+    /// </summary>
+    /// <remarks>
+    /// An address must never reach a target of a later incarnation of its node (a process killed and started again
+    /// under the same name, whose local ids would otherwise start again at 1). Rather than a new incarnation field in
+    /// every frame (or one learned from heartbeats and checked per frame), each incarnation's ids start at a base that
+    /// grows with the clock, so the address stays what it was, (node, id), and the wire keeps one integer per id: the
+    /// cost is that an id is a 9-byte MessagePack integer instead of 1 to 3 bytes, and no field is added. A restarted
+    /// process's base is above every id of its predecessor unless that one gave out more than 65,536 ids per
+    /// millisecond it lived (or the clock went back that far). The value stays below 2^53, so ids survive JSON and
+    /// JavaScript numbers (the browser skin).
+    /// </remarks>
+    internal static long IncarnationBase(TimeProvider time)
+        => Math.Max(1, (time.GetUtcNow() - new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)).Ticks / TimeSpan.TicksPerMillisecond) << 16;
+
     private async Task StartAsync(CancellationToken cancellation)
     {
+        // Targets spawned from now on get ids of this incarnation (tether node attaches before its modules start).
+        NodeHost.StartLocalIdsAt(IncarnationBase(NodeHost.TimeProvider));
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
         await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);

@@ -4,6 +4,7 @@ namespace Tether.Nats;
 /// <param name="FramesSent">Frames published.</param>
 /// <param name="FramesReceived">Frames received on any of the proxy's subscriptions.</param>
 /// <param name="BadFrames">Frames rejected: truncated, oversized, unknown kind or contract, malformed payload.</param>
-/// <param name="PeersLost">Peers declared unreachable so far.</param>
+/// <param name="PeersLost">Peers declared unreachable (silent beyond the failure timeout) so far.</param>
 /// <param name="PendingRemoteRequests">Requests sent to other nodes and not yet answered.</param>
-public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests);
+/// <param name="PeersStopped">Peers that stopped normally (they said goodbye) so far; not counted in <paramref name="PeersLost"/>.</param>
+public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long PeersStopped);

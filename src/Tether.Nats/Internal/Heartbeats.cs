@@ -17,6 +17,7 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
     private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
     private int _lostCount; // the entries of _lost, kept beside it under the peers' lock
     private long _peersLost;
+    private long _peersStopped;
     private long _lastBeat;
     private ITimer? _timer;
 
@@ -25,6 +26,9 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     /// <summary>Peers declared lost so far.</summary>
     public long PeersLost => Interlocked.Read(ref _peersLost);
+
+    /// <summary>Peers that said goodbye so far (a clean stop, not a loss).</summary>
+    public long PeersStopped => Interlocked.Read(ref _peersStopped);
 
     /// <summary>Starts beating (the first beat at once).</summary>
     public void Start()
@@ -38,17 +42,20 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
             await _timer.DisposeAsync().ConfigureAwait(false); // no heartbeat may follow the goodbye
         }
 
-        if (!goodbye)
+        if (!goodbye || !_proxy.Link.IsConnected)
         {
-            return;
+            return; // without a connection the goodbye would wait for one: peers find out by silence
         }
 
         try
         {
+            // Bounded: a server that goes away right now must not hold up the stop.
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             Frame bye = new() { Kind = FrameKind.Bye, SenderNode = _proxy.NodeName };
-            await _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.hb", bye.Encode(null, null)).ConfigureAwait(false);
+            await _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.hb", bye.Encode(null, null), cancellationToken: bounded.Token).ConfigureAwait(false);
+            await _proxy.Link.Nats.PingAsync(bounded.Token).ConfigureAwait(false); // flushed: the peers hear it before the connection closes
         }
-        catch (Exception ex) when (ex is NatsException or ObjectDisposedException)
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
         {
             // Peers will find out by silence.
         }
@@ -76,7 +83,7 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         {
             if (_proxy.NodeHost.TimeProvider.GetElapsedTime(seen, now) > _proxy.Options.FailureTimeout)
             {
-                PeerLost(peer, seen);
+                PeerGone(peer, seen, stopped: false);
             }
         }
 
@@ -105,21 +112,42 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     public void OnHeartbeat(Incoming msg)
     {
-        if (!_proxy.Inbound.TryOpen(msg, out Frame frame, out int payloadAt) || frame.SenderNode is not { } peer || peer == _proxy.NodeName)
+        if (!_proxy.Inbound.TryOpen(msg, out Frame frame, out int payloadAt))
         {
+            return; // counted as bad
+        }
+
+        // Everything else that is not a peer's heartbeat or goodbye is a bad frame too, counted: none is dropped unseen.
+        if (frame.Kind is not (FrameKind.Heartbeat or FrameKind.Bye))
+        {
+            _proxy.Inbound.BadFrame(msg, $"a {frame.Kind} frame does not belong on the heartbeat subject");
             return;
+        }
+
+        if (frame.SenderNode is not { } peer || !BrokerOptions.IsToken(peer))
+        {
+            _proxy.Inbound.BadFrame(msg, "a heartbeat must name its node (a token)");
+            return;
+        }
+
+        if (peer == _proxy.NodeName)
+        {
+            return; // our own
         }
 
         if (frame.Kind == FrameKind.Bye)
         {
-            PeerLost(peer, expectedSeen: null);
+            PeerGone(peer, expectedSeen: null, stopped: true);
             return;
         }
 
-        if (Frame.ReadPayload(msg.Data, payloadAt, _proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>))) is Dictionary<string, long[]> services)
+        if (Frame.ReadPayload(msg.Data, payloadAt, _proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>))) is not Dictionary<string, long[]> services)
         {
-            _proxy.Router.Announce(peer, services);
+            _proxy.Inbound.BadFrame(msg, "a heartbeat without its list of services");
+            return;
         }
+
+        _proxy.Router.Announce(peer, services);
 
         bool joined;
         lock (_peers)
@@ -139,11 +167,13 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
     }
 
     /// <summary>
-    /// Declares a peer unreachable, unless a heartbeat refreshed it since <paramref name="expectedSeen"/> was read
+    /// Declares a peer gone, unless a heartbeat refreshed it since <paramref name="expectedSeen"/> was read
     /// (null: unconditionally, for a goodbye). Peer state changes under one lock, so a heartbeat racing the sweep
-    /// can never leave a live peer marked lost.
+    /// can never leave a live peer marked lost. A peer that said goodbye (<paramref name="stopped"/>) stopped
+    /// normally: its pending requests fail with <see cref="ErrorCodes.NodeStopped"/>, it is counted apart from the
+    /// lost ones and logged as information, not as a warning.
     /// </summary>
-    public void PeerLost(string peer, long? expectedSeen)
+    public void PeerGone(string peer, long? expectedSeen, bool stopped)
     {
         lock (_peers)
         {
@@ -159,7 +189,7 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
             }
         }
 
-        Interlocked.Increment(ref _peersLost);
+        Interlocked.Increment(ref stopped ? ref _peersStopped : ref _peersLost);
         int failed = 0;
         _proxy.Router.Forget(peer);
         string destination = $"node {peer}";
@@ -167,12 +197,22 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         {
             if (pending.Destination == destination && _proxy.Replies.Pending.TryRemove(correlation, out _))
             {
-                failed += pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {peer} is unreachable (no heartbeat within {_proxy.Options.FailureTimeout.TotalSeconds:0.#} s).")) ? 1 : 0;
+                TetherException error = stopped
+                    ? new(ErrorCodes.NodeStopped, $"{pending.Sink.Describe()}: node {peer} stopped before it answered.")
+                    : new(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {peer} is unreachable (no heartbeat within {_proxy.Options.FailureTimeout.TotalSeconds:0.#} s).");
+                failed += pending.Sink.TryFail(error) ? 1 : 0;
             }
         }
 
         int ended = _proxy.NodeHost.OwnerNodeLost(peer);
-        LogPeerLost(_proxy.Logger, peer, failed, ended);
+        if (stopped)
+        {
+            LogPeerStopped(_proxy.Logger, peer, failed, ended);
+        }
+        else
+        {
+            LogPeerLost(_proxy.Logger, peer, failed, ended);
+        }
     }
 
     /// <summary>Whether <paramref name="node"/> is declared unreachable; while no node is, without a lookup (it runs for every frame sent).</summary>
@@ -180,6 +220,9 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     [LoggerMessage(3, LogLevel.Warning, "Node {Peer} is unreachable: {Failed} pending requests failed, {Ended} instances it owned here end")]
     private static partial void LogPeerLost(ILogger logger, string peer, int failed, int ended);
+
+    [LoggerMessage(7, LogLevel.Information, "Node {Peer} stopped: {Failed} pending requests failed, {Ended} instances it owned here end")]
+    private static partial void LogPeerStopped(ILogger logger, string peer, int failed, int ended);
 
     [LoggerMessage(4, LogLevel.Information, "Node {Peer} joined")]
     private static partial void LogPeerJoined(ILogger logger, string peer);
