@@ -239,10 +239,14 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         }
 
         Detach();
+
+        // A clean stop, in this order: the service queue groups leave (no new work reaches this node through them), what
+        // this node still owes its peers (answers, errors, Accepted notices) goes out, and only then the goodbye, so a
+        // peer fails with node-stopped only what this node never answered (see Heartbeats.StopAsync).
+        await Services.StopAsync().ConfigureAwait(false);
         await Heartbeats.StopAsync(goodbye: true).ConfigureAwait(false);
         await Link.Stopping.CancelAsync().ConfigureAwait(false);
         Replies.FailAll($"the broker proxy of node {_node.Name} was closed.");
-        await Services.StopAsync().ConfigureAwait(false);
         await Link.Nats.DisposeAsync().ConfigureAwait(false);
         FlushGuard.Dispose();
         await Link.LoopsEndedAsync().ConfigureAwait(false);

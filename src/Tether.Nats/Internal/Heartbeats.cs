@@ -12,9 +12,12 @@ namespace Tether.Nats.Internal;
 /// </summary>
 internal sealed partial class Heartbeats(BrokerProxy proxy)
 {
+    private const byte Lost = 0;
+    private const byte Stopped = 1;
     private readonly BrokerProxy _proxy = proxy;
     private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _lost = new(StringComparer.Ordinal); // the value: Lost or Stopped
+    private readonly ConcurrentDictionary<string, HashSet<string>> _served = new(StringComparer.Ordinal); // every service a peer announced since it joined
     private int _lostCount; // the entries of _lost, kept beside it under the peers' lock
     private long _peersLost;
     private long _peersStopped;
@@ -51,6 +54,12 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         {
             // Bounded: a server that goes away right now must not hold up the stop.
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+
+            // First a round trip: whatever the server handed this node before the service queue groups left is read (the
+            // node answers it, if only with an error). Then what the outboxes still hold goes out, and only then the goodbye,
+            // behind it on the same connection: a peer fails with node-stopped only requests this node never answered.
+            await _proxy.Link.Nats.PingAsync(bounded.Token).ConfigureAwait(false);
+            await _proxy.Outboxes.DrainAsync(TimeSpan.FromSeconds(0.5)).ConfigureAwait(false);
             Frame bye = new() { Kind = FrameKind.Bye, SenderNode = _proxy.NodeName };
             await _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.hb", bye.Encode(null, null), cancellationToken: bounded.Token).ConfigureAwait(false);
             await _proxy.Link.Nats.PingAsync(bounded.Token).ConfigureAwait(false); // flushed: the peers hear it before the connection closes
@@ -148,6 +157,11 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         }
 
         _proxy.Router.Announce(peer, services);
+        HashSet<string> served = _served.GetOrAdd(peer, static _ => new HashSet<string>(StringComparer.Ordinal));
+        lock (served)
+        {
+            served.UnionWith(services.Keys);
+        }
 
         bool joined;
         lock (_peers)
@@ -183,9 +197,13 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
             }
 
             _peers.TryRemove(peer, out _);
-            if (_lost.TryAdd(peer, 0))
+            if (_lost.TryAdd(peer, stopped ? Stopped : Lost))
             {
                 Interlocked.Increment(ref _lostCount);
+            }
+            else
+            {
+                _lost[peer] = stopped ? Stopped : Lost;
             }
         }
 
@@ -193,9 +211,29 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         int failed = 0;
         _proxy.Router.Forget(peer);
         string destination = $"node {peer}";
+
+        // A request sent through a service's queue group is watched as "service S" until its taker's Accepted notice
+        // arrives. If the peer served S and no other node is known to, the peer had it: with its goodbye (after which
+        // no Accepted can follow) or its loss, it will not be answered.
+        HashSet<string> orphaned = new(StringComparer.Ordinal);
+        if (_served.TryRemove(peer, out HashSet<string>? served))
+        {
+            lock (served)
+            {
+                foreach (string service in served)
+                {
+                    if (_proxy.Router.Choose(service) is null)
+                    {
+                        orphaned.Add($"service {service}");
+                    }
+                }
+            }
+        }
+
         foreach ((long correlation, PendingRemote pending) in _proxy.Replies.Pending)
         {
-            if (pending.Destination == destination && _proxy.Replies.Pending.TryRemove(correlation, out _))
+            if ((pending.Destination == destination || (orphaned.Count > 0 && pending.Instance.IsNone && orphaned.Contains(pending.Destination)))
+                && _proxy.Replies.Pending.TryRemove(correlation, out _))
             {
                 TetherException error = stopped
                     ? new(ErrorCodes.NodeStopped, $"{pending.Sink.Describe()}: node {peer} stopped before it answered.")
@@ -217,6 +255,12 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     /// <summary>Whether <paramref name="node"/> is declared unreachable; while no node is, without a lookup (it runs for every frame sent).</summary>
     public bool IsLost(string node) => Volatile.Read(ref _lostCount) != 0 && _lost.ContainsKey(node);
+
+    /// <summary>The error for a request that <paramref name="node"/>, gone, will not answer: node-stopped after its goodbye, else node-unreachable.</summary>
+    public TetherException Gone(string node, string what)
+        => _lost.TryGetValue(node, out byte how) && how == Stopped
+            ? new TetherException(ErrorCodes.NodeStopped, $"{what}: node {node} stopped.")
+            : new TetherException(ErrorCodes.NodeUnreachable, $"{what}: node {node} is unreachable.");
 
     [LoggerMessage(3, LogLevel.Warning, "Node {Peer} is unreachable: {Failed} pending requests failed, {Ended} instances it owned here end")]
     private static partial void LogPeerLost(ILogger logger, string peer, int failed, int ended);
