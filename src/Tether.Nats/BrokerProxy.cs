@@ -18,7 +18,8 @@ namespace Tether.Nats;
 /// <para>
 /// Subjects: <c>tether.{cluster}.node.{node}</c> (one inbox per node), <c>tether.{cluster}.reply.{node}.{id}</c>
 /// (one wildcard reply subscription per node; the correlation id is the last token),
-/// <c>tether.{cluster}.svc.{service}</c> (a queue group per factory), <c>tether.{cluster}.hb</c> (heartbeats).
+/// <c>tether.{cluster}.svc.{service}</c> (a queue group per factory), <c>tether.{cluster}.hb</c> (heartbeats, on a
+/// second small connection whose thread and socket never wait for the thread pool; a goodbye goes through the main one).
 /// </para>
 /// <para>
 /// A facade over parts with one job each (in <c>Internal/</c>): the connection (<see cref="NatsLink"/>), outbound
@@ -211,7 +212,6 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         NodeHost.StartLocalIdsAt(IncarnationBase(NodeHost.TimeProvider));
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
-        await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);
         await Topics.StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         Attach();
         foreach (string topic in NodeHost.ActiveTopics)
@@ -226,7 +226,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
 
         // A round trip to the server: every subscription above is in place before anyone is told we are here.
         await Link.Nats.PingAsync(cancellation).ConfigureAwait(false);
-        Heartbeats.Start();
+        await Task.Run(Heartbeats.Start, cancellation).ConfigureAwait(false); // its own connection opens (blocking), then its thread starts
         LogAttached(Logger, _node.Name, Options.Url, Options.Cluster);
     }
 

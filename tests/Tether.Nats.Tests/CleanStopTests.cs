@@ -53,12 +53,6 @@ public sealed class CleanStopTests
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
-    [InlineData(7)]
-    [InlineData(8)]
-    [InlineData(9)]
-    [InlineData(10)]
     public async Task Sigterm_NodeProcessDrainsAndExits_PeersSeeAStop_NotALoss(int round)
     {
         _ = round;

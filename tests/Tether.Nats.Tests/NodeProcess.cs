@@ -106,6 +106,16 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
+    /// <summary>kill -STOP (<paramref name="stop"/>) or kill -CONT: the whole process stalls, as a node starved of CPU or paused by a debugger.</summary>
+    public void Pause(bool stop)
+    {
+        const int sigStop = 19, sigCont = 18; // Linux
+        if (!_process.HasExited && SendSignal(_process.Id, stop ? sigStop : sigCont) != 0)
+        {
+            throw new InvalidOperationException($"kill -{(stop ? "STOP" : "CONT")} {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Completes when the process has exited.</summary>
     public Task WaitForExitAsync(CancellationToken cancellation) => _process.WaitForExitAsync(cancellation);
 

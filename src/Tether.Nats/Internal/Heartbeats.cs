@@ -10,6 +10,11 @@ namespace Tether.Nats.Internal;
 /// its service instances on <c>tether.{cluster}.hb</c>; a peer silent for <see cref="BrokerOptions.FailureTimeout"/>, or
 /// one that said goodbye, is lost: its pending requests fail at once and the instances it owned here end.
 /// </summary>
+/// <remarks>
+/// Sending, receiving and judging heartbeats run on one dedicated thread over a connection of their own
+/// (<see cref="HeartbeatLink"/>), never on the thread pool: handlers that keep every pool thread busy neither silence
+/// this node nor make it deaf to its peers, so a busy node is not declared lost (issue 16, item 4).
+/// </remarks>
 internal sealed partial class Heartbeats(BrokerProxy proxy)
 {
     private const byte Lost = 0;
@@ -22,7 +27,10 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
     private long _peersLost;
     private long _peersStopped;
     private long _lastBeat;
-    private ITimer? _timer;
+    private readonly ConcurrentDictionary<string, byte> _leaving = new(StringComparer.Ordinal); // said goodbye; being let go (see ByeAsync)
+    private HeartbeatLink? _link;
+    private Thread? _thread;
+    private bool _running;
 
     /// <summary>The peers heard from within the failure timeout.</summary>
     public IReadOnlyCollection<string> Peers => _peers.Keys.ToArray();
@@ -33,16 +41,41 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
     /// <summary>Peers that said goodbye so far (a clean stop, not a loss).</summary>
     public long PeersStopped => Interlocked.Read(ref _peersStopped);
 
-    /// <summary>Starts beating (the first beat at once).</summary>
+    private string Subject => $"{_proxy.Link.Prefix}.hb";
+
+    /// <summary>Opens the heartbeats' own connection and starts their thread (the first beat at once). Blocks while it connects.</summary>
+    /// <exception cref="TetherException">Code <see cref="ErrorCodes.NodeUnreachable"/>: the connection could not be opened.</exception>
     public void Start()
-        => _timer = _proxy.NodeHost.TimeProvider.CreateTimer(static s => ((Heartbeats)s!).Beat(), this, TimeSpan.Zero, _proxy.Options.HeartbeatInterval);
+    {
+        _link = HeartbeatLink.Connect(_proxy.NodeName, _proxy.Options, Subject);
+        Volatile.Write(ref _running, true);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"tether-hb-{_proxy.NodeName}" };
+        _thread.Start();
+    }
 
     /// <summary>Stops beating; with <paramref name="goodbye"/>, tells the peers this node leaves (else they find out by silence).</summary>
     public async Task StopAsync(bool goodbye)
     {
-        if (_timer is not null)
+        Volatile.Write(ref _running, false);
+        if (_thread is { } thread)
         {
-            await _timer.DisposeAsync().ConfigureAwait(false); // no heartbeat may follow the goodbye
+            // It wakes within one interval. No heartbeat may follow the goodbye.
+            await Task.Run(() => thread.Join(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        }
+
+        if (_link is { } link)
+        {
+            // With a goodbye, the last heartbeat reaches the server before it (it goes through the main connection below).
+            // Bounded both ways: a server that is gone must not hold up the stop.
+            await Task.Run(() =>
+            {
+                if (goodbye)
+                {
+                    link.Flush(500);
+                }
+
+                link.Dispose();
+            }).WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
 
         if (!goodbye || !_proxy.Link.IsConnected)
@@ -70,6 +103,50 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         }
     }
 
+    /// <summary>
+    /// The heartbeat thread: a beat every <see cref="BrokerOptions.HeartbeatInterval"/>, and between beats the peers'
+    /// heartbeats as they arrive on the heartbeat connection (whose socket is read by a thread of its own, see
+    /// <see cref="HeartbeatLink"/>). Nothing here waits for the thread pool.
+    /// </summary>
+    private void Run()
+    {
+        TimeProvider time = _proxy.NodeHost.TimeProvider;
+        TimeSpan interval = _proxy.Options.HeartbeatInterval;
+        long beat = 0;
+        while (Volatile.Read(ref _running))
+        {
+            if (beat == 0 || time.GetElapsedTime(beat) >= interval)
+            {
+                beat = time.GetTimestamp();
+                try
+                {
+                    Beat();
+                }
+#pragma warning disable CA1031 // the thread goes on: a failed beat must not end failure detection
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    LogBeatFailed(_proxy.Logger, _proxy.NodeName, ex);
+                }
+            }
+
+            TimeSpan left = interval - time.GetElapsedTime(beat);
+            if (_link!.Next((int)Math.Ceiling(Math.Max(1, left.TotalMilliseconds))) is { } msg)
+            {
+                try
+                {
+                    _proxy.Inbound.Dispatch(msg, OnHeartbeat);
+                }
+#pragma warning disable CA1031 // a bad frame is counted where it is found; nothing stops this thread
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _proxy.Inbound.BadFrame(msg, ex.Message);
+                }
+            }
+        }
+    }
+
     /// <summary>The periodic tick: announce ourselves, then look for silent peers and leftover correlations.</summary>
     private void Beat()
     {
@@ -83,14 +160,15 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         long last = Interlocked.Exchange(ref _lastBeat, now);
         if (last != 0 && _proxy.NodeHost.TimeProvider.GetElapsedTime(last, now) > _proxy.Options.FailureTimeout / 2)
         {
-            // This process itself stalled (a long GC pause, a starved thread pool): the peers' heartbeats may be
-            // waiting in our own buffers. Judge them at the next tick, not now.
+            // This process itself stalled (a long GC pause, a SIGSTOP, a process starved of CPU; not a busy thread pool,
+            // which this thread does not wait for): the peers' heartbeats may be waiting in our own buffers. Judge them
+            // at the next tick, not now.
             return;
         }
 
         foreach ((string peer, long seen) in _peers)
         {
-            if (_proxy.NodeHost.TimeProvider.GetElapsedTime(seen, now) > _proxy.Options.FailureTimeout)
+            if (_proxy.NodeHost.TimeProvider.GetElapsedTime(seen, now) > _proxy.Options.FailureTimeout && !_leaving.ContainsKey(peer))
             {
                 PeerGone(peer, seen, stopped: false);
             }
@@ -116,7 +194,7 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         }
 
         Frame beat = new() { Kind = FrameKind.Heartbeat, SenderNode = _proxy.NodeName };
-        _proxy.Link.Publish($"{_proxy.Link.Prefix}.hb", beat.Encode(_proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>)), services), null, 0);
+        _link?.TryPublish(Subject, beat.Encode(_proxy.Codecs.ForOwn(typeof(Dictionary<string, long[]>)), services)); // none before Start: its first beat announces
     }
 
     public void OnHeartbeat(Incoming msg)
@@ -146,7 +224,11 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
         if (frame.Kind == FrameKind.Bye)
         {
-            PeerGone(peer, expectedSeen: null, stopped: true);
+            if (_leaving.TryAdd(peer, 0))
+            {
+                _ = ByeAsync(peer);
+            }
+
             return;
         }
 
@@ -178,6 +260,27 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         {
             LogPeerJoined(_proxy.Logger, peer);
         }
+    }
+
+    /// <summary>
+    /// Lets a peer that said goodbye go. The goodbye came through the heartbeat connection, but the peer's last answers
+    /// came through the main one, behind which the peer sent it, and may still be on their way: a round trip on the main
+    /// connection reads them first, so only what the peer never answered fails (with node-stopped).
+    /// </summary>
+    private async Task ByeAsync(string peer)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await _proxy.Link.Nats.PingAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Without a main connection no answer can arrive either.
+        }
+
+        PeerGone(peer, expectedSeen: null, stopped: true);
+        _leaving.TryRemove(peer, out _);
     }
 
     /// <summary>
@@ -267,6 +370,9 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     [LoggerMessage(7, LogLevel.Information, "Node {Peer} stopped: {Failed} pending requests failed, {Ended} instances it owned here end")]
     private static partial void LogPeerStopped(ILogger logger, string peer, int failed, int ended);
+
+    [LoggerMessage(8, LogLevel.Error, "Node {Node}: a heartbeat step failed; heartbeats go on")]
+    private static partial void LogBeatFailed(ILogger logger, string node, Exception exception);
 
     [LoggerMessage(4, LogLevel.Information, "Node {Peer} joined")]
     private static partial void LogPeerJoined(ILogger logger, string peer);
