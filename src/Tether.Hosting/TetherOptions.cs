@@ -42,6 +42,16 @@ public sealed record TetherOptions
     /// </summary>
     public string? Http { get; init; }
 
+    /// <summary>The default of <see cref="ShutdownTimeout"/>: 10 s.</summary>
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// When the host stops (SIGTERM, Ctrl+C), how long the node's in-flight work may drain before the node goes
+    /// (<c>Tether:ShutdownTimeout</c>, <c>--shutdown-timeout</c>): targets finish their current turns, peers are told the
+    /// node stopped, the broker connection closes. The stop never takes longer, also when the NATS server is already gone.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = DefaultShutdownTimeout;
+
     /// <summary>Every setting that configuration can hold, in the order they are documented.</summary>
     public static IReadOnlyList<TetherSetting> Settings => OptionsBinder.Settings;
 

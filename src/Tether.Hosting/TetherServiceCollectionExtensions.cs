@@ -36,6 +36,8 @@ public static class TetherServiceCollectionExtensions
         services.TryAddSingleton(sp => new TetherRuntime(CreateNode(sp, options)));
         services.TryAddSingleton(sp => sp.GetRequiredService<TetherRuntime>().Node);
         services.AddHostedService<TetherHostedService>();
+        // The host waits for the node's own bounded stop (TetherOptions.ShutdownTimeout) and a little more.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromTicks(Math.Max(o.ShutdownTimeout.Ticks, (options.ShutdownTimeout + TimeSpan.FromSeconds(5)).Ticks)));
         services.AddHealthChecks().AddCheck<TetherHealthCheck>("tether");
         return services;
     }

@@ -24,7 +24,11 @@ public sealed record BrokerOptions
     /// <summary>Path of a NATS credentials file (JWT + nkey seed).</summary>
     public string? CredsFile { get; init; }
 
-    /// <summary>Path of an nkey seed file.</summary>
+    /// <summary>
+    /// Path of an nkey seed file (a user seed, <c>SU...</c>): the node signs the server's challenge with it, on both of
+    /// its connections. The seed is read when the node connects and never logged; the server knows only the public key
+    /// (<c>authorization { users = [ { nkey: U... } ] }</c>).
+    /// </summary>
     public string? NKeyFile { get; init; }
 
     /// <summary>Require TLS to the server.</summary>
@@ -143,6 +147,12 @@ public sealed record BrokerOptions
             {
                 throw new ArgumentException($"The file \"{file}\" named in BrokerOptions does not exist.");
             }
+        }
+
+        if (NKeyFile is not null && !File.ReadLines(NKeyFile).Any(l => l.TrimStart().StartsWith("SU", StringComparison.Ordinal)))
+        {
+            // Only the file is named: its contents are a secret and never go into a message or a log.
+            throw new ArgumentException($"BrokerOptions.NKeyFile (\"{NKeyFile}\") holds no nkey user seed (a line starting with SU, as `nk -gen user` writes it).");
         }
 
         if (TlsCaFile is not null && !Tls)

@@ -18,7 +18,8 @@ namespace Tether.Nats;
 /// <para>
 /// Subjects: <c>tether.{cluster}.node.{node}</c> (one inbox per node), <c>tether.{cluster}.reply.{node}.{id}</c>
 /// (one wildcard reply subscription per node; the correlation id is the last token),
-/// <c>tether.{cluster}.svc.{service}</c> (a queue group per factory), <c>tether.{cluster}.hb</c> (heartbeats).
+/// <c>tether.{cluster}.svc.{service}</c> (a queue group per factory), <c>tether.{cluster}.hb</c> (heartbeats, on a
+/// second small connection whose thread and socket never wait for the thread pool; a goodbye goes through the main one).
 /// </para>
 /// <para>
 /// A facade over parts with one job each (in <c>Internal/</c>): the connection (<see cref="NatsLink"/>), outbound
@@ -79,6 +80,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Inbound.BadFrames,
         Heartbeats.PeersLost,
         Replies.Pending.Count,
+        Heartbeats.PeersStopped,
         Flow.SendsDropped,
         Flow.CreditWaits,
         Flow.DroppedForPeers);
@@ -209,13 +211,30 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
     /// <inheritdoc/>
     protected override void Publish(Address sender, string topic, object @event, ActivityContext trace) => Topics.PublishEvent(sender, topic, @event, trace);
 
+    /// <summary>
+    /// The first local id of this incarnation: milliseconds since 2025-01-01 (UTC) times 65,536.
+    /// </summary>
+    /// <remarks>
+    /// An address must never reach a target of a later incarnation of its node (a process killed and started again
+    /// under the same name, whose local ids would otherwise start again at 1). Rather than a new incarnation field in
+    /// every frame (or one learned from heartbeats and checked per frame), each incarnation's ids start at a base that
+    /// grows with the clock, so the address stays what it was, (node, id), and the wire keeps one integer per id: the
+    /// cost is that an id is a 9-byte MessagePack integer instead of 1 to 3 bytes, and no field is added. A restarted
+    /// process's base is above every id of its predecessor unless that one gave out more than 65,536 ids per
+    /// millisecond it lived (or the clock went back that far). The value stays below 2^53, so ids survive JSON and
+    /// JavaScript numbers (the browser skin).
+    /// </remarks>
+    internal static long IncarnationBase(TimeProvider time)
+        => Math.Max(1, (time.GetUtcNow() - new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)).Ticks / TimeSpan.TicksPerMillisecond) << 16;
+
     private async Task StartAsync(CancellationToken cancellation)
     {
+        // Targets spawned from now on get ids of this incarnation (tether node attaches before its modules start).
+        NodeHost.StartLocalIdsAt(IncarnationBase(NodeHost.TimeProvider));
         await Link.SubscribeInlineAsync(Link.Inbox, Inbound.OnInbox, cancellation).ConfigureAwait(false);
         await Link.SubscribeInlineAsync(Link.ReplyPrefix + "*", Replies.OnReply, cancellation).ConfigureAwait(false);
         await Flow.StartAsync(cancellation).ConfigureAwait(false);
         Connection.Start();
-        await Link.SubscribeAsync($"{Link.Prefix}.hb", null, Heartbeats.OnHeartbeat, cancellation).ConfigureAwait(false);
         await Topics.StartDurableTopicsAsync(cancellation).ConfigureAwait(false);
         Attach();
         foreach (string topic in NodeHost.ActiveTopics)
@@ -230,7 +249,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
 
         // A round trip to the server: every subscription above is in place before anyone is told we are here.
         await Link.Nats.PingAsync(cancellation).ConfigureAwait(false);
-        Heartbeats.Start();
+        await Task.Run(Heartbeats.Start, cancellation).ConfigureAwait(false); // its own connection opens (blocking), then its thread starts
         LogAttached(Logger, _node.Name, Options.Url, Options.Cluster);
     }
 
@@ -243,11 +262,15 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         }
 
         Detach();
+
+        // A clean stop, in this order: the service queue groups leave (no new work reaches this node through them), what
+        // this node still owes its peers (answers, errors, Accepted notices) goes out, and only then the goodbye, so a
+        // peer fails with node-stopped only what this node never answered (see Heartbeats.StopAsync).
+        await Services.StopAsync().ConfigureAwait(false);
         await Heartbeats.StopAsync(goodbye: true).ConfigureAwait(false);
         await GoodbyeSentAsync().ConfigureAwait(false);
         await Link.Stopping.CancelAsync().ConfigureAwait(false);
         Replies.FailAll($"the broker proxy of node {_node.Name} was closed.");
-        await Services.StopAsync().ConfigureAwait(false);
         await Link.Nats.DisposeAsync().ConfigureAwait(false);
         FlushGuard.Dispose();
         Flow.Dispose();

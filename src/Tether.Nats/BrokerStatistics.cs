@@ -4,8 +4,9 @@ namespace Tether.Nats;
 /// <param name="FramesSent">Frames published.</param>
 /// <param name="FramesReceived">Frames received on any of the proxy's subscriptions.</param>
 /// <param name="BadFrames">Frames rejected: truncated, oversized, unknown kind or contract, malformed payload.</param>
-/// <param name="PeersLost">Peers declared unreachable so far.</param>
+/// <param name="PeersLost">Peers declared unreachable (silent beyond the failure timeout) so far.</param>
 /// <param name="PendingRemoteRequests">Requests sent to other nodes and not yet answered.</param>
+/// <param name="PeersStopped">Peers that stopped normally (they said goodbye) so far; not counted in <paramref name="PeersLost"/>.</param>
 /// <param name="SendsDropped">
 /// Sends from this node to another node's targets that were dropped: here, because more than
 /// <see cref="BrokerOptions.MaxPendingBytesPerNode"/> already waited for that node, or there, reported back by that node
@@ -18,4 +19,4 @@ namespace Tether.Nats;
 /// <see cref="BrokerOptions.FlowWindow"/>s of messages already waited for it here (more than one sender's credit allows). Each is reported to its sender, which
 /// counts it in its <see cref="SendsDropped"/>.
 /// </param>
-public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long SendsDropped = 0, long CreditWaits = 0, long DroppedForPeers = 0);
+public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long PeersStopped = 0, long SendsDropped = 0, long CreditWaits = 0, long DroppedForPeers = 0);

@@ -30,6 +30,12 @@ public static class ErrorCodes
     /// <summary>The node that hosts the target cannot be reached.</summary>
     public const string NodeUnreachable = "node-unreachable";
 
+    /// <summary>
+    /// The node that hosts the target stopped normally (it said goodbye) before it answered; unlike
+    /// <see cref="NodeUnreachable"/>, no failure is suspected.
+    /// </summary>
+    public const string NodeStopped = "node-stopped";
+
     /// <summary>The operation was cancelled.</summary>
     public const string Cancelled = "cancelled";
 

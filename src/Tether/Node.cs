@@ -176,6 +176,22 @@ public sealed partial class Node : IAsyncDisposable
     /// <summary>Same as <see cref="StopAsync(TimeSpan?)"/> with the default timeout.</summary>
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
+    /// <summary>Makes the next local id at least <paramref name="firstId"/>; ids already given out stay.</summary>
+    internal void StartLocalIdsAt(long firstId)
+    {
+        long current = Volatile.Read(ref _nextId);
+        while (current < firstId - 1)
+        {
+            long seen = Interlocked.CompareExchange(ref _nextId, firstId - 1, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
     internal TargetCell SpawnCell<T>(Func<T> create, SpawnOptions options, TargetCell? owner)
         where T : Target, ITarget<T>
         => SpawnCell(create, options, owner, owner?.Address ?? default, options.Tether, onOwnerTurn: true);

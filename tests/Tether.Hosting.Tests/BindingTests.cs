@@ -62,9 +62,11 @@ public sealed class BindingTests : IDisposable
             ("Tether:Nats:DurableTopics:1", "orders.placed"),
             ("Tether:Nats:DurableTopicReplicas", "3"),
             ("Tether:Nats:JetStreamDomain", "hub"),
-            ("Tether:Http", "0.0.0.0:8081"));
+            ("Tether:Http", "0.0.0.0:8081"),
+            ("Tether:ShutdownTimeout", "4s"));
 
         Assert.Equal("orders-1", options.Node.Name);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.ShutdownTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Node.DefaultRequestTimeout);
         Assert.Equal(500, options.Node.DefaultMailboxCapacity);
         Assert.Equal(64, options.Node.Throughput);
@@ -95,7 +97,7 @@ public sealed class BindingTests : IDisposable
         Assert.Equal(settings.Count, settings.Select(s => s.Flag).Distinct().Count());
         Assert.All(settings, s => Assert.StartsWith("Tether:", s.Key, StringComparison.Ordinal));
         Assert.All(settings, s => Assert.StartsWith("--", s.Flag, StringComparison.Ordinal));
-        Assert.Equal(26, settings.Count); // the test above sets each one
+        Assert.Equal(27, settings.Count); // the test above sets each one
     }
 
     [Fact]
@@ -117,6 +119,7 @@ public sealed class BindingTests : IDisposable
     [InlineData("Tether:DefaultMailboxCapacity", "0", "must be at least 1")]
     [InlineData("Tether:Throughput", "2.5", "is not a whole number")]
     [InlineData("Tether:DeadlineSweepInterval", "soon", "is not a duration")]
+    [InlineData("Tether:ShutdownTimeout", "0s", "must be positive")]
     [InlineData("Tether:Name", "my node", "no '/' or spaces")]
     [InlineData("Tether:Adapters:Specs", "/no/such/specs", "neither a file nor a directory")]
     [InlineData("Tether:Adapters:AllowUnregisteredContracts", "yes", "neither true nor false")]

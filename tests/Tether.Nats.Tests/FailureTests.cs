@@ -250,13 +250,27 @@ public sealed class FailureTests
     public async Task BrokerRestart_NodesReconnectAndTrafficResumes()
     {
         await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, _) = await cluster.AddNodeAsync("beta");
+        (Node a, BrokerProxy aProxy) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
         Address echo = new("beta", b.Spawn(() => new Echo()).Id);
         Assert.Equal("echo before from beta", await a.Request(echo, new Ask("before")).AsTask().WaitAsync(s_wait));
+        long received = bProxy.Statistics.FramesReceived;
 
+        // Requests pending across the outage: some held by beta before the server goes (never answered), some sent while
+        // it is gone. Every one must end (an answer or an error, any code), none hang: within its own 6 s deadline, plus
+        // the deadline sweep and a loaded machine's delay; s_wait only bounds a hang.
+        TimeSpan deadline = TimeSpan.FromSeconds(6);
+        List<Task<string>> pending = [.. Enumerable.Range(0, 20).Select(_ => a.Request(echo, new Never(), deadline).AsTask())];
+        await Eventually.Until(() => aProxy.Statistics.PendingRemoteRequests == 20 && bProxy.Statistics.FramesReceived >= received + 20, "beta to hold the requests that never get an answer", s_wait);
         cluster.Server.Kill();
+        pending.AddRange(Enumerable.Range(0, 20).Select(i => a.Request(echo, new Ask($"during {i}"), deadline).AsTask()));
+        long outage = System.Diagnostics.Stopwatch.GetTimestamp();
         await cluster.Server.RestartAsync();
+
+        await Task.WhenAll(pending.Select(r => r.ContinueWith(static _ => { }, TaskScheduler.Default))).WaitAsync(s_wait);
+        TimeSpan ended = System.Diagnostics.Stopwatch.GetElapsedTime(outage);
+        Assert.All(pending, r => Assert.True(r.IsCompletedSuccessfully || r.Exception?.InnerException is TetherException, $"a request ended with {r.Exception?.InnerException?.GetType().Name}"));
+        Assert.True(ended < deadline + TimeSpan.FromSeconds(4), $"the last request pending across the outage ended {ended.TotalSeconds:0.0} s after it began; their deadline was {deadline.TotalSeconds} s");
 
         await Until(async () =>
         {

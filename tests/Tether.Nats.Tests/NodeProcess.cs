@@ -18,7 +18,7 @@ public sealed class NodeProcess : IDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _output = [];
 
-    private NodeProcess(string name, string natsUrl)
+    private NodeProcess(string name, string natsUrl, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -32,6 +32,11 @@ public sealed class NodeProcess : IDisposable
         }
 
         start.Environment["Tether__Nats__HeartbeatInterval"] = "00:00:00.5";
+        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start `tether node`");
         _process.OutputDataReceived += (_, e) => Seen(e.Data, name);
         _process.ErrorDataReceived += (_, e) => Seen(e.Data, name);
@@ -52,9 +57,11 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    public static async Task<NodeProcess> StartAsync(string name, string natsUrl)
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<NodeProcess> StartAsync(string name, string natsUrl, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var node = new NodeProcess(name, natsUrl);
+        var node = new NodeProcess(name, natsUrl, environment);
         try
         {
             await node._ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -89,6 +96,31 @@ public sealed class NodeProcess : IDisposable
             _ready.TrySetResult();
         }
     }
+
+    /// <summary>kill -TERM: the way a supervisor asks a process to stop.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && SendSignal(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>kill -STOP (<paramref name="stop"/>) or kill -CONT: the whole process stalls, as a node starved of CPU or paused by a debugger.</summary>
+    public void Pause(bool stop)
+    {
+        const int sigStop = 19, sigCont = 18; // Linux
+        if (!_process.HasExited && SendSignal(_process.Id, stop ? sigStop : sigCont) != 0)
+        {
+            throw new InvalidOperationException($"kill -{(stop ? "STOP" : "CONT")} {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Completes when the process has exited.</summary>
+    public Task WaitForExitAsync(CancellationToken cancellation) => _process.WaitForExitAsync(cancellation);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>kill -9.</summary>
     public void Kill()

@@ -13,7 +13,8 @@ public sealed class BurnModule : ITetherModule
 
 /// <summary>
 /// No false alarms: a node whose handlers keep every thread-pool thread busy is still alive, and its peers must not
-/// declare it lost (heartbeats must not wait behind user code).
+/// declare it lost (heartbeats must not wait behind user code); nor may a node whose whole process was stalled accuse
+/// its peers for its own stall when it wakes.
 /// </summary>
 [Collection(Exclusive.Name)]
 public sealed class SaturationTests
@@ -63,13 +64,16 @@ public sealed class SaturationTests
         .Register<Burn>("saturation.burn")
         .Register<Alive>("saturation.alive");
 
-    // A known defect, kept visible: heartbeats (the timer that sends them and NATS.Net's writer) run on the thread pool,
-    // so CPU-bound handlers on every thread can delay them past FailureTimeout; a clean-clone run on 2026-12-03 saw the
-    // busy node declared lost 3.5 s into the saturation (other runs passed). Issue 16 item 4 stays open until heartbeats
-    // have a thread of their own; then remove the Skip.
-    [Fact(Skip = "known defect (issue 16 item 4): heartbeats still depend on the thread pool that CPU-bound handlers can saturate")]
-    public async Task NodeWithEveryThreadBusyForTenSeconds_IsNotDeclaredLost()
+    // Heartbeats have a thread and a connection of their own (Heartbeats, HeartbeatLink): CPU-bound handlers on every
+    // thread-pool thread delay neither the busy node's heartbeats nor its reading of its peers'. Rounds: a false alarm
+    // that shows once in a few runs must show here.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task NodeWithEveryThreadBusyForTenSeconds_IsNotDeclaredLost(int round)
     {
+        _ = round;
         await using Cluster cluster = await Cluster.StartAsync();
         using NodeProcess busy = await NodeProcess.StartAsync("busy", cluster.Server.Url);
         (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", contracts: Register(Cluster.Contracts()));
@@ -88,5 +92,47 @@ public sealed class SaturationTests
 
         Assert.Equal(0, alphaProxy.Statistics.PeersLost);
         Assert.Equal("alive busy", await alpha.Request("burn-busy", new Alive()).AsTask().WaitAsync(s_wait));
+
+        // Nor did the busy node, deaf while its pool was busy, take alpha for lost (it would log a warning naming it).
+        Assert.DoesNotContain("is unreachable", busy.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A process stalled as a whole (SIGSTOP: no thread of it runs, as under a debugger or an OS that starves it of CPU)
+    /// for longer than the failure timeout is declared lost by its peers: it could not answer, and the bound is the claim.
+    /// When it runs again it must not, in turn, take its live peers for lost because their heartbeats waited in its own
+    /// buffers: its heartbeat thread sees that it was itself stalled and judges at its next tick, by then with their news.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task StalledProcess_IsDeclaredLost_AndOnWaking_DoesNotAccuseItsPeers(int round)
+    {
+        _ = round;
+        await using Cluster cluster = await Cluster.StartAsync();
+        using NodeProcess stalled = await NodeProcess.StartAsync("stalled", cluster.Server.Url);
+        (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", contracts: Register(Cluster.Contracts()));
+        await Eventually.Until(() => alphaProxy.Peers.Contains("stalled"), "alpha to hear the node process", s_wait);
+        Assert.Equal("alive stalled", await alpha.Request("burn-stalled", new Alive()).AsTask().WaitAsync(s_wait));
+
+        long paused = Stopwatch.GetTimestamp();
+        stalled.Pause(stop: true);
+        try
+        {
+            // The failure timeout is 2 s (the default); its detection here may take a heartbeat interval more, and the
+            // loaded test machine its own delay: 20 s only bounds a hang, the figure is checked in FailureTests.
+            await Eventually.Until(() => alphaProxy.Statistics.PeersLost == 1, "alpha to declare the stalled node lost", s_wait);
+            Assert.True(Stopwatch.GetElapsedTime(paused) >= TimeSpan.FromSeconds(2), "declared lost before the failure timeout passed");
+        }
+        finally
+        {
+            stalled.Pause(stop: false);
+        }
+
+        // Awake: it beats again (alpha hears it), and its first tick after the stall, which precedes that heartbeat's
+        // successor, judged nobody. A round trip after that proves it serves.
+        await Eventually.Until(() => alphaProxy.Peers.Contains("stalled"), "alpha to hear the node again", s_wait);
+        Assert.Equal("alive stalled", await alpha.Request("burn-stalled", new Alive()).AsTask().WaitAsync(s_wait));
+        Assert.DoesNotContain("Node alpha is unreachable", stalled.Output, StringComparison.Ordinal);
     }
 }

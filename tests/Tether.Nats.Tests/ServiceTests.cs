@@ -120,8 +120,11 @@ public sealed class ServiceTests
         await using Cluster cluster = await Cluster.StartAsync();
         var handled = new ConcurrentDictionary<string, int>();
         var quiet = new BrokerOptions { HeartbeatInterval = TimeSpan.FromSeconds(20), FailureTimeout = TimeSpan.FromSeconds(60) };
-        (Node beta, _) = await cluster.AddNodeAsync("beta", quiet, WithWork(Cluster.Contracts()));
+        (Node beta, BrokerProxy betaProxy) = await cluster.AddNodeAsync("beta", quiet, WithWork(Cluster.Contracts()));
         beta.RegisterService("work", beta.Spawn(() => new Worker(handled)));
+
+        // A registration is announced at once and once more 20 ms later; alpha must subscribe after both went out.
+        await Eventually.Until(() => !betaProxy.Services.AnnouncePending, "beta's announcements of its new service to go out", s_wait);
         (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", quiet, WithWork(Cluster.Contracts()));
         Assert.Empty(alphaProxy.Latencies("work"));
 

@@ -23,6 +23,8 @@ internal static class OptionsBinder
             static (s, v, r) => s.Node = s.Node with { Throughput = r.Int(v, min: 1) ?? s.Node.Throughput }),
         new("DeadlineSweepInterval", "--deadline-sweep-interval", "How often overdue requests are looked for (a duration).",
             static (s, v, r) => s.Node = s.Node with { DeadlineSweepInterval = r.Duration(v) ?? s.Node.DeadlineSweepInterval }),
+        new("ShutdownTimeout", "--shutdown-timeout", "On SIGTERM or Ctrl+C, how long in-flight work may drain before the node goes; the process exits within it, also when NATS is gone (a duration).",
+            static (s, v, r) => s.ShutdownTimeout = r.Duration(v) ?? s.ShutdownTimeout),
         new("Adapters:Specs", "--contracts", "Contract spec files or directories (*.yaml, *.yml) the mailboxes enforce; a list, or comma-separated.",
             static (s, v, r) => s.Specs.AddRange(r.Paths(v)), IsList: true),
         new("Adapters:AllowUnregisteredContracts", "--allow-unregistered-contracts", "Skip specs whose message type this node has not registered (true or false).",
@@ -106,6 +108,7 @@ internal static class OptionsBinder
             AdapterSpecs = state.Specs,
             AllowUnregisteredContracts = state.AllowUnregistered,
             Http = state.Http,
+            ShutdownTimeout = state.ShutdownTimeout,
         };
     }
 
@@ -219,6 +222,7 @@ internal static class OptionsBinder
         public bool AllowUnregistered { get; set; }
 
         public string? Http { get; set; } // read by `tether node` itself (its health and metrics listener), kept here so the key is known
+        public TimeSpan ShutdownTimeout { get; set; } = TetherOptions.DefaultShutdownTimeout;
     }
 
     /// <summary>Parses one key's value; every error names the key and its flag.</summary>

@@ -47,6 +47,7 @@ internal sealed class NatsLink
     /// <exception cref="TetherException">Code <see cref="ErrorCodes.NodeUnreachable"/>: the server could not be reached.</exception>
     public static async Task<NatsConnection> ConnectAsync(Node node, BrokerOptions options, CancellationToken cancellation)
     {
+        (string? nkey, string? seed) = options.NKeyFile is { } nkeyFile ? NKeyOf(nkeyFile) : (null, null);
         var nats = new NatsConnection(NatsOpts.Default with
         {
             Url = options.Url,
@@ -57,7 +58,8 @@ internal sealed class NatsLink
                 Password = options.Password,
                 Token = options.Token,
                 CredsFile = options.CredsFile,
-                NKeyFile = options.NKeyFile,
+                NKey = nkey, // NATS.Net's own NKeyFile wants the public key in the file too; a seed file holds only the seed
+                Seed = seed,
             },
             TlsOpts = options.Tls ? NatsTlsOpts.Default with { Mode = TlsMode.Require, CaFile = options.TlsCaFile } : NatsTlsOpts.Default,
             ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
@@ -77,6 +79,24 @@ internal sealed class NatsLink
         }
 
         return nats;
+    }
+
+    /// <summary>
+    /// The public key and the seed of an nkey seed file (checked by <see cref="BrokerOptions"/>: it holds a line starting
+    /// with SU). The seed stays in memory for signing the server's challenge; it never goes into a message or a log.
+    /// </summary>
+    private static (string PublicKey, string Seed) NKeyOf(string file)
+    {
+        string seed = File.ReadLines(file).Select(l => l.Trim()).First(l => l.StartsWith("SU", StringComparison.Ordinal));
+        try
+        {
+            using NATS.NKeys.KeyPair pair = NATS.NKeys.KeyPair.FromSeed(seed);
+            return (pair.GetPublicKey(), seed);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new ArgumentException($"BrokerOptions.NKeyFile (\"{file}\") holds no valid nkey user seed: {ex.GetType().Name}.", ex);
+        }
     }
 
     /// <summary>Keeps a background loop, awaited when the proxy closes.</summary>

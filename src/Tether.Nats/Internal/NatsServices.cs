@@ -17,6 +17,9 @@ internal sealed class NatsServices(BrokerProxy proxy, NATS.Client.Core.NatsConne
     private readonly List<INatsSvcServer> _svcServers = [];
     private int _announcePending;
 
+    /// <summary>True while an announcement of changed services is still to follow (see <see cref="ServicesChanged"/>); for tests.</summary>
+    internal bool AnnouncePending => Volatile.Read(ref _announcePending) != 0;
+
     /// <summary>Completes when every service and factory of this node is served on the broker (their subscriptions are in place).</summary>
     public Task WhenServingAsync() => Task.WhenAll(_services.Values);
 

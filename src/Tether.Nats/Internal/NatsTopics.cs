@@ -264,7 +264,13 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
             return;
         }
 
-        if (frame.Kind != FrameKind.Event || frame.SenderNode == _proxy.NodeName)
+        if (frame.Kind != FrameKind.Event)
+        {
+            _proxy.Inbound.BadFrame(msg, $"a {frame.Kind} frame does not belong on the topic {topic}");
+            return;
+        }
+
+        if (frame.SenderNode == _proxy.NodeName)
         {
             // Our own events were delivered locally when they were published.
             return;

@@ -6,7 +6,7 @@ namespace Tether.Nats.Internal;
 /// Outbound batching: an <see cref="Outbox"/> per destination (a peer's inbox, or a peer's replies), each publishing
 /// what piles up as one NATS message (see <see cref="Outbox"/> for when frames leave).
 /// </summary>
-internal sealed class Outboxes
+internal sealed partial class Outboxes
 {
     private readonly BrokerProxy _proxy;
     private readonly ConcurrentDictionary<string, Outbox> _nodeOutboxes = new(StringComparer.Ordinal);

@@ -57,7 +57,7 @@ internal sealed class Outgoing(BrokerProxy proxy)
     {
         if (_heartbeats.IsLost(to.Node))
         {
-            reply?.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{message.GetType().Name} could not be delivered to {to}: node {to.Node} is unreachable."));
+            reply?.TryFail(_heartbeats.Gone(to.Node, $"{message.GetType().Name} could not be delivered to {to}"));
             return;
         }
 
@@ -169,7 +169,7 @@ internal sealed class Outgoing(BrokerProxy proxy)
             if (node is not null && _heartbeats.IsLost(node) && _pending.TryRemove(correlation, out _))
             {
                 // Lost between the check and the registration: fail now rather than at the deadline.
-                reply.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{reply.Describe()}: node {node} is unreachable."));
+                reply.TryFail(_heartbeats.Gone(node, reply.Describe()));
                 return false;
             }
         }

@@ -170,7 +170,7 @@ internal sealed class Replies(BrokerProxy proxy)
         // Lost before we knew it had the request: the loss scan has passed, so fail it here.
         if (_proxy.Heartbeats.IsLost(taker) && Pending.TryRemove(correlation, out _))
         {
-            pending.Sink.TryFail(new TetherException(ErrorCodes.NodeUnreachable, $"{pending.Sink.Describe()}: node {taker}, which took it, is unreachable."));
+            pending.Sink.TryFail(_proxy.Heartbeats.Gone(taker, $"{pending.Sink.Describe()}: taken by node {taker}")); // node-stopped after its goodbye
         }
     }
 

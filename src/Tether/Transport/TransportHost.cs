@@ -15,6 +15,13 @@ public sealed class TransportHost
 
     internal TransportHost(Node node) => _node = node;
 
+    /// <summary>
+    /// Makes the node's next local ids start at <paramref name="firstId"/> at least (ids already given out stay). A
+    /// transport that joins nodes across processes gives each incarnation of a node name its own range, so an address of
+    /// an earlier process under the same name never names a target of this one (it gets <see cref="ErrorCodes.NoSuchTarget"/>).
+    /// </summary>
+    public void StartLocalIdsAt(long firstId) => _node.StartLocalIdsAt(firstId);
+
     /// <summary>The node.</summary>
     public Node Node => _node;
 
