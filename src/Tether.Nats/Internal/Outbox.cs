@@ -6,6 +6,8 @@ using Tether.Transport;
 
 namespace Tether.Nats.Internal;
 
+// Over 400 lines on purpose: the coalescing writer and its lock protocol are one thing, read together; its flow-control
+// and drain parts live in Outbox.Flow.cs and Outbox.Drain.cs.
 /// <summary>
 /// Everything this node sends to one destination (a peer's inbox, or a peer's replies), coalesced under load.
 /// </summary>
