@@ -304,10 +304,13 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         using NatsServer server = await NatsServer.StartWithConfigAsync(port => $"port: {port}\nmax_pending: 131072\nmax_payload: 131072\nwrite_deadline: \"1ms\"\n");
         await using Node a = Node.Create(new NodeOptions { Name = "alpha", LoggerFactory = logging });
         await using Node b = Node.Create(new NodeOptions { Name = "beta", LoggerFactory = logging });
-        // A window far larger than the server's limit (with the default one, flow control keeps beta's backlog small
-        // enough that the server never cut it off here).
-        await using BrokerProxy aProxy = await BrokerProxy.AttachAsync(a, new BrokerOptions { Url = server.Url, Contracts = Contracts(), FlowWindow = 1_000_000 });
-        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = server.Url, Contracts = Contracts() });
+        // Beta reaches the server through a relay that can stop reading for it: a receiver that falls behind, made
+        // deterministic (left to the machine's pace, the server cut it off in some runs and not in others). A window far
+        // larger than the server's limit (with the default one, flow control keeps beta's backlog small), and a failure
+        // timeout longer than the stall, so that neither node takes the other for lost meanwhile (heartbeats use the relay too).
+        await using var relay = new StallRelay(server.Port);
+        await using BrokerProxy aProxy = await BrokerProxy.AttachAsync(a, new BrokerOptions { Url = server.Url, Contracts = Contracts(), FlowWindow = 1_000_000, FailureTimeout = TimeSpan.FromSeconds(60) });
+        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = relay.Url, Contracts = Contracts(), FailureTimeout = TimeSpan.FromSeconds(60) });
         Tally tally = null!;
         Address local = b.Spawn(() => tally = new Tally());
         Address remote = new("beta", local.Id);
@@ -315,18 +318,21 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         Assert.Equal("tally warm at beta", await a.Request(remote, new Ask("warm")).AsTask().WaitAsync(s_wait));
 
         long sent = 0;
-        var clock = Stopwatch.StartNew();
-        while (bProxy.Connection.Disconnects == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+        relay.Stall();
+        while (sent < 1_000_000)
         {
             for (int i = 0; i < 50_000; i++)
             {
                 a.Send(remote, new Seq(sent++, alphaTally));
             }
 
-            await Task.Delay(20); // the pace of the load generator, until the server cuts the receiver off
+            await Task.Delay(20); // the pace of the load generator
         }
 
-        Assert.True(bProxy.Connection.Disconnects > 0, $"the server never cut beta off as a slow consumer ({sent} sends in {clock.Elapsed.TotalSeconds:0} s)");
+        // The server now holds far more than its 128 KB limit for beta, which reads nothing: it cut beta off. Beta learns
+        // it when the relay hands it the rest of its stream and the close.
+        relay.Resume();
+        await Eventually.Until(() => bProxy.Connection.Disconnects > 0, $"the server to cut beta off as a slow consumer ({sent} sends)", s_wait);
         await Eventually.Until(() => aProxy.IsConnected && bProxy.IsConnected, "both nodes connected again", s_wait);
         Assert.Contains(log.Lines, l => l.Contains("beta lost its NATS connection", StringComparison.Ordinal));
         await Eventually.Until(() => log.Lines.Any(l => l.Contains("beta is connected to NATS again", StringComparison.Ordinal)), "beta to log its reconnect", s_wait);

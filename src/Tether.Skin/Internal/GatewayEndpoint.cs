@@ -123,7 +123,7 @@ internal sealed class GatewayEndpoint(Node node, GatewayOptions options, string 
         ErrorCodes.Forbidden => 403,
         ErrorCodes.NoSuchService or ErrorCodes.NoSuchTarget or ErrorCodes.NoHandler => 404,
         ErrorCodes.Timeout => 504,
-        ErrorCodes.NodeUnreachable or ErrorCodes.NodeStopping or ErrorCodes.MailboxFull => 503,
+        ErrorCodes.NodeUnreachable or ErrorCodes.NodeStopped or ErrorCodes.NodeStopping or ErrorCodes.MailboxFull => 503,
         _ => 500,
     };
 
