@@ -6,6 +6,7 @@ namespace Tether.Nats.Tests;
 /// Two NATS clusters joined by gateways (a super-cluster, as in deploy/nats/supercluster-*.conf): nodes on either side
 /// find each other, call services and addresses, get events, and see each other's loss.
 /// </summary>
+[Collection(Exclusive.Name)] // it times failure detection (3.5 s): never beside the heavy tests
 public sealed class GatewayTests
 {
     // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
