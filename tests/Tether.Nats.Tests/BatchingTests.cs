@@ -7,6 +7,8 @@ namespace Tether.Nats.Tests;
 /// <summary>Per-destination batching in the broker proxy: many frames in one NATS message under load, nothing lost or reordered.</summary>
 public sealed class BatchingTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     [Fact]

@@ -13,6 +13,8 @@ namespace Tether.Nats.Tests;
 [Collection(Exclusive.Name)]
 public sealed class CleanStopTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     [Theory]
@@ -43,6 +45,8 @@ public sealed class CleanStopTests
 
         Assert.All(pending, r => Assert.Equal(ErrorCodes.NodeStopped, Assert.IsType<TetherException>(r.Exception!.InnerException).Code));
         // The claim is "at once, not by silence": well under the failure timeout (2 s) that silence would need.
+        // Claim (README, a clean stop): peers are told at once; the bound is below FailureTimeout (2 s), which is what
+        // ends them when no goodbye comes, so a missing goodbye cannot pass.
         Assert.True(took < TimeSpan.FromSeconds(1.5), $"the pending requests ended {took.TotalSeconds:0.00} s after beta's proxy closed; a goodbye must end them before the 2 s failure timeout");
         Assert.Equal((0L, 1L), (alphaProxy.Statistics.PeersLost, alphaProxy.Statistics.PeersStopped));
         Assert.Empty(warnings.Lines);
@@ -82,8 +86,9 @@ public sealed class CleanStopTests
         string[] codes = [.. pending.Select(r => ((TetherException)r.Exception!.InnerException!).Code)];
         string why = $"codes [{string.Join(", ", codes.GroupBy(c => c).Select(g => $"{g.Key} x{g.Count()}"))}], watched as [{string.Join(", ", destinations)}], ended {ended.TotalSeconds:0.00} s after SIGTERM\n{node.Output}";
         Assert.True(codes.All(c => c is ErrorCodes.TargetEnded or ErrorCodes.NoSuchTarget or ErrorCodes.NodeStopped), why);
-        // The bound: the shutdown timeout (3 s) plus the runtime's own exit on a loaded machine.
-        Assert.True(exited < TimeSpan.FromSeconds(6), $"`tether node` exited {exited.TotalSeconds:0.00} s after SIGTERM; its shutdown timeout is 3 s\n{node.Output}");
+        // Claim (README, a clean stop): the process exits within Tether:ShutdownTimeout (3 s here); + 1.5 s for the
+        // runtime's own exit and the wait for it on a loaded machine.
+        Assert.True(exited < TimeSpan.FromSeconds(4.5), $"`tether node` exited {exited.TotalSeconds:0.00} s after SIGTERM; its shutdown timeout is 3 s\n{node.Output}");
         // The goodbye is handled on beta's heartbeat reader, maybe after the answers above: wait for it. Silence would
         // count the node in PeersLost instead, so waiting longer than the failure timeout cannot hide a missing goodbye.
         await Eventually.Until(() => betaProxy.Statistics.PeersStopped + betaProxy.Statistics.PeersLost >= 1, "beta to see the node go", s_wait);
@@ -114,8 +119,9 @@ public sealed class CleanStopTests
         }
 
         TimeSpan exited = Stopwatch.GetElapsedTime(stopped);
-        // The bound: the shutdown timeout (2 s) plus the runtime's own exit on a loaded machine.
-        Assert.True(exited < TimeSpan.FromSeconds(5), $"`tether node` exited {exited.TotalSeconds:0.00} s after SIGTERM with its server gone; its shutdown timeout is 2 s\n{node.Output}");
+        // Claim (README, a clean stop): the process exits within Tether:ShutdownTimeout (2 s here) also with its server
+        // gone; + 1.5 s for the runtime's own exit and the wait for it on a loaded machine.
+        Assert.True(exited < TimeSpan.FromSeconds(3.5), $"`tether node` exited {exited.TotalSeconds:0.00} s after SIGTERM with its server gone; its shutdown timeout is 2 s\n{node.Output}");
     }
 
     /// <summary>Keeps every log line of level Warning or above.</summary>

@@ -113,6 +113,7 @@ public sealed class Cluster : IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         while (_members.Any(m => m.Proxy.Peers.Count < _members.Count - 1))
         {
+            // A hang guard for setup only (heartbeats every 0.5 s mesh the nodes in about one interval).
             Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(10), "nodes did not hear each other's heartbeats within 10 s");
             await Task.Delay(20); // polling a condition with a deadline
         }

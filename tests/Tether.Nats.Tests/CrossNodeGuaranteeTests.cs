@@ -10,6 +10,8 @@ namespace Tether.Nats.Tests;
 [Collection(Exclusive.Name)]
 public sealed class CrossNodeGuaranteeTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     public sealed record Hop(Address[] Ring, int At) : IRequest<string>;
@@ -107,6 +109,8 @@ public sealed class CrossNodeGuaranteeTests
 
         Assert.Equal(ErrorCodes.Timeout, error.Code);
         Assert.True(took >= TimeSpan.FromMilliseconds(590), $"the request ended after {took.TotalMilliseconds:0} ms, before its 600 ms deadline");
+        // Claim (README: a request ends by timeout at its deadline): 600 ms, + 1 s for the 20 ms deadline sweep and a
+        // loaded machine; the lower bound allows 10 ms of timer granularity.
         Assert.True(took < TimeSpan.FromMilliseconds(600 + 1_000), $"the request ended {took.TotalMilliseconds:0} ms after it started: its own 600 ms deadline (+ the sweep and a loaded machine's margin) was not kept");
     }
 
@@ -228,6 +232,8 @@ public sealed class CrossNodeGuaranteeTests
         a.End(root);
 
         await Eventually.Until(() => b.Statistics.Targets == 1 && c.Statistics.Targets == 1, "the chain to end on beta and on gamma (only the factories stay)", s_wait);
+        // README states no time for a chain's end, only that it ends: 5 s is a sanity bound for three hops on a loaded
+        // machine (nothing ends it otherwise; s_wait above is the hang guard), not a stated claim.
         Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(5), "a chain of three ends within a few broker hops, not at some deadline");
     }
 }

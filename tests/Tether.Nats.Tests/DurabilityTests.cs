@@ -8,6 +8,8 @@ namespace Tether.Nats.Tests;
 [Collection(Exclusive.Name)]
 public sealed class DurabilityTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
 
     private static readonly string[] s_topics = [.. Enumerable.Range(0, 20).Select(i => $"level.{i}")];
@@ -72,7 +74,10 @@ public sealed class DurabilityTests
         TetherException error = await Assert.ThrowsAsync<TetherException>(async () =>
             await BrokerProxy.AttachAsync(node, Durable() with { Url = plain.Url, Contracts = Cluster.Contracts() }));
 
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"the attach took {started.Elapsed.TotalSeconds:0.0} s to fail; it should fail at once");
+        // Claim (the test's name and issue 16 item 5, not stated in README: the attach fails at once): 2.5 s covers connecting both connections on a loaded
+        // machine and stays well below the NATS client's 5 s request timeout, where an attach that missed the server's
+        // no-responders answer would end.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2.5), $"the attach took {started.Elapsed.TotalSeconds:0.0} s to fail; it should fail at once");
         Assert.Contains("level.0", error.Message, StringComparison.Ordinal);
         Assert.Contains("JetStream", error.Message, StringComparison.Ordinal);
         Assert.Contains("-js", error.Message, StringComparison.Ordinal);

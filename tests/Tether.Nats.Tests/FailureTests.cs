@@ -7,6 +7,8 @@ namespace Tether.Nats.Tests;
 [Collection(Exclusive.Name)]
 public sealed class FailureTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     public sealed record Hello : IRequest<string>;
@@ -71,7 +73,7 @@ public sealed class FailureTests
     {
         try
         {
-            await from.Request(target, new Hello(), TimeSpan.FromSeconds(5));
+            await from.Request(target, new Hello(), TimeSpan.FromSeconds(5)); // a hang guard for one probe: a live target answers at once
             return false;
         }
         catch (TetherException ex) when (ex.Code is ErrorCodes.NoSuchTarget or ErrorCodes.TargetEnded)
@@ -96,6 +98,7 @@ public sealed class FailureTests
         long crashed = Stopwatch.GetTimestamp();
         await aProxy.VanishAsync();
         await Until(() => Task.FromResult(b.Statistics.Targets == 1), "beta to end the instance owned by the lost node");
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
         Assert.True(Stopwatch.GetElapsedTime(crashed) < TimeSpan.FromSeconds(3.5), "no tethered instance outlives its owner's node by more than the detection time");
         Assert.True(await IsGone(c, counter));
     }
@@ -128,6 +131,7 @@ public sealed class FailureTests
             TetherException error = await Assert.ThrowsAsync<TetherException>(() => create.WaitAsync(s_wait));
 
             Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+            // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
             Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the create ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after beta vanished; detection is 2 s plus one heartbeat");
         }
         finally
@@ -155,6 +159,7 @@ public sealed class FailureTests
         TetherException error = await Assert.ThrowsAsync<TetherException>(() => request.WaitAsync(s_wait));
 
         Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
         Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after gamma vanished");
     }
 
@@ -180,6 +185,7 @@ public sealed class FailureTests
 
         Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
         Assert.Contains("gamma", error.Message, StringComparison.Ordinal);
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
         Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after gamma vanished");
     }
 
@@ -207,6 +213,7 @@ public sealed class FailureTests
 
         Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
         Assert.Contains("delta", error.Message, StringComparison.Ordinal);
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
         Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after delta vanished");
     }
 
@@ -257,8 +264,9 @@ public sealed class FailureTests
         long received = bProxy.Statistics.FramesReceived;
 
         // Requests pending across the outage: some held by beta before the server goes (never answered), some sent while
-        // it is gone. Every one must end (an answer or an error, any code), none hang: within its own 6 s deadline, plus
-        // the deadline sweep and a loaded machine's delay; s_wait only bounds a hang.
+        // it is gone. Every one must end (an answer or an error, any code), none hang. Claim (README: every request ends by
+        // its deadline): within its own 6 s deadline, + 2 s for the 20 ms deadline sweep and a loaded machine that is
+        // also restarting a server and reconnecting two nodes; s_wait only bounds a hang.
         TimeSpan deadline = TimeSpan.FromSeconds(6);
         List<Task<string>> pending = [.. Enumerable.Range(0, 20).Select(_ => a.Request(echo, new Never(), deadline).AsTask())];
         await Eventually.Until(() => aProxy.Statistics.PendingRemoteRequests == 20 && bProxy.Statistics.FramesReceived >= received + 20, "beta to hold the requests that never get an answer", s_wait);
@@ -270,7 +278,7 @@ public sealed class FailureTests
         await Task.WhenAll(pending.Select(r => r.ContinueWith(static _ => { }, TaskScheduler.Default))).WaitAsync(s_wait);
         TimeSpan ended = System.Diagnostics.Stopwatch.GetElapsedTime(outage);
         Assert.All(pending, r => Assert.True(r.IsCompletedSuccessfully || r.Exception?.InnerException is TetherException, $"a request ended with {r.Exception?.InnerException?.GetType().Name}"));
-        Assert.True(ended < deadline + TimeSpan.FromSeconds(4), $"the last request pending across the outage ended {ended.TotalSeconds:0.0} s after it began; their deadline was {deadline.TotalSeconds} s");
+        Assert.True(ended < deadline + TimeSpan.FromSeconds(2), $"the last request pending across the outage ended {ended.TotalSeconds:0.0} s after it began; their deadline was {deadline.TotalSeconds} s");
 
         await Until(async () =>
         {

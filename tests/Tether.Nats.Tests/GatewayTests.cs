@@ -6,8 +6,11 @@ namespace Tether.Nats.Tests;
 /// Two NATS clusters joined by gateways (a super-cluster, as in deploy/nats/supercluster-*.conf): nodes on either side
 /// find each other, call services and addresses, get events, and see each other's loss.
 /// </summary>
+[Collection(Exclusive.Name)] // it times failure detection (3.5 s): never beside the heavy tests
 public sealed class GatewayTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     private static string GatewayConfig(string name, int ownPort, int otherPort, string otherName) => $$"""
@@ -63,6 +66,7 @@ public sealed class GatewayTests
         await betaProxy.VanishAsync();
         TetherException error = await Assert.ThrowsAsync<TetherException>(() => pending.WaitAsync(s_wait));
         Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
         Assert.True(Stopwatch.GetElapsedTime(lost) < TimeSpan.FromSeconds(3.5), $"the request ended {Stopwatch.GetElapsedTime(lost).TotalSeconds:0.00} s after beta vanished");
     }
 }

@@ -38,7 +38,7 @@ public sealed class HostingTests
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
 
         (Node alpha, _) = await cluster.AddNodeAsync("alpha");
-        Assert.Equal("echo hosting from hosted", await alpha.Request("echo", new Ask("hosting")).AsTask().WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Equal("echo hosting from hosted", await alpha.Request("echo", new Ask("hosting")).AsTask().WaitAsync(TimeSpan.FromSeconds(15))); // a hang guard only
 
         await host.StopAsync();
         Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Status);

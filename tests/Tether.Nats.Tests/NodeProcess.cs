@@ -64,7 +64,7 @@ public sealed class NodeProcess : IDisposable
         var node = new NodeProcess(name, natsUrl, environment);
         try
         {
-            await node._ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await node._ready.Task.WaitAsync(TimeSpan.FromSeconds(30)); // a hang guard: a process start on a loaded machine
         }
         catch (TimeoutException)
         {

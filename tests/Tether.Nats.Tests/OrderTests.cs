@@ -5,6 +5,8 @@ namespace Tether.Nats.Tests;
 /// <summary>DESIGN §2: messages from one sender to one receiver arrive in the order sent, remotely too, across a broker restart.</summary>
 public sealed class OrderTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
 
     public sealed record GetProgress : IRequest<string>;
@@ -81,7 +83,7 @@ public sealed class OrderTests
     {
         try
         {
-            string[] parts = (await from.Request(check, new GetProgress(), TimeSpan.FromSeconds(1))).Split(' ', 3);
+            string[] parts = (await from.Request(check, new GetProgress(), TimeSpan.FromSeconds(1)) /* one poll's hang guard; the loop retries */).Split(' ', 3);
             return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), parts[2]);
         }
         catch (TetherException)

@@ -25,6 +25,8 @@ public sealed class OwnerModule : ITetherModule
 [Collection(Exclusive.Name)]
 public sealed class OwnerProcessLossTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     public sealed record MakeTally(string Factory) : IRequest<Address>;
@@ -56,7 +58,7 @@ public sealed class OwnerProcessLossTests
     {
         try
         {
-            await from.Request(target, new Read(), TimeSpan.FromSeconds(5));
+            await from.Request(target, new Read(), TimeSpan.FromSeconds(5)); // a hang guard for one probe: a live target answers at once
             return false;
         }
         catch (TetherException ex) when (ex.Code is ErrorCodes.NoSuchTarget or ErrorCodes.TargetEnded)
@@ -89,8 +91,13 @@ public sealed class OwnerProcessLossTests
         await Task.WhenAll(pending.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(s_wait);
         Assert.All(pending, r => Assert.Equal(ErrorCodes.NodeUnreachable, Assert.IsType<TetherException>(r.Exception!.InnerException).Code));
         await Eventually.Until(() => beta.Statistics.Targets == betaTargets - 1, "beta to end the instance the killed process owned", s_wait);
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
+        TimeSpan here = Stopwatch.GetElapsedTime(killed);
+        Assert.True(here < TimeSpan.FromSeconds(3.5), $"the pending requests and beta's instance of the owner ended {here.TotalSeconds:0.00} s after kill -9; the bound is detection (2 s) + one heartbeat (0.5 s) + 1 s for a loaded machine");
         await Eventually.Until(() => IsGone(beta, onGamma), "gamma-c (another process) to end the instance the killed process owned", s_wait);
+        // The same claim, judged by another process (gamma-c, whose heartbeat thread competes with two more processes for
+        // the loaded machine's cores) and seen from here through a polled request across NATS: 1 s more margin.
         TimeSpan took = Stopwatch.GetElapsedTime(killed);
-        Assert.True(took < TimeSpan.FromSeconds(4.5), $"the owner's instances and pending requests ended {took.TotalSeconds:0.00} s after kill -9; the bound is detection (2 s) + one heartbeat (0.5 s) + a loaded machine's margin");
+        Assert.True(took < TimeSpan.FromSeconds(4.5), $"gamma-c's instance of the owner ended {took.TotalSeconds:0.00} s after kill -9; the bound is detection (2 s) + one heartbeat (0.5 s) + 2 s for another loaded process and a polled round trip");
     }
 }

@@ -41,11 +41,11 @@ public sealed class PendingTableTests
                 table[correlation] = new PendingRemote(new Sink(), "node x", null, default);
             }
         });
-        await Task.WhenAll(adding, Task.Run(() => RemoveAll(2)), Task.Run(() => RemoveAll(2))).WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(adding, Task.Run(() => RemoveAll(2)), Task.Run(() => RemoveAll(2))).WaitAsync(TimeSpan.FromSeconds(30)); // a hang guard only
         Assert.Equal(count, removed);
         Assert.Equal(count, table.Count);
 
-        await Task.WhenAll(Task.Run(() => RemoveAll(1)), Task.Run(() => RemoveAll(1))).WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAll(Task.Run(() => RemoveAll(1)), Task.Run(() => RemoveAll(1))).WaitAsync(TimeSpan.FromSeconds(30)); // a hang guard only
         Assert.Equal(2 * count, removed);
         Assert.Equal(0, completedTwice);
         Assert.Equal(0, table.Count);

@@ -6,6 +6,8 @@ namespace Tether.Nats.Tests;
 [Collection(Exclusive.Name)]
 public sealed class ProcessTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -44,6 +46,7 @@ public sealed class ProcessTests
         TimeSpan took = Stopwatch.GetElapsedTime(killed);
 
         Assert.All(requests, r => Assert.Equal(ErrorCodes.NodeUnreachable, Assert.IsType<TetherException>(r.Exception!.InnerException).Code));
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine.
         Assert.True(took < TimeSpan.FromSeconds(3.5), $"requests ended {took.TotalSeconds:0.00} s after kill -9; detection is 2 s plus one heartbeat");
     }
 

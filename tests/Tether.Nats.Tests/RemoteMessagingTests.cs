@@ -11,6 +11,8 @@ namespace Tether.Nats.Tests;
 /// </summary>
 public sealed class RemoteMessagingTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
     [Fact]
@@ -32,6 +34,8 @@ public sealed class RemoteMessagingTests
         TetherException error = await Assert.ThrowsAsync<TetherException>(
             () => a.Request(new Address("ghost", 1), new Ask("anyone?"), TimeSpan.FromSeconds(20)).AsTask().WaitAsync(s_wait));
         Assert.Equal(ErrorCodes.NodeUnreachable, error.Code);
+        // Claim (README, failure detection: a request to a node nobody hosts fails at once): well below the request's own
+        // 20 s deadline, which is what would end it otherwise; 5 s is margin for a loaded machine.
         Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(5), "no-responders must fail the request long before its 20 s deadline");
     }
 

@@ -19,6 +19,8 @@ public sealed class BurnModule : ITetherModule
 [Collection(Exclusive.Name)]
 public sealed class SaturationTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     public sealed record Burn(int Targets, int Millis) : IRequest<int>;
@@ -84,6 +86,8 @@ public sealed class SaturationTests
         int targets = Environment.ProcessorCount * 32;
         Assert.Equal(targets, await alpha.Request("burn-busy", new Burn(targets, 10_000)).AsTask().WaitAsync(s_wait));
         long start = Stopwatch.GetTimestamp();
+        // Claim (README, no false alarms): not lost during a 10 s saturation. Watched for the 10 s of the burn + FailureTimeout
+        // (2 s), so a loss judged from silence at the burn's end is still seen.
         while (Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(12))
         {
             Assert.True(alphaProxy.Peers.Contains("busy"), $"the busy node was declared lost {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s into the saturation (a false alarm)");
@@ -122,6 +126,7 @@ public sealed class SaturationTests
             // The failure timeout is 2 s (the default); its detection here may take a heartbeat interval more, and the
             // loaded test machine its own delay: 20 s only bounds a hang, the figure is checked in FailureTests.
             await Eventually.Until(() => alphaProxy.Statistics.PeersLost == 1, "alpha to declare the stalled node lost", s_wait);
+            // Claim (README, failure detection): never judged lost before FailureTimeout (2 s) of silence.
             Assert.True(Stopwatch.GetElapsedTime(paused) >= TimeSpan.FromSeconds(2), "declared lost before the failure timeout passed");
         }
         finally

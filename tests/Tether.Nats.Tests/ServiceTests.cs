@@ -7,6 +7,8 @@ namespace Tether.Nats.Tests;
 
 public sealed class ServiceTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
     public sealed record Work : IRequest<string>;
@@ -96,7 +98,7 @@ public sealed class ServiceTests
         }
 
         caller.Send(new Address("beta", workers["beta"].Id), new SetDelay(40));
-        await LoadAsync(caller, TimeSpan.FromSeconds(2)); // the router has 2 s to notice
+        await LoadAsync(caller, TimeSpan.FromSeconds(2)); // the router has 2 s to notice (the test's budget: README states no time for it)
         Dictionary<string, int> slow = await LoadAsync(caller, TimeSpan.FromSeconds(1));
         Assert.True(Share(slow, "beta") <= 0.2, $"the slow instance still got {Share(slow, "beta"):P0} of the traffic 2 s after it turned slow");
 
@@ -139,7 +141,9 @@ public sealed class ServiceTests
         long start = Stopwatch.GetTimestamp();
         TetherException error = await Assert.ThrowsAsync<TetherException>(() => alpha.Request("nobody", new Work(), TimeSpan.FromSeconds(20)).AsTask().WaitAsync(s_wait));
         Assert.Equal(ErrorCodes.NoSuchService, error.Code);
-        Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(5));
+        // Claim (no-responders: fails at once): well below the request's own 20 s deadline, which is what would end it
+        // otherwise; 5 s is margin for a loaded machine.
+        Assert.True(Stopwatch.GetElapsedTime(start) < TimeSpan.FromSeconds(5), "no-responders must fail the request long before its 20 s deadline");
     }
 
     [Fact]

@@ -8,6 +8,8 @@ namespace Tether.Nats.Tests;
 /// </summary>
 public sealed class TlsTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
     /// <summary>AttachAsync gives up after 10 s on its own; a refused handshake must be reported well before that.</summary>

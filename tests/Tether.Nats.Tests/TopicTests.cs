@@ -5,6 +5,8 @@ namespace Tether.Nats.Tests;
 
 public sealed class TopicTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
     private static Task Until(Func<bool> condition, string phase) => Eventually.Until(condition, phase, s_wait);
@@ -58,6 +60,7 @@ public sealed class TopicTests
         {
             var probe = new ConcurrentQueue<Price>();
             Address watcher = beta.Spawn(() => new PriceWatcher("prices", probe));
+            // One probe waits at most 1 s (a retry pace, not a claim; the stream acknowledges asynchronously); s_wait bounds the whole.
             await Until(() => !probe.IsEmpty || Stopwatch.GetElapsedTime(start) > TimeSpan.FromSeconds(1), "a probe subscriber to get state");
             beta.End(watcher);
             if (probe.TryPeek(out Price? latest) && latest.Cents == 3)

@@ -15,6 +15,8 @@ namespace Tether.Nats.Tests;
 [Collection(Exclusive.Name)]
 public sealed class WatchAcrossNodesTests
 {
+    // A hang guard only, never a timed claim: each wait ends as soon as its condition holds (generous: these tests share
+    // 2 cores with other builds). Claims are asserted against their own bounds, named where they are checked.
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -36,7 +38,9 @@ public sealed class WatchAcrossNodesTests
         await Eventually.Until(() => !seen.IsEmpty, "the watcher to learn that the killed process's target is gone", s_wait);
         TimeSpan took = Stopwatch.GetElapsedTime(killed);
         Assert.Equal(new TargetEnded(tally, "node victim-w is unreachable"), Assert.Single(seen));
-        Assert.True(took < TimeSpan.FromSeconds(4.5), $"the watch fired {took.TotalSeconds:0.00} s after kill -9; the bound is detection (2 s) + one heartbeat (0.5 s) + a loaded machine's margin");
+        // Claim (README, failure detection): FailureTimeout 2 s + one HeartbeatInterval 0.5 s; + 1 s for a loaded machine
+        // (the watch fires on this process, as the requests in ProcessTests end: the same bound).
+        Assert.True(took < TimeSpan.FromSeconds(3.5), $"the watch fired {took.TotalSeconds:0.00} s after kill -9; the bound is detection (2 s) + one heartbeat (0.5 s) + 1 s for a loaded machine");
         Assert.Equal(0, beta.RemoteWatchCount);
     }
 
