@@ -87,7 +87,9 @@ internal sealed class StallRelay : IAsyncDisposable
                 return;
             }
 
-            var server = new TcpClient();
+            // A small receive buffer toward the server: while stalled, little of what the server sends fits in the
+            // kernel's buffers, so the server's own pending output (its slow-consumer limit) grows at once.
+            var server = new TcpClient { ReceiveBufferSize = 16 * 1024 };
             lock (_sockets)
             {
                 _sockets.Add(client);
