@@ -45,6 +45,15 @@ internal sealed class HeartbeatLink : IDisposable
         opts.AllowReconnect = true;
         opts.MaxReconnect = Legacy.Options.ReconnectForever;
         opts.ReconnectWait = 250;
+
+        // The legacy client's default handlers write every connection event to the console; the main connection logs
+        // the link's state already (ConnectionWatch), so these stay quiet.
+        opts.DisconnectedEventHandler = static (_, _) => { };
+        opts.ReconnectedEventHandler = static (_, _) => { };
+        opts.ClosedEventHandler = static (_, _) => { };
+        opts.ServerDiscoveredEventHandler = static (_, _) => { };
+        opts.LameDuckModeEventHandler = static (_, _) => { };
+        opts.AsyncErrorEventHandler = static (_, _) => { };
         opts.Timeout = 10_000;
         opts.User = options.User;
         opts.Password = options.Password;
