@@ -261,7 +261,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         int ackedDuring = acked.Count - ackedBefore;
         await PublishAsync(400, 600);
         int ackedAfter = acked.Count - ackedBefore - ackedDuring;
-        Assert.True(acked.Count >= 400, $"only {acked.Count} of 600 events were acknowledged ({refused} refused)");
+        // The claim is about loss, not availability: how many publishes the hub refuses while it elects new leaders
+        // depends on the machine (220 of 600 acknowledged in one loaded CI run). Enough must be acknowledged, before
+        // and after the loss, for the count below to mean something.
+        Assert.True(ackedBefore > 0 && ackedAfter > 0 && acked.Count >= 100, $"only {acked.Count} of 600 events were acknowledged ({ackedBefore} before, {ackedAfter} after the loss; {refused} refused)");
 
         // A durable subscriber reads the stream from the start: every acknowledged event is there.
         INatsJSConsumer consumer = await JsAsync(() => js.CreateOrUpdateConsumerAsync("PODS_EVENTS", new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.Explicit, DeliverPolicy = ConsumerConfigDeliverPolicy.All }).AsTask(), "creating the durable subscriber");

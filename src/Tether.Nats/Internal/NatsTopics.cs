@@ -50,10 +50,11 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
                     await _js.CreateOrUpdateStreamAsync(config, cancellation).ConfigureAwait(false);
                     break;
                 }
-                catch (Exception ex) when (ex is NatsJSApiNoResponseException or NatsJSApiException { Error.Code: 503 } && Stopwatch.GetElapsedTime(start) < s_streamDeadline)
+                catch (Exception ex) when (ex is NatsJSApiNoResponseException or NatsJSApiException { Error.Code: 503 } or NatsJSApiException { Error.ErrCode: NoSuitablePeers } && Stopwatch.GetElapsedTime(start) < s_streamDeadline)
                 {
                     // JetStream is there but did not answer in time: a replicated stream's first creation (several
-                    // nodes starting at once, leaders being elected in the hub) can outlast one API call's timeout.
+                    // nodes starting at once, leaders being elected in the hub) can outlast one API call's timeout. Or
+                    // the hub's members have not all joined yet, so a stream with several replicas finds no place.
                     LogDurableStreamRetry(_proxy.Logger, StreamName, ex.Message);
                     await Task.Delay(s_streamRetry, cancellation).ConfigureAwait(false);
                 }
@@ -210,6 +211,8 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         => ex is NatsJSApiNoResponseException or NatsNoRespondersException or NatsJSApiException { Error.Code: 503 or 500 } or NatsJSApiException { Error.ErrCode: StreamNotFound } or NatsJSException { InnerException: TimeoutException };
 
     private const int NoMessageFound = 10037; // JetStream's err_code for "no message found"
+
+    private const int NoSuitablePeers = 10005; // JetStream's err_code for "no suitable peers for placement"
     private const int StreamNotFound = 10059; // and for "stream not found"
 
     public void PublishEvent(Address sender, string topic, object @event, ActivityContext trace)
