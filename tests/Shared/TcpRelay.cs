@@ -15,15 +15,17 @@ namespace Tether.Testing;
 /// cuts it off). <see cref="Resume"/> reads again.</item>
 /// </list>
 /// While it is not frozen, a close or a reset on one side is passed on to the other (a client whose server closed its
-/// connection sees it closed, and reconnects through the relay). Linked into the test projects that need it (Nats, Skin).
+/// connection sees it closed, and reconnects through the relay). The socket toward the target can be made elsewhere
+/// (the pods' tests make it inside a network namespace). Linked into the test projects that need it (Nats, Skin, Pods).
 /// </summary>
-public sealed class TcpRelay : IAsyncDisposable
+public sealed class TcpRelay : IAsyncDisposable, IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;
     private readonly int? _targetReceiveBufferBytes;
+    private readonly Func<Socket>? _openTargetSocket;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<TcpClient> _sockets = [];
+    private readonly List<Socket> _sockets = [];
     private readonly List<Task> _pumps = [];
     private readonly Task _accepting;
     private TaskCompletionSource _flowing = NewOpenGate();
@@ -35,16 +37,21 @@ public sealed class TcpRelay : IAsyncDisposable
     /// The receive buffer of the relay's sockets toward the target (the system's default when null). A small one makes a
     /// <see cref="Stall"/> felt at once: little of what the target sends then fits in the kernel's buffers.
     /// </param>
-    public TcpRelay(Uri target, int? targetReceiveBufferBytes = null)
+    /// <param name="openTargetSocket">Makes the (unconnected) TCP socket toward the target; a plain one when null.</param>
+    public TcpRelay(Uri target, int? targetReceiveBufferBytes = null, Func<Socket>? openTargetSocket = null)
     {
         _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
         _targetReceiveBufferBytes = targetReceiveBufferBytes;
+        _openTargetSocket = openTargetSocket;
         _listener.Start();
         _accepting = AcceptAsync();
     }
 
     /// <summary>The port a client connects to, to reach the target through the relay.</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>The last reason a relayed connection could not be made or ended other than by a close, for failure messages.</summary>
+    public Exception? LastError { get; private set; }
 
     /// <summary>Sends a URI to the same path through this relay.</summary>
     public Uri Route(Uri uri) => new UriBuilder(uri) { Port = Port }.Uri;
@@ -58,19 +65,29 @@ public sealed class TcpRelay : IAsyncDisposable
     /// <summary>Reads what the target sends again.</summary>
     public void Resume() => Volatile.Read(ref _flowing).TrySetResult();
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops at once: the listener and every relayed connection are closed; the pumps end by themselves.</summary>
+    public void Dispose()
     {
         Resume();
-        await _stop.CancelAsync();
+        if (!_stop.IsCancellationRequested)
+        {
+            _stop.Cancel();
+        }
+
         _listener.Stop();
         lock (_sockets)
         {
-            foreach (TcpClient socket in _sockets)
+            foreach (Socket socket in _sockets)
             {
                 socket.Dispose();
             }
         }
+    }
 
+    /// <summary>Stops as <see cref="Dispose"/> does, and waits until every pump has ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Dispose();
         Task[] pumps;
         lock (_pumps)
         {
@@ -100,44 +117,82 @@ public sealed class TcpRelay : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            TcpClient client;
+            Socket client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                client = await _listener.AcceptSocketAsync(_stop.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 return;
             }
 
-            var target = new TcpClient();
+            client.NoDelay = true;
+            Track(client);
+            lock (_pumps)
+            {
+                _pumps.Add(JoinAsync(client)); // connections are joined side by side: a slow connect holds up no other
+            }
+        }
+    }
+
+    private async Task JoinAsync(Socket client)
+    {
+        Socket? target = null;
+        try
+        {
+            target = _openTargetSocket?.Invoke() ?? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            target.NoDelay = true;
             if (_targetReceiveBufferBytes is int bytes)
             {
                 target.ReceiveBufferSize = bytes;
             }
 
-            lock (_sockets)
-            {
-                _sockets.Add(client);
-                _sockets.Add(target);
-            }
+            Track(target);
+            await target.ConnectAsync(_target, _stop.Token);
+            using var fromClient = new NetworkStream(client, ownsSocket: false);
+            using var fromTarget = new NetworkStream(target, ownsSocket: false);
 
-            try
+            // Until both sides have closed (a frozen relay tells neither side of the other's close).
+            await Task.WhenAll(PumpAsync(fromClient, fromTarget, fromTarget: false), PumpAsync(fromTarget, fromClient, fromTarget: true));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The target is not there (or its socket could not be made): the client sees its connection close.
+            LastError = ex;
+        }
+        finally
+        {
+            Forget(client);
+            if (target is not null)
             {
-                await target.ConnectAsync(_target, _stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                client.Dispose();
-                continue;
-            }
-
-            lock (_pumps)
-            {
-                _pumps.Add(PumpAsync(client.GetStream(), target.GetStream(), fromTarget: false));
-                _pumps.Add(PumpAsync(target.GetStream(), client.GetStream(), fromTarget: true));
+                Forget(target);
             }
         }
+    }
+
+    /// <summary>Keeps <paramref name="socket"/> to close on stop; closes it at once when the relay stopped meanwhile.</summary>
+    private void Track(Socket socket)
+    {
+        lock (_sockets)
+        {
+            _sockets.Add(socket);
+        }
+
+        if (_stop.IsCancellationRequested)
+        {
+            socket.Dispose(); // Dispose, which cancels before it closes the sockets it holds, may have passed this one by
+        }
+    }
+
+    private void Forget(Socket socket)
+    {
+        lock (_sockets)
+        {
+            _sockets.Remove(socket);
+        }
+
+        socket.Dispose();
     }
 
     private async Task PumpAsync(NetworkStream from, NetworkStream to, bool fromTarget)
@@ -175,6 +230,11 @@ public sealed class TcpRelay : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
             // The relay stops, or a side reset its end: unless frozen, close the other side too, so its client learns it.
+            if (!_stop.IsCancellationRequested)
+            {
+                LastError = ex;
+            }
+
             if (!_frozen)
             {
                 Shutdown(to, SocketShutdown.Both);
