@@ -4,7 +4,7 @@ namespace Tether.Testing;
 
 /// <summary>
 /// One headless Debian Chromium per test class (fresh contexts per test or per browser "user"), driven by Playwright.
-/// Fails clearly when it is missing; it never skips. Linked into the browser test projects (Skin, Demo).
+/// Fails clearly when it is missing; it never skips. Linked into the browser test projects (Skin, Demo, Pods).
 /// </summary>
 public sealed class Chromium : IAsyncLifetime
 {

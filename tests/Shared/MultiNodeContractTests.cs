@@ -384,9 +384,7 @@ public abstract class MultiNodeContractTests
         await using IMultiNode nodes = await StartAsync();
         Node a = await nodes.AddNodeAsync("alpha");
         Node b = await nodes.AddNodeAsync("beta");
-        var ended = new ConcurrentQueue<string>();
-        b.RegisterFactory("instance", _ => new Instance(ended));
-        await nodes.ServingAsync(b);
+        ConcurrentQueue<string> ended = await ServeInstancesAsync(nodes, b);
         Address owner = a.Spawn(() => new Owner());
 
         Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
@@ -416,9 +414,7 @@ public abstract class MultiNodeContractTests
         Node a = await nodes.AddNodeAsync("alpha");
         Node b = await nodes.AddNodeAsync("beta");
         Node c = await nodes.AddNodeAsync("gamma");
-        var ended = new ConcurrentQueue<string>();
-        b.RegisterFactory("instance", _ => new Instance(ended));
-        await nodes.ServingAsync(b);
+        ConcurrentQueue<string> ended = await ServeInstancesAsync(nodes, b);
         Address owner = a.Spawn(() => new Owner());
         Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
         Address stuck = a.Spawn(() => new Echo());
@@ -432,25 +428,72 @@ public abstract class MultiNodeContractTests
         Assert.Equal(ErrorCodes.NoSuchTarget, await FailureCode(c.Request(instance, new WhoAmI()).AsTask()));
     }
 
+    /// <summary>Registers the factory "instance" on <paramref name="node"/> and waits until the others can reach it; returns where the instances' ends are recorded.</summary>
+    private static async Task<ConcurrentQueue<string>> ServeInstancesAsync(IMultiNode nodes, Node node)
+    {
+        var ended = new ConcurrentQueue<string>();
+        node.RegisterFactory("instance", _ => new Instance(ended));
+        await nodes.ServingAsync(node);
+        return ended;
+    }
+
     private static async Task Watch(Node node, Address watcher, Address target)
         => Assert.True(await node.Request(watcher, new WatchIt(target)).AsTask().WaitAsync(Wait));
+
+    /// <summary>
+    /// The watch tests' common start: alpha and beta on the transport under test, and on alpha a <see cref="Watcher"/>
+    /// that records in <see cref="Seen"/> every end it learns of. Disposing it stops the nodes.
+    /// </summary>
+    protected sealed class WatchScene(IMultiNode nodes, Node alpha, Node beta, Address watcher, ConcurrentQueue<TargetEnded> seen) : IAsyncDisposable
+    {
+        public IMultiNode Nodes => nodes;
+
+        public Node Alpha => alpha;
+
+        public Node Beta => beta;
+
+        /// <summary>The watcher on alpha.</summary>
+        public Address Watcher => watcher;
+
+        /// <summary>What the watcher has learnt, in the order it did.</summary>
+        public ConcurrentQueue<TargetEnded> Seen => seen;
+
+        /// <summary>Has the watcher watch <paramref name="target"/>; returns once its <c>ctx.Watch</c> has run.</summary>
+        public Task WatchAsync(Address target) => Watch(alpha, watcher, target);
+
+        public ValueTask DisposeAsync() => nodes.DisposeAsync();
+    }
+
+    private async Task<WatchScene> StartWatchSceneAsync()
+    {
+        IMultiNode nodes = await StartAsync();
+        try
+        {
+            Node alpha = await nodes.AddNodeAsync("alpha");
+            Node beta = await nodes.AddNodeAsync("beta");
+            var seen = new ConcurrentQueue<TargetEnded>();
+            return new WatchScene(nodes, alpha, beta, alpha.Spawn(() => new Watcher(seen)), seen);
+        }
+        catch
+        {
+            await nodes.DisposeAsync();
+            throw;
+        }
+    }
 
     private static int Count(ConcurrentQueue<TargetEnded> seen, Address target) => seen.Count(e => e.Instance == target);
 
     [Fact]
     public async Task Watch_ATargetOnAnotherNode_ReportsItsEndOnce_ToEveryWatcher()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-        Address later = b.Spawn(() => new Echo());
-        var first = new ConcurrentQueue<TargetEnded>();
+        await using WatchScene scene = await StartWatchSceneAsync();
+        (Node a, Address one, ConcurrentQueue<TargetEnded> first) = (scene.Alpha, scene.Watcher, scene.Seen);
+        Address echo = scene.Beta.Spawn(() => new Echo());
+        Address later = scene.Beta.Spawn(() => new Echo());
         var second = new ConcurrentQueue<TargetEnded>();
-        Address one = a.Spawn(() => new Watcher(first));
         Address two = a.Spawn(() => new Watcher(second));
-        await Watch(a, one, echo);
-        await Watch(a, one, echo); // twice: still reported once
+        await scene.WatchAsync(echo);
+        await scene.WatchAsync(echo); // twice: still reported once
         await Watch(a, two, echo);
         Assert.Equal(1, a.RemoteWatchCount); // one registration for the target, however many watchers
 
@@ -458,7 +501,7 @@ public abstract class MultiNodeContractTests
         await Until(() => Count(first, echo) == 1 && Count(second, echo) == 1, "both watchers on alpha to learn that the target on beta ended");
 
         // Anything more about the first target would come before this one's report (both from beta, in order).
-        await Watch(a, one, later);
+        await scene.WatchAsync(later);
         a.End(later);
         await Until(() => Count(first, later) == 1, "the second target's end");
         Assert.Equal(1, Count(first, echo));
@@ -470,15 +513,12 @@ public abstract class MultiNodeContractTests
     [Fact]
     public async Task Watch_ATargetOnAnotherNodeThatFails_ReportsTheFailure()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
-        Address fragile = b.Spawn(() => new Fragile(), new SpawnOptions { Supervision = Supervision.Stop });
-        var seen = new ConcurrentQueue<TargetEnded>();
-        Address watcher = a.Spawn(() => new Watcher(seen));
-        await Watch(a, watcher, fragile);
+        await using WatchScene scene = await StartWatchSceneAsync();
+        ConcurrentQueue<TargetEnded> seen = scene.Seen;
+        Address fragile = scene.Beta.Spawn(() => new Fragile(), new SpawnOptions { Supervision = Supervision.Stop });
+        await scene.WatchAsync(fragile);
 
-        a.Send(fragile, new Crash());
+        scene.Alpha.Send(fragile, new Crash());
 
         await Until(() => !seen.IsEmpty, "the watcher to learn that the target failed");
         TargetEnded ended = Assert.Single(seen);
@@ -489,17 +529,12 @@ public abstract class MultiNodeContractTests
     [Fact]
     public async Task Watch_AnInstanceWhoseTetherBreaks_ReportsOwnerEnded()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
-        var ended = new ConcurrentQueue<string>();
-        b.RegisterFactory("instance", _ => new Instance(ended));
-        await nodes.ServingAsync(b);
+        await using WatchScene scene = await StartWatchSceneAsync();
+        (Node a, ConcurrentQueue<TargetEnded> seen) = (scene.Alpha, scene.Seen);
+        await ServeInstancesAsync(scene.Nodes, scene.Beta);
         Address owner = a.Spawn(() => new Owner());
         Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
-        var seen = new ConcurrentQueue<TargetEnded>();
-        Address watcher = a.Spawn(() => new Watcher(seen));
-        await Watch(a, watcher, instance);
+        await scene.WatchAsync(instance);
 
         a.End(owner);
 
@@ -513,9 +548,7 @@ public abstract class MultiNodeContractTests
         await using IMultiNode nodes = await StartAsync();
         Node a = await nodes.AddNodeAsync("alpha");
         Node b = await nodes.AddNodeAsync("beta");
-        var ended = new ConcurrentQueue<string>();
-        b.RegisterFactory("instance", _ => new Instance(ended));
-        await nodes.ServingAsync(b);
+        await ServeInstancesAsync(nodes, b);
         var seen = new ConcurrentQueue<TargetEnded>();
         Address owner = a.Spawn(() => new WatchfulOwner(seen));
         Address instance = await a.Request(owner, new MakeInstance("instance")).AsTask().WaitAsync(Wait);
@@ -531,16 +564,13 @@ public abstract class MultiNodeContractTests
     [Fact]
     public async Task Watch_Unwatched_ReportsNothing_AndTheRegistrationGoes()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
-        Address quiet = b.Spawn(() => new Echo());
-        Address marker = b.Spawn(() => new Echo());
-        var seen = new ConcurrentQueue<TargetEnded>();
-        Address watcher = a.Spawn(() => new Watcher(seen));
-        await Watch(a, watcher, quiet);
-        await Watch(a, watcher, marker);
-        Assert.True(await a.Request(watcher, new UnwatchIt(quiet)).AsTask().WaitAsync(Wait));
+        await using WatchScene scene = await StartWatchSceneAsync();
+        (Node a, ConcurrentQueue<TargetEnded> seen) = (scene.Alpha, scene.Seen);
+        Address quiet = scene.Beta.Spawn(() => new Echo());
+        Address marker = scene.Beta.Spawn(() => new Echo());
+        await scene.WatchAsync(quiet);
+        await scene.WatchAsync(marker);
+        Assert.True(await a.Request(scene.Watcher, new UnwatchIt(quiet)).AsTask().WaitAsync(Wait));
         Assert.Equal(1, a.RemoteWatchCount);
 
         a.End(quiet);
@@ -554,39 +584,33 @@ public abstract class MultiNodeContractTests
     [Fact]
     public async Task Watch_ATargetAlreadyGone_ReportsNoSuchTargetAtOnce()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
+        await using WatchScene scene = await StartWatchSceneAsync();
+        (Node b, ConcurrentQueue<TargetEnded> seen) = (scene.Beta, scene.Seen);
         Address echo = b.Spawn(() => new Echo());
         b.End(echo);
         await Until(() => b.Statistics.Targets == 0, "the target to end");
-        var seen = new ConcurrentQueue<TargetEnded>();
-        Address watcher = a.Spawn(() => new Watcher(seen));
 
-        await Watch(a, watcher, echo);
+        await scene.WatchAsync(echo);
 
         await Until(() => !seen.IsEmpty, "the watch of a target that is gone to fire");
         Assert.Equal(new TargetEnded(echo, "no such target"), Assert.Single(seen));
-        Assert.Equal(0, a.RemoteWatchCount);
+        Assert.Equal(0, scene.Alpha.RemoteWatchCount);
     }
 
     [Fact]
     public async Task Watch_TheWatcherEnds_ItsRegistrationGoes()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-        var seen = new ConcurrentQueue<TargetEnded>();
-        Address watcher = a.Spawn(() => new Watcher(seen));
-        await Watch(a, watcher, echo);
+        await using WatchScene scene = await StartWatchSceneAsync();
+        Node a = scene.Alpha;
+        Address echo = scene.Beta.Spawn(() => new Echo());
+        await scene.WatchAsync(echo);
         Assert.Equal(1, a.RemoteWatchCount);
 
-        await a.EndAsync(watcher).WaitAsync(Wait);
+        await a.EndAsync(scene.Watcher).WaitAsync(Wait);
 
         Assert.Equal(0, a.RemoteWatchCount);
         await a.EndAsync(echo).WaitAsync(Wait); // the target's end goes to nobody
-        Assert.Empty(seen);
+        Assert.Empty(scene.Seen);
     }
 
     [Fact]
@@ -638,15 +662,12 @@ public abstract class MultiNodeContractTests
     [Fact]
     public async Task Watch_TheWatchedTargetsNodeIsLost_ReportsItUnreachable()
     {
-        await using IMultiNode nodes = await StartAsync();
-        Node a = await nodes.AddNodeAsync("alpha");
-        Node b = await nodes.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-        var seen = new ConcurrentQueue<TargetEnded>();
-        Address watcher = a.Spawn(() => new Watcher(seen));
-        await Watch(a, watcher, echo);
+        await using WatchScene scene = await StartWatchSceneAsync();
+        ConcurrentQueue<TargetEnded> seen = scene.Seen;
+        Address echo = scene.Beta.Spawn(() => new Echo());
+        await scene.WatchAsync(echo);
 
-        await nodes.LoseAsync(b);
+        await scene.Nodes.LoseAsync(scene.Beta);
 
         await Until(() => !seen.IsEmpty, "the watcher to learn that the watched target's node was lost");
         TargetEnded ended = Assert.Single(seen);

@@ -71,6 +71,18 @@ public sealed class SpecErrorTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("rules: quantity\n", "rules is a list: start each rule with '- field: NAME'")]
+    [InlineData("mapFrom: Shop.Cart\n", "mapFrom is a list: start each entry with '- message: NAME'")]
+    [InlineData("sensitive: cardNumber\n", "sensitive is a list such as [a, b]")]
+    public void Read_ListGivenAsAScalar_LocatedAndExplained(string section, string expected)
+    {
+        SpecError error = Single($"message: Shop.Order\n{section}");
+
+        Assert.Equal(2, error.Location!.Value.Line);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Read_MissingMessage_IsAnError()
         => Assert.Contains("has no 'message:'", Single("rules: []\n").Message, StringComparison.Ordinal);

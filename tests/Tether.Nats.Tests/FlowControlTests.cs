@@ -318,9 +318,9 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         // deterministic (left to the machine's pace, the server cut it off in some runs and not in others). A window far
         // larger than the server's limit (with the default one, flow control keeps beta's backlog small), and a failure
         // timeout longer than the stall, so that neither node takes the other for lost meanwhile (heartbeats use the relay too).
-        await using var relay = new StallRelay(server.Port);
+        await using var relay = new TcpRelay(new Uri(server.Url), targetReceiveBufferBytes: 16 * 1024);
         await using BrokerProxy aProxy = await BrokerProxy.AttachAsync(a, new BrokerOptions { Url = server.Url, Contracts = Contracts(), FlowWindow = 1_000_000, FailureTimeout = TimeSpan.FromSeconds(60) });
-        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = relay.Url, Contracts = Contracts(), FailureTimeout = TimeSpan.FromSeconds(60) });
+        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = $"nats://127.0.0.1:{relay.Port}", Contracts = Contracts(), FailureTimeout = TimeSpan.FromSeconds(60) });
         Tally tally = null!;
         Address local = b.Spawn(() => tally = new Tally());
         Address remote = new("beta", local.Id);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Playwright;
+using Tether.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Tether.Pods.Tests;
@@ -12,9 +13,9 @@ namespace Tether.Pods.Tests;
 /// tests/Tether.Pods.Tests/bin/Release/net10.0/artifacts/screenshots/.
 /// </summary>
 [Collection(PodsCollection.Name)]
-public sealed class LayoutJourneyTests : IClassFixture<PodsBrowser>
+public sealed class LayoutJourneyTests : IClassFixture<Chromium>
 {
-    private readonly PodsBrowser _browser;
+    private readonly Chromium _browser;
 
     static LayoutJourneyTests()
     {
@@ -23,7 +24,7 @@ public sealed class LayoutJourneyTests : IClassFixture<PodsBrowser>
         SetDefaultExpectTimeout(30_000);
     }
 
-    public LayoutJourneyTests(PodsBrowser browser) => _browser = browser;
+    public LayoutJourneyTests(Chromium browser) => _browser = browser;
 
     [Theory]
     [InlineData("one-pod")]
@@ -32,11 +33,11 @@ public sealed class LayoutJourneyTests : IClassFixture<PodsBrowser>
     public async Task Layout_DemoJourney_LoginSearchOrder_PassesInTheBrowser(string layout)
     {
         await using PodsRun run = await PodsRun.StartDemoAsync(layout);
-        IBrowserContext context = await _browser.Chromium.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        IBrowserContext context = await _browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
         IPage page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
-        Func<string, Task> shot = step => page.ScreenshotAsync(new() { Path = PodsBrowser.ScreenshotPath(layout, step), FullPage = true });
+        Func<string, Task> shot = step => page.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(layout, step), FullPage = true });
         try
         {
             // Sign in (the session manager's pod), a wrong password refused at the form first.
@@ -85,8 +86,8 @@ public sealed class LayoutJourneyTests : IClassFixture<PodsBrowser>
         }
         catch (Exception ex)
         {
-            await page.ScreenshotAsync(new() { Path = PodsBrowser.ScreenshotPath(layout, "failed") });
-            throw new Xunit.Sdk.XunitException($"{layout}: the journey failed: {ex.Message}\npage errors: {string.Join('\n', errors)}\n(screenshots in {Path.GetDirectoryName(PodsBrowser.ScreenshotPath(layout, "x"))})\n{run.Logs()}");
+            await page.ScreenshotAsync(new() { Path = Chromium.ScreenshotPath(layout, "failed") });
+            throw new Xunit.Sdk.XunitException($"{layout}: the journey failed: {ex.Message}\npage errors: {string.Join('\n', errors)}\n(screenshots in {Path.GetDirectoryName(Chromium.ScreenshotPath(layout, "x"))})\n{run.Logs()}");
         }
         finally
         {

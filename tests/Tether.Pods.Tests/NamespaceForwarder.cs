@@ -1,94 +1,34 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Tether.Testing;
 
 namespace Tether.Pods.Tests;
 
 /// <summary>
-/// Lets the test process (in the host's network namespace) be a client inside a pod: it listens on the host's
-/// 127.0.0.1 and joins each connection to a socket created inside the pod's network namespace (a socket stays in the
-/// namespace it was created in), connected to the pod's own 127.0.0.1:PORT. The host's interfaces are not touched.
+/// Lets the test process (in the host's network namespace) be a client inside a pod: a <see cref="TcpRelay"/> that
+/// listens on the host's 127.0.0.1 and joins each connection to a socket created inside the pod's network namespace (a
+/// socket stays in the namespace it was created in), connected to the pod's own 127.0.0.1:PORT. The host's interfaces
+/// are not touched.
 /// </summary>
 internal sealed partial class NamespaceForwarder : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
 
-    private readonly TcpListener _listener;
-    private readonly string _namespace;
-    private readonly int _targetPort;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Socket> _open = [];
+    private readonly TcpRelay _relay;
 
     private NamespaceForwarder(string ns, int targetPort)
-    {
-        _namespace = ns;
-        _targetPort = targetPort;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        _ = AcceptLoopAsync();
-    }
+        => _relay = new TcpRelay(new Uri($"tcp://127.0.0.1:{targetPort}"), openTargetSocket: () => CreateInside(ns));
 
     /// <summary>The last reason a joined connection ended, for failure messages.</summary>
-    public Exception? LastError { get; private set; }
+    public Exception? LastError => _relay.LastError;
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _relay.Port;
 
     public string Url => $"nats://127.0.0.1:{Port}";
 
     public static NamespaceForwarder Start(string ns, int targetPort) => new(ns, targetPort);
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptSocketAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = JoinAsync(client);
-        }
-    }
-
-    private async Task JoinAsync(Socket client)
-    {
-        Socket? inside = null;
-        try
-        {
-            inside = CreateInside(_namespace);
-            await inside.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _targetPort), _stop.Token);
-            lock (_open)
-            {
-                _open.Add(client);
-                _open.Add(inside);
-            }
-
-            using var a = new NetworkStream(client, ownsSocket: true);
-            using var b = new NetworkStream(inside, ownsSocket: true);
-            Task one = a.CopyToAsync(b, _stop.Token);
-            Task two = b.CopyToAsync(a, _stop.Token);
-            await Task.WhenAny(one, two);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // the pod's server went away, or we stop: the client sees its connection close and reconnects
-            LastError = ex;
-        }
-        catch (InvalidOperationException ex)
-        {
-            LastError = ex; // could not enter the namespace: the client sees its connection close; tests name this error
-        }
-        finally
-        {
-            client.Dispose();
-            inside?.Dispose();
-        }
-    }
+    public void Dispose() => _relay.Dispose();
 
     /// <summary>A TCP socket of network namespace <paramref name="ns"/>: made on a thread of its own that enters the namespace and leaves it.</summary>
     private static Socket CreateInside(string ns)
@@ -130,17 +70,4 @@ internal sealed partial class NamespaceForwarder : IDisposable
 
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     private static partial int SetNs(int fd, int nstype);
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        lock (_open)
-        {
-            foreach (Socket socket in _open)
-            {
-                socket.Dispose();
-            }
-        }
-    }
 }

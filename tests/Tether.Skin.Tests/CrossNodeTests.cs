@@ -106,7 +106,7 @@ public sealed class CrossNodeTests : IClassFixture<Chromium>
         TimeSpan pingTimeout = TimeSpan.FromSeconds(2);
         await using TwoNodes nodes = await TwoNodes.StartAsync();
         await using SkinHost host = await SkinHost.StartAsync(SkinHost.DefaultOptions with { PingTimeout = pingTimeout }, web: nodes.Web);
-        await using var relay = new BlackHoleRelay(host.BaseUri);
+        await using var relay = new TcpRelay(host.BaseUri);
         (RawClient client, int dialog, _) = await RawClient.OpenAsync(host, "counter", "counter", relay.Route);
         try
         {

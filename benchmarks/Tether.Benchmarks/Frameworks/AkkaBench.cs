@@ -133,20 +133,15 @@ internal sealed class AkkaBench : IBenchSystem
 
     private sealed class PingActor : ReceiveActor
     {
-        private readonly int _inFlight;
-        private readonly TaskCompletionSource _done;
-        private int _remaining;
-        private int _batch;
+        private Volleys _volleys;
 
         public PingActor(int roundTrips, int inFlight, TaskCompletionSource done)
         {
-            _remaining = roundTrips;
-            _inFlight = inFlight;
-            _done = done;
+            _volleys = new Volleys(roundTrips, inFlight, done);
             Receive<Start>(s => SendBatch(s.Ponger));
             Receive<Ball>(_ =>
             {
-                if (--_batch == 0)
+                if (_volleys.Returned())
                 {
                     SendBatch(Sender);
                 }
@@ -155,15 +150,7 @@ internal sealed class AkkaBench : IBenchSystem
 
         private void SendBatch(IActorRef ponger)
         {
-            if (_remaining == 0)
-            {
-                _done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(_inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 ponger.Tell(Ball.Instance);
@@ -183,20 +170,15 @@ internal sealed class AkkaBench : IBenchSystem
 
     private sealed class UserPingActor : ReceiveActor
     {
-        private readonly int _inFlight;
-        private readonly TaskCompletionSource _done;
-        private int _remaining;
-        private int _batch;
+        private Volleys _volleys;
 
         public UserPingActor(int roundTrips, int inFlight, TaskCompletionSource done)
         {
-            _remaining = roundTrips;
-            _inFlight = inFlight;
-            _done = done;
+            _volleys = new Volleys(roundTrips, inFlight, done);
             Receive<Start>(s => SendBatch(s.Ponger));
             Receive<Pong>(_ =>
             {
-                if (--_batch == 0)
+                if (_volleys.Returned())
                 {
                     SendBatch(Sender);
                 }
@@ -205,15 +187,7 @@ internal sealed class AkkaBench : IBenchSystem
 
         private void SendBatch(IActorRef ponger)
         {
-            if (_remaining == 0)
-            {
-                _done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(_inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 ponger.Tell(new Ping());

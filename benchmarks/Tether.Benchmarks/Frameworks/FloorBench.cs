@@ -136,25 +136,16 @@ internal sealed class FloorBench : IBenchSystem
 
     private sealed class Pinger(int roundTrips, int inFlight, TaskCompletionSource done, Ponger ponger) : Cell
     {
-        private int _remaining = roundTrips;
-        private int _batch;
+        private Volleys _volleys = new(roundTrips, inFlight, done);
 
         protected override void Receive(Cell? sender, object message)
         {
-            if (message is Ball && --_batch != 0)
+            if (message is Ball && !_volleys.Returned())
             {
                 return;
             }
 
-            if (_remaining == 0)
-            {
-                done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 ponger.Post(this, Ball.Instance);

@@ -125,8 +125,7 @@ internal sealed class ProtoActorBench : IBenchSystem
 
     private sealed class PingActor(int roundTrips, int inFlight, TaskCompletionSource done) : IActor
     {
-        private int _remaining = roundTrips;
-        private int _batch;
+        private Volleys _volleys = new(roundTrips, inFlight, done);
 
         public Task ReceiveAsync(IContext context)
         {
@@ -136,7 +135,7 @@ internal sealed class ProtoActorBench : IBenchSystem
                     SendBatch(context, s.Ponger);
                     break;
                 case Msg m:
-                    if (--_batch == 0)
+                    if (_volleys.Returned())
                     {
                         SendBatch(context, m.Sender);
                     }
@@ -149,15 +148,12 @@ internal sealed class ProtoActorBench : IBenchSystem
 
         private void SendBatch(IContext context, PID ponger)
         {
-            if (_remaining == 0)
+            int n = _volleys.NextBatch();
+            if (n == 0)
             {
-                done.TrySetResult();
                 return;
             }
 
-            int n = Math.Min(inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
             var m = new Msg(context.Self);
             for (int i = 0; i < n; i++)
             {
@@ -186,8 +182,7 @@ internal sealed class ProtoActorBench : IBenchSystem
 
     private sealed class UserPingActor(int roundTrips, int inFlight, TaskCompletionSource done) : IActor
     {
-        private int _remaining = roundTrips;
-        private int _batch;
+        private Volleys _volleys = new(roundTrips, inFlight, done);
         private PID? _ponger;
 
         public Task ReceiveAsync(IContext context)
@@ -199,7 +194,7 @@ internal sealed class ProtoActorBench : IBenchSystem
                     SendBatch(context);
                     break;
                 case Pong:
-                    if (--_batch == 0)
+                    if (_volleys.Returned())
                     {
                         SendBatch(context);
                     }
@@ -212,15 +207,7 @@ internal sealed class ProtoActorBench : IBenchSystem
 
         private void SendBatch(IContext context)
         {
-            if (_remaining == 0)
-            {
-                done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 context.Request(_ponger!, new Ping());

@@ -113,14 +113,13 @@ internal sealed class TetherBench : IBenchSystem
 
     private sealed class Pinger(int roundTrips, int inFlight, TaskCompletionSource done) : Target, ITarget<Pinger>
     {
-        private int _remaining = roundTrips;
-        private int _batch;
+        private Volleys _volleys = new(roundTrips, inFlight, done);
 
         public static void Wire(Channels<Pinger> channels) => channels
             .On<Serve>(static (self, m, ctx) => self.SendBatch(m.Ponger, ctx))
             .On<Ball>(static (self, _, ctx) =>
             {
-                if (--self._batch == 0)
+                if (self._volleys.Returned())
                 {
                     self.SendBatch(ctx.Sender, ctx);
                 }
@@ -128,15 +127,7 @@ internal sealed class TetherBench : IBenchSystem
 
         private void SendBatch(Address ponger, Context ctx)
         {
-            if (_remaining == 0)
-            {
-                done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 ctx.Send(ponger, Ball.Instance);
@@ -157,14 +148,13 @@ internal sealed class TetherBench : IBenchSystem
 
     private sealed class UserPinger(int roundTrips, int inFlight, TaskCompletionSource done) : Target, ITarget<UserPinger>
     {
-        private int _remaining = roundTrips;
-        private int _batch;
+        private Volleys _volleys = new(roundTrips, inFlight, done);
 
         public static void Wire(Channels<UserPinger> channels) => channels
             .On<Serve>(static (self, m, ctx) => self.SendBatch(m.Ponger, ctx))
             .On<Pong>(static (self, _, ctx) =>
             {
-                if (--self._batch == 0)
+                if (self._volleys.Returned())
                 {
                     self.SendBatch(ctx.Sender, ctx);
                 }
@@ -172,15 +162,7 @@ internal sealed class TetherBench : IBenchSystem
 
         private void SendBatch(Address ponger, Context ctx)
         {
-            if (_remaining == 0)
-            {
-                done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 ctx.Send(ponger, new Ping());

@@ -74,16 +74,9 @@ internal sealed class IdlePingPongWorkload : Workload
         {
             int roundTrips = plan.Quick ? 200_000 : 1_000_000;
             Func<Task> go = await system.PreparePingPongAsync(1, roundTrips, InFlight);
-            Measure.Settle();
-            GcProbe probe = Probe();
-            TimeSpan cpu = Environment.CpuUsage.TotalTime;
-            long start = Stopwatch.GetTimestamp();
-            await go();
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            double messages = 2.0 * roundTrips;
-            double nsPerMessage = seconds * 1e9 / messages;
-            double cpuPerMessage = (Environment.CpuUsage.TotalTime - cpu).TotalNanoseconds / messages;
-            return new Iteration([nsPerMessage], $"{nsPerMessage:0.0} ns/msg = {messages / seconds / 1e6:0.00} M msg/s ({cpuPerMessage:0} ns CPU/msg; {probe})");
+            PingPongRun run = await PingPongRun.TimeAsync(go, roundTrips);
+            double nsPerMessage = 1e9 / run.Rate;
+            return new Iteration([nsPerMessage], $"{nsPerMessage:0.0} ns/msg = {run.Rate / 1e6:0.00} M msg/s ({run.CpuPerMessage:0} ns CPU/msg; {run.Probe})");
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tether.Adapters;
 using Tether.Benchmarks.Frameworks;
 
@@ -73,11 +72,14 @@ internal sealed class ValidatedPingPongWorkload : Workload
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Address pinger = node.Spawn(() => new Pinger(roundTrips, InFlight, finished));
         Address ponger = node.Spawn(static () => new Ponger());
-        Measure.Settle();
-        long start = Stopwatch.GetTimestamp();
-        node.Send(pinger, new Serve(ponger));
-        await finished.Task.WaitAsync(plan.Timeout ?? TimeSpan.FromSeconds(60));
-        return 2.0 * roundTrips / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        PingPongRun run = await PingPongRun.TimeAsync(
+            () =>
+            {
+                node.Send(pinger, new Serve(ponger));
+                return finished.Task.WaitAsync(plan.Timeout ?? TimeSpan.FromSeconds(60));
+            },
+            roundTrips);
+        return run.Rate;
     }
 
     internal sealed record Volley(string Tag, string Kind, int Seq, int Limit)
@@ -90,14 +92,13 @@ internal sealed class ValidatedPingPongWorkload : Workload
 
     private sealed class Pinger(int roundTrips, int inFlight, TaskCompletionSource done) : Target, ITarget<Pinger>
     {
-        private int _remaining = roundTrips;
-        private int _batch;
+        private Volleys _volleys = new(roundTrips, inFlight, done);
 
         public static void Wire(Channels<Pinger> channels) => channels
             .On<Serve>(static (self, m, ctx) => self.SendBatch(m.Ponger, ctx))
             .On<Volley>(static (self, _, ctx) =>
             {
-                if (--self._batch == 0)
+                if (self._volleys.Returned())
                 {
                     self.SendBatch(ctx.Sender, ctx);
                 }
@@ -105,15 +106,7 @@ internal sealed class ValidatedPingPongWorkload : Workload
 
         private void SendBatch(Address ponger, Context ctx)
         {
-            if (_remaining == 0)
-            {
-                done.TrySetResult();
-                return;
-            }
-
-            int n = Math.Min(inFlight, _remaining);
-            _remaining -= n;
-            _batch = n;
+            int n = _volleys.NextBatch();
             for (int i = 0; i < n; i++)
             {
                 ctx.Send(ponger, Volley.Ping);

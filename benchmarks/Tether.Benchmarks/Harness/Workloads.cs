@@ -163,7 +163,7 @@ internal abstract class Workload<TSystem> : IWorkload
     }
 
     /// <summary>Starts counting what one iteration allocates and collects, for the log (not for the table).</summary>
-    protected static GcProbe Probe() => new(GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Environment.CpuUsage.TotalTime, ChildCpu.Read());
+    protected static GcProbe Probe() => GcProbe.Start();
 }
 
 /// <summary>
@@ -173,6 +173,9 @@ internal abstract class Workload<TSystem> : IWorkload
 /// </summary>
 internal readonly record struct GcProbe(long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Cpu, TimeSpan Children)
 {
+    /// <summary>Starts counting now.</summary>
+    public static GcProbe Start() => new(GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Environment.CpuUsage.TotalTime, ChildCpu.Read());
+
     public override string ToString()
     {
         string text = $"alloc {(GC.GetTotalAllocatedBytes(precise: false) - Allocated) / 1e6:0.0} MB, GCs {GC.CollectionCount(0) - Gen0}/{GC.CollectionCount(1) - Gen1}/{GC.CollectionCount(2) - Gen2}, cpu {(Environment.CpuUsage.TotalTime - Cpu).TotalMilliseconds:0} ms";
@@ -225,16 +228,7 @@ internal sealed class PingPongWorkload(int pairs, Scenario scenario) : Workload
     {
         int roundTrips = (plan.Quick ? 200_000 : 1_000_000) / (pairs > 1 ? 2 : 1);
         Func<Task> go = await system.PreparePingPongAsync(pairs, roundTrips, InFlight);
-        Measure.Settle();
-        GcProbe probe = Probe();
-        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        long start = Stopwatch.GetTimestamp();
-        await go();
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double messages = 2.0 * roundTrips * pairs;
-        double cpuPerMessage = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalNanoseconds / messages; // all threads, idle spinning included
-        double rate = messages / seconds;
-        return new Iteration([rate], $"{rate / 1e6:0.00} M msg/s ({seconds * 1000:0} ms; {cpuPerMessage:0} ns CPU/msg; {probe})");
+        return (await PingPongRun.TimeAsync(go, (long)roundTrips * pairs)).ToIteration();
     }
 }
 
@@ -250,16 +244,7 @@ internal sealed class UserStylePingPongWorkload(int inFlight, Scenario scenario)
     {
         int roundTrips = plan.Quick ? 200_000 : 1_000_000;
         Func<Task> go = await system.PrepareUserStylePingPongAsync(roundTrips, inFlight);
-        Measure.Settle();
-        GcProbe probe = Probe();
-        TimeSpan cpu = Environment.CpuUsage.TotalTime;
-        long start = Stopwatch.GetTimestamp();
-        await go();
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double messages = 2.0 * roundTrips;
-        double cpuPerMessage = (Environment.CpuUsage.TotalTime - cpu).TotalNanoseconds / messages;
-        double rate = messages / seconds;
-        return new Iteration([rate], $"{rate / 1e6:0.00} M msg/s ({seconds * 1000:0} ms; {cpuPerMessage:0} ns CPU/msg; {probe})");
+        return (await PingPongRun.TimeAsync(go, roundTrips)).ToIteration();
     }
 }
 

@@ -92,13 +92,7 @@ internal sealed class SpecDocumentReader(string file, List<SpecError> errors)
     private List<RuleSpec> ReadRules(YamlNode node)
     {
         var result = new List<RuleSpec>();
-        if (node is not YamlSequenceNode sequence)
-        {
-            Error(node, "rules is a list: start each rule with '- field: NAME'");
-            return result;
-        }
-
-        foreach (YamlNode item in sequence.Children)
+        foreach (YamlNode item in Items(node, "rules is a list: start each rule with '- field: NAME'"))
         {
             ReadRule(item, result);
         }
@@ -166,13 +160,7 @@ internal sealed class SpecDocumentReader(string file, List<SpecError> errors)
     private List<MapSpec> ReadMaps(YamlNode node)
     {
         var result = new List<MapSpec>();
-        if (node is not YamlSequenceNode sequence)
-        {
-            Error(node, "mapFrom is a list: start each entry with '- message: NAME'");
-            return result;
-        }
-
-        foreach (YamlNode item in sequence.Children)
+        foreach (YamlNode item in Items(node, "mapFrom is a list: start each entry with '- message: NAME'"))
         {
             if (item is not YamlMappingNode map)
             {
@@ -316,14 +304,8 @@ internal sealed class SpecDocumentReader(string file, List<SpecError> errors)
 
     private List<string> ScalarList(YamlNode node, string what)
     {
-        if (node is not YamlSequenceNode sequence)
-        {
-            Error(node, $"{what} is a list such as [a, b]");
-            return [];
-        }
-
         var result = new List<string>();
-        foreach (YamlNode item in sequence.Children)
+        foreach (YamlNode item in Items(node, $"{what} is a list such as [a, b]"))
         {
             if (Scalar(item, $"an item of {what}") is { } value)
             {
@@ -332,6 +314,18 @@ internal sealed class SpecDocumentReader(string file, List<SpecError> errors)
         }
 
         return result;
+    }
+
+    /// <summary>The items of a list; none, and <paramref name="notAList"/> as the error, when <paramref name="node"/> is not a list.</summary>
+    private IEnumerable<YamlNode> Items(YamlNode node, string notAList)
+    {
+        if (node is YamlSequenceNode sequence)
+        {
+            return sequence.Children;
+        }
+
+        Error(node, notAList);
+        return [];
     }
 
     private SpecLocation At(YamlNode node) => new(file, ContractSpecReader.ToInt(node.Start.Line), ContractSpecReader.ToInt(node.Start.Column));

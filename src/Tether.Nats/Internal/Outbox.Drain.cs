@@ -16,7 +16,7 @@ internal sealed partial class Outbox
                 return false;
             }
 
-            if (_ready.Count == 0 && _filling is not { Items.Count: > 0 })
+            if (IsDrained)
             {
                 return true;
             }

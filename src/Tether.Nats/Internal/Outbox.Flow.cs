@@ -186,7 +186,7 @@ internal sealed partial class Outbox
             }
 
             _stalled = false;
-            if (_writing || (_ready.Count == 0 && _filling is not { Items.Count: > 0 }))
+            if (_writing || IsDrained)
             {
                 return what;
             }

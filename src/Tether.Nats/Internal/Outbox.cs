@@ -245,10 +245,8 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
             Segment? next;
             lock (_gate)
             {
-                if (_ready.Count == 0 && _filling is not { Items.Count: > 0 })
+                if (StopWritingIfDrained())
                 {
-                    _writing = false;
-                    _idleSince = Stopwatch.GetTimestamp();
                     return;
                 }
 
@@ -281,7 +279,7 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
     {
         lock (_gate)
         {
-            if (_writing || (_ready.Count == 0 && _filling is not { Items.Count: > 0 }))
+            if (_writing || IsDrained)
             {
                 return;
             }
@@ -400,15 +398,29 @@ internal sealed partial class Outbox : IThreadPoolWorkItem, IRunEndFlush, IStall
     {
         lock (_gate)
         {
-            if (_ready.Count == 0 && _filling is not { Items.Count: > 0 })
+            if (StopWritingIfDrained())
             {
-                _writing = false;
-                _idleSince = Stopwatch.GetTimestamp();
                 return;
             }
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Under <see cref="_gate"/>: nothing is ready or filling.</summary>
+    private bool IsDrained => _ready.Count == 0 && _filling is not { Items.Count: > 0 };
+
+    /// <summary>Under <see cref="_gate"/>: when nothing is left to publish, the writer stops and the outbox is idle from now; true then.</summary>
+    private bool StopWritingIfDrained()
+    {
+        if (!IsDrained)
+        {
+            return false;
+        }
+
+        _writing = false;
+        _idleSince = Stopwatch.GetTimestamp();
+        return true;
     }
 
     private Segment Rent()

@@ -188,9 +188,7 @@ internal sealed class SkinConnection
 
                     if (count >= max)
                     {
-                        _server.BadFrame("oversized");
-                        Log.Oversized(_server.Logger, Client, max);
-                        Close(WebSocketCloseStatus.MessageTooBig, $"a frame may have at most {max} bytes");
+                        RefuseOversized(max);
                         count = 0;
                         continue;
                     }
@@ -204,9 +202,7 @@ internal sealed class SkinConnection
 
                 if (count > max)
                 {
-                    _server.BadFrame("oversized");
-                    Log.Oversized(_server.Logger, Client, max);
-                    Close(WebSocketCloseStatus.MessageTooBig, $"a frame may have at most {max} bytes");
+                    RefuseOversized(max);
                     count = 0;
                     continue;
                 }
@@ -235,6 +231,14 @@ internal sealed class SkinConnection
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>A frame over the limit: counted, logged, and the connection closed with 1009 (what follows is read and dropped).</summary>
+    private void RefuseOversized(int max)
+    {
+        _server.BadFrame("oversized");
+        Log.Oversized(_server.Logger, Client, max);
+        Close(WebSocketCloseStatus.MessageTooBig, $"a frame may have at most {max} bytes");
     }
 
     private void Handle(ReadOnlyMemory<byte> frame)
