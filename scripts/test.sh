@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution, installing what the tests need first.
 # Ends with one line "N passed, N failed" summed over all test projects; exits non-zero on any failure.
-# TETHER_STRESS=1 makes the fuzz test (tests/Tether.Nats.Tests/FuzzTests.cs) send 1,000,000 frames instead of 100,000.
+# TETHER_STRESS=1 makes the fuzz test (tests/Tether.Nats.Tests/FuzzTests.cs) send 1,000,000 frames instead of 100,000,
+# and runs the soak (tests/Tether.Nats.Tests/SoakTests.cs) for 120 s; TETHER_SOAK_SECONDS=N runs the soak for N seconds.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"

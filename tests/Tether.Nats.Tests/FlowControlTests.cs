@@ -297,12 +297,19 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         }
     }
 
-    // Skipped, with its reason: provoking the server's slow-consumer cut is not deterministic yet. Left to the machine's
-    // pace the server cut the receiver off in some runs and not in others; through a relay that stops reading for it,
-    // the cut or the reconnect still did not come within the test's time in 2 of 4 runs here. Recovery from a cut that
-    // does happen is logged (ConnectionWatch); what is not proven is that every such cut is recovered from without loss
-    // of order (issue 16 item 7). Run it by removing the Skip.
-    [Fact(Skip = "known gap (issue 16 item 7): the server's slow-consumer cut cannot yet be provoked deterministically here")]
+    // Skipped, with its measured reason: not deterministic yet (issue 16 item 7). Two causes of earlier failures are
+    // fixed: the batches now stay under the server's 128 KB max_payload (a larger one is refused by the client library
+    // before it leaves alpha), and the burst goes on until the server itself reports the slow consumer (its monitoring
+    // endpoint's slow_consumers count) instead of a fixed 300,000 sends, which the kernel's socket buffers between the
+    // server and the stalled relay (tcp_wmem lets the server's socket grow to 4 MB here) sometimes absorbed whole, so
+    // the server never had to cut beta off (3 of 5 runs, then 1 of 10 with the batches fixed). Measured with both fixes,
+    // 10 runs on the shared 2-core machine: 7 passed; 1 failed because the server reported no slow consumer although
+    // beta read nothing (alpha had published 120,317 frames and then held 64 MB for beta: the server stopped reading
+    // alpha, which looks like its stalled-producer rule, before its own write deadline fired); 2 failed after the cut and
+    // the reconnect: 100 sends made after alpha's backlog drained did not all reach beta within 30 s (not explained yet;
+    // a second slow-consumer cut while beta catches up with the backlog under a 1 ms write deadline is a guess). Run it
+    // by removing the Skip; the failure message gives alpha's and the server's counts.
+    [Fact(Skip = "known gap (issue 16 item 7): the slow-consumer cut and the recovery after it pass 7 of 10 runs here; see the comment")]
     public async Task SlowConsumerDisconnect_ProvokedByTheServersPendingLimit_IsLoggedAndRecoveredFrom()
     {
         // A server that allows a client only 128 KB of pending output cuts off a receiver that falls behind a burst (NATS's
@@ -311,7 +318,9 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         // whose reports stopped, starts a new count and goes on.
         var log = new LogSink();
         using ILoggerFactory logging = LoggerFactory.Create(builder => builder.AddProvider(log));
-        using NatsServer server = await NatsServer.StartWithConfigAsync(port => $"port: {port}\nmax_pending: 131072\nmax_payload: 131072\nwrite_deadline: \"1ms\"\n");
+        int monitor = NatsServer.FreePort();
+        using NatsServer server = await NatsServer.StartWithConfigAsync(port => $"port: {port}\nhttp: \"127.0.0.1:{monitor}\"\nmax_pending: 131072\nmax_payload: 131072\nwrite_deadline: \"1ms\"\n");
+        using var http = new HttpClient();
         await using Node a = Node.Create(new NodeOptions { Name = "alpha", LoggerFactory = logging });
         await using Node b = Node.Create(new NodeOptions { Name = "beta", LoggerFactory = logging });
         // Beta reaches the server through a relay that can stop reading for it: a receiver that falls behind, made
@@ -319,18 +328,30 @@ public sealed class FlowControlTests(ITestOutputHelper output)
         // larger than the server's limit (with the default one, flow control keeps beta's backlog small), and a failure
         // timeout longer than the stall, so that neither node takes the other for lost meanwhile (heartbeats use the relay too).
         await using var relay = new TcpRelay(new Uri(server.Url), targetReceiveBufferBytes: 16 * 1024);
-        await using BrokerProxy aProxy = await BrokerProxy.AttachAsync(a, new BrokerOptions { Url = server.Url, Contracts = Contracts(), FlowWindow = 1_000_000, FailureTimeout = TimeSpan.FromSeconds(60) });
-        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = $"nats://127.0.0.1:{relay.Port}", Contracts = Contracts(), FailureTimeout = TimeSpan.FromSeconds(60) });
+        // Batches under the server's 128 KB max_payload: a larger one is refused by the client library before it leaves
+        // alpha (its frames lost there, not at beta), which left the burst that reached beta to chance.
+        await using BrokerProxy aProxy = await BrokerProxy.AttachAsync(a, new BrokerOptions { Url = server.Url, Contracts = Contracts(), FlowWindow = 10_000_000, FailureTimeout = TimeSpan.FromSeconds(60), MaxFrameBytes = 64 * 1024 });
+        await using BrokerProxy bProxy = await BrokerProxy.AttachAsync(b, new BrokerOptions { Url = $"nats://127.0.0.1:{relay.Port}", Contracts = Contracts(), FailureTimeout = TimeSpan.FromSeconds(60), MaxFrameBytes = 64 * 1024 });
         Tally tally = null!;
         Address local = b.Spawn(() => tally = new Tally());
         Address remote = new("beta", local.Id);
         Address alphaTally = a.Spawn(() => new Tally());
         Assert.Equal("tally warm at beta", await a.Request(remote, new Ask("warm")).AsTask().WaitAsync(s_wait));
 
+        async Task<long> SlowConsumers()
+        {
+            string varz = await http.GetStringAsync(new Uri($"http://127.0.0.1:{monitor}/varz"));
+            return System.Text.Json.JsonDocument.Parse(varz).RootElement.GetProperty("slow_consumers").GetInt64();
+        }
+
+        Assert.Equal(0, await SlowConsumers());
         long sent = 0;
         relay.Stall();
-        while (sent < 300_000)
+        long burst = Stopwatch.GetTimestamp();
+        while (await SlowConsumers() == 0)
         {
+            // A hang guard: 50,000 sends are about 1.5 MB; the kernel's buffers hold at most a few MB before the server must.
+            Assert.True(sent < 3_000_000 && Stopwatch.GetElapsedTime(burst) < TimeSpan.FromSeconds(60), $"the server reported no slow consumer after {sent} sends to a receiver that reads nothing (alpha published {aProxy.Statistics.FramesSent} frames, holds {aProxy.Outboxes.FindNodeOutbox("beta")?.QueuedBytes} bytes for beta)");
             for (int i = 0; i < 50_000; i++)
             {
                 a.Send(remote, new Seq(sent++, alphaTally));
@@ -339,10 +360,17 @@ public sealed class FlowControlTests(ITestOutputHelper output)
             await Task.Delay(20); // the pace of the load generator
         }
 
-        // The server now holds far more than its 128 KB limit for beta, which reads nothing: it cut beta off. Beta learns
-        // it when the relay hands it the rest of its stream and the close.
+        // The server cut beta off (it held more than its 128 KB limit for it). Beta learns it when the relay hands it the
+        // rest of its stream and the close.
         relay.Resume();
-        await Eventually.Until(() => bProxy.Connection.Disconnects > 0, $"the server to cut beta off as a slow consumer ({sent} sends)", s_wait);
+        try
+        {
+            await Eventually.Until(() => bProxy.Connection.Disconnects > 0, $"the server to cut beta off as a slow consumer ({sent} sends)", s_wait);
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            Assert.Fail($"the server did not cut beta off as a slow consumer: alpha sent {sent}, published {aProxy.Statistics.FramesSent} frames, holds {aProxy.Outboxes.FindNodeOutbox("beta")?.QueuedBytes} bytes for beta, credit waits {aProxy.Statistics.CreditWaits}, dropped {aProxy.Statistics.SendsDropped}; alpha connected {aProxy.IsConnected}, disconnects {aProxy.Connection.Disconnects}; log: {string.Join(" | ", log.Lines.Where(l => l.Contains("NATS", StringComparison.Ordinal) || l.Contains("ublish", StringComparison.Ordinal)).Take(10))}");
+        }
         await Eventually.Until(() => aProxy.IsConnected && bProxy.IsConnected, "both nodes connected again", s_wait);
         Assert.Contains(log.Lines, l => l.Contains("beta lost its NATS connection", StringComparison.Ordinal));
         await Eventually.Until(() => log.Lines.Any(l => l.Contains("beta is connected to NATS again", StringComparison.Ordinal)), "beta to log its reconnect", s_wait);

@@ -74,6 +74,101 @@ public sealed class WatchAcrossNodesTests
         Assert.Equal(new TargetEnded(echo, "ended by the node"), Assert.Single(seen));
     }
 
+    /// <summary>
+    /// An End from outside any target, a Watch, an Unwatch and an Ended frame name no owner the node could check, so each
+    /// carries a check value (README, wire format): one without it, or with the value meant for another node, is counted
+    /// as a bad frame and acts on nothing. This is what a fuzzed request whose kind byte and sender id flipped looks like.
+    /// </summary>
+    [Fact]
+    public async Task ControlFrames_WithoutTheirCheckValue_AreCountedAsBad_AndEndOrWatchNothing()
+    {
+        await using Cluster cluster = await Cluster.StartAsync();
+        (Node a, _) = await cluster.AddNodeAsync("alpha");
+        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+        Address echo = b.Spawn(() => new Echo());
+        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+        await raw.ConnectAsync();
+        long forGamma = ControlCheck.Of(FrameKind.End, "alpha", 0, "gamma", echo.Id);
+        byte[][] damaged =
+        [
+            new Frame { Kind = FrameKind.End, SenderNode = "alpha", RecipientId = echo.Id }.Encode(null, null), // flag 0
+            new Frame { Kind = FrameKind.End, SenderNode = "alpha", RecipientId = echo.Id, Flag = forGamma }.Encode(null, null), // another node's value
+            new Frame { Kind = FrameKind.End, SenderNode = "alpha", RecipientId = echo.Id, Flag = ControlCheck.Of(FrameKind.End, "alpha", 0, "beta", echo.Id) ^ 1 }.Encode(null, null),
+            new Frame { Kind = FrameKind.Watch, SenderNode = "alpha", RecipientId = echo.Id }.Encode(null, null),
+            new Frame { Kind = FrameKind.Unwatch, SenderNode = "alpha", RecipientId = echo.Id, Flag = 1 }.Encode(null, null),
+            new Frame { Kind = FrameKind.Ended, SenderNode = "alpha", SenderId = 7, ErrorText = "forged" }.Encode(null, null),
+        ];
+        foreach (byte[] bytes in damaged)
+        {
+            await raw.PublishAsync("tether.default.node.beta", bytes);
+        }
+
+        await Eventually.Until(() => bProxy.Statistics.BadFrames >= damaged.Length, $"beta to count the {damaged.Length} control frames without their check value", s_wait);
+        Assert.Equal(damaged.Length, bProxy.Statistics.BadFrames);
+        Assert.Equal(0, b.RemoteWatchCount + a.RemoteWatchCount);
+        Assert.Equal("echo still from beta", await a.Request(echo, new Ask("still")).AsTask().WaitAsync(s_wait));
+
+        // The node's own End, with its value, is honoured (and so is a watch).
+        var seen = new ConcurrentQueue<TargetEnded>();
+        Address watcher = a.Spawn(() => new Watcher(seen));
+        Assert.True(await a.Request(watcher, new WatchIt(echo)).AsTask().WaitAsync(s_wait));
+        await a.EndAsync(echo).WaitAsync(s_wait);
+        await Eventually.Until(() => !seen.IsEmpty, "the watch to report the checked End", s_wait);
+        Assert.Equal(new TargetEnded(echo, "ended by the node"), Assert.Single(seen));
+        Assert.Equal(damaged.Length, bProxy.Statistics.BadFrames);
+    }
+
+    /// <summary>
+    /// No frame one or two bit flips away from a valid request, send or response reads as a control frame the node would
+    /// honour (every pair of bits is flipped, then the frame decoded and checked as the node checks it): the 1,000,000-frame
+    /// fuzz found a request that read as an End from outside after two flips, before control frames carried a check value.
+    /// </summary>
+    [Fact]
+    public void ControlCheck_NoOneOrTwoBitFlipOfAnotherFrame_PassesIt()
+    {
+        var wire = MessagePack.MessagePackSerializerOptions.Standard;
+        byte[][] frames =
+        [
+            new Frame { Kind = FrameKind.Request, SenderNode = "fuzzer", SenderId = 1, RecipientId = 3973634611871745, Contract = "test.ask" }.Encode(typeof(string), "f", wire),
+            new Frame { Kind = FrameKind.Send, SenderNode = "fuzzer", SenderId = 1, RecipientId = 3973634611871745, Contract = "test.ask" }.Encode(typeof(string), "f", wire),
+            new Frame { Kind = FrameKind.Response, SenderNode = "fuzzer", Contract = "test.ask" }.Encode(typeof(string), "r", wire),
+            new Frame { Kind = FrameKind.End, SenderNode = "fuzzer", SenderId = 1, RecipientId = 3973634611871745, Flag = 1 }.Encode(null, null),
+        ];
+        long decoded = 0;
+        foreach (byte[] frame in frames)
+        {
+            int bits = frame.Length * 8;
+            for (int i = 0; i < bits; i++)
+            {
+                for (int j = i; j < bits; j++)
+                {
+                    byte[] flipped = (byte[])frame.Clone();
+                    flipped[i / 8] ^= (byte)(1 << (i % 8));
+                    if (j != i)
+                    {
+                        flipped[j / 8] ^= (byte)(1 << (j % 8));
+                    }
+
+                    Frame header;
+                    try
+                    {
+                        Frame.DecodeHeader(flipped, out header);
+                    }
+                    catch (WireException)
+                    {
+                        continue;
+                    }
+
+                    decoded++;
+                    bool control = header.Kind is FrameKind.Watch or FrameKind.Unwatch or FrameKind.Ended || (header.Kind == FrameKind.End && header.SenderId == 0);
+                    Assert.False(control && ControlCheck.Holds(header, "beta"), $"flipping bits {i} and {j} made a {header.Kind} frame the node would honour");
+                }
+            }
+        }
+
+        Assert.True(decoded > 1_000, $"only {decoded} flipped frames decoded: the test checks too little");
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

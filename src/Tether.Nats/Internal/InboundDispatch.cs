@@ -242,7 +242,10 @@ internal sealed partial class InboundDispatch(BrokerProxy proxy)
     {
         switch (frame.Kind)
         {
-            case FrameKind.End when frame.SenderNode is not null && frame.SenderId == 0 && frame.Flag == 0:
+            case FrameKind.End when frame.SenderNode is not null && frame.SenderId == 0 && !ControlCheck.Holds(frame, _proxy.NodeName):
+                BadFrame(msg, "an End from outside any target without its check value (a damaged frame)");
+                break;
+            case FrameKind.End when frame.SenderNode is not null && frame.SenderId == 0:
                 // From outside any target on the sending node (Node.End, Node.EndAsync): honoured as it is locally.
                 _host.End(default, new Address(_proxy.NodeName, frame.RecipientId), frame.ErrorText ?? "ended remotely");
                 break;

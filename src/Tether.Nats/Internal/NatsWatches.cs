@@ -12,7 +12,8 @@ namespace Tether.Nats.Internal;
 /// <see cref="TransportHost.NodeStopped"/>.
 /// </summary>
 /// <remarks>
-/// The frame kinds are new in this release: a node of an earlier release refuses them as unknown (counted as bad frames),
+/// Each of the three carries a check value in its flag field (<see cref="ControlCheck"/>): a damaged frame never
+/// registers, removes or fires a watch. The frame kinds are new in this release: a node of an earlier release refuses them as unknown (counted as bad frames),
 /// so a watch of a target on such a node fires only when that node is lost or stops.
 /// </remarks>
 internal sealed class NatsWatches(BrokerProxy proxy)
@@ -33,11 +34,11 @@ internal sealed class NatsWatches(BrokerProxy proxy)
             return;
         }
 
-        Send(target.Node, new Frame { Kind = FrameKind.Watch, SenderNode = _proxy.NodeName, RecipientId = target.Id });
+        Send(target.Node, Checked(new Frame { Kind = FrameKind.Watch, SenderNode = _proxy.NodeName, RecipientId = target.Id }, target.Node));
     }
 
     public void Unwatch(Address target)
-        => Send(target.Node, new Frame { Kind = FrameKind.Unwatch, SenderNode = _proxy.NodeName, RecipientId = target.Id });
+        => Send(target.Node, Checked(new Frame { Kind = FrameKind.Unwatch, SenderNode = _proxy.NodeName, RecipientId = target.Id }, target.Node));
 
     public void ReportEnded(string watcherNode, Address target, string reason)
     {
@@ -46,7 +47,7 @@ internal sealed class NatsWatches(BrokerProxy proxy)
             return; // nobody there to tell
         }
 
-        Send(watcherNode, new Frame { Kind = FrameKind.Ended, SenderNode = _proxy.NodeName, SenderId = target.Id, ErrorText = reason });
+        Send(watcherNode, Checked(new Frame { Kind = FrameKind.Ended, SenderNode = _proxy.NodeName, SenderId = target.Id, ErrorText = reason }, watcherNode));
     }
 
     /// <summary>A watch frame arrived on this node's inbox.</summary>
@@ -57,19 +58,29 @@ internal sealed class NatsWatches(BrokerProxy proxy)
             case FrameKind.Watch or FrameKind.Unwatch when frame.SenderNode is null || frame.RecipientId <= 0:
                 _proxy.Inbound.BadFrame(msg, $"a {frame.Kind} frame names the watching node and the watched target");
                 break;
+            case FrameKind.Ended when frame.SenderNode is null || frame.SenderId <= 0:
+                _proxy.Inbound.BadFrame(msg, "an Ended frame names the target that ended");
+                break;
+            case FrameKind.Watch or FrameKind.Unwatch or FrameKind.Ended when !ControlCheck.Holds(frame, _proxy.NodeName):
+                _proxy.Inbound.BadFrame(msg, $"a {frame.Kind} frame without its check value (a damaged frame)");
+                break;
             case FrameKind.Watch:
                 _proxy.NodeHost.Watch(frame.SenderNode!, new Address(_proxy.NodeName, frame.RecipientId));
                 break;
             case FrameKind.Unwatch:
                 _proxy.NodeHost.Unwatch(frame.SenderNode!, new Address(_proxy.NodeName, frame.RecipientId));
                 break;
-            case FrameKind.Ended when frame.SenderNode is null || frame.SenderId <= 0:
-                _proxy.Inbound.BadFrame(msg, "an Ended frame names the target that ended");
-                break;
             default:
                 _proxy.NodeHost.TargetEnded(new Address(frame.SenderNode!, frame.SenderId), frame.ErrorText ?? "ended");
                 break;
         }
+    }
+
+    /// <summary>The frame with its check value (see <see cref="ControlCheck"/>), for node <paramref name="recipientNode"/>.</summary>
+    private static Frame Checked(Frame frame, string recipientNode)
+    {
+        frame.Flag = ControlCheck.Of(frame.Kind, frame.SenderNode!, frame.SenderId, recipientNode, frame.RecipientId);
+        return frame;
     }
 
     private void Send(string node, Frame frame)

@@ -230,14 +230,17 @@ internal sealed class Outgoing(BrokerProxy proxy)
 
     public void End(Address requestedBy, Address target, string reason, bool ownerEnded)
     {
+        string sender = requestedBy.IsNone ? _proxy.NodeName : requestedBy.Node; // id 0: from outside any target
         Frame frame = new()
         {
             Kind = FrameKind.End,
-            SenderNode = requestedBy.IsNone ? _proxy.NodeName : requestedBy.Node, // id 0: from outside any target
+            SenderNode = sender,
             SenderId = requestedBy.Id,
             RecipientId = target.Id,
             ErrorText = reason,
-            Flag = ownerEnded ? 1 : 0,
+
+            // From outside a target nothing names an owner to check: the frame carries a check value instead (see ControlCheck).
+            Flag = requestedBy.Id == 0 ? ControlCheck.Of(FrameKind.End, sender, 0, target.Node, target.Id) : ownerEnded ? 1 : 0,
         };
         Outbox outbox = _outboxes.NodeOutbox(target.Node);
         outbox.Append(frame, null, null, outbox.BatchSubject, null, 0, null);
