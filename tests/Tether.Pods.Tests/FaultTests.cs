@@ -17,8 +17,9 @@ public sealed class PodsCollection
 /// <summary>
 /// Faults on the local pods: real network namespaces, real nats-servers (a three-server hub, a leaf per pod), real
 /// `tether node` processes. Bounds: the claim is node loss detected within 3 s (heartbeats every 0.5 s, silence of
-/// 2 s), heal within 5 s; each assertion adds a stated margin of 2 s for this machine (2 cores shared by several
-/// builds at once), and the measured times are written to the test output.
+/// 2 s), heal within 5 s; the detection assertions add a stated margin of 2 s for this machine (2 cores shared by
+/// several builds at once), the heal is held to its claim (see there why that is enough), and the measured times are
+/// written to the test output.
 /// </summary>
 [Collection(PodsCollection.Name)]
 public sealed class FaultTests(ITestOutputHelper output)
