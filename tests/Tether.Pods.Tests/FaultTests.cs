@@ -231,6 +231,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         output.WriteLine($"partition: supplier-1 declared unreachable after {detected.TotalMilliseconds:0} ms");
         output.WriteLine($"durable events acknowledged, from the driver pod: {Count(outEvents)} (statistics: {pubOutProxy.Statistics.DurableAcknowledged} acknowledged, {pubOutProxy.Statistics.DurableFailed} failed)");
         output.WriteLine($"durable events acknowledged, from inside the partitioned pod: {Count(inEvents)} (statistics: {pubInProxy.Statistics.DurableAcknowledged} acknowledged, {pubInProxy.Statistics.DurableFailed} failed)");
+        Assert.Equal(pubInProxy.Statistics.DurableAcknowledged, ReadCounter("tether.nats.durable.acknowledged", "pub-in"));
+        Assert.Equal(pubInProxy.Statistics.DurableFailed, ReadCounter("tether.nats.durable.failed", "pub-in"));
 
         // Every acknowledged event reaches the subscriber there all along in the driver pod.
         await Until(() => ackedOut.All(seenOut.Contains) && ackedIn.All(seenOut.Contains), "the subscriber in the driver pod receiving every acknowledged event", TimeSpan.FromSeconds(30), fail: false);
@@ -253,6 +255,24 @@ public sealed class FaultTests(ITestOutputHelper output)
         output.WriteLine($"the late subscriber was handed {handedOut} and {handedIn}; the last acknowledged were {ackedOut[^1]} and {ackedIn[^1]}");
         Assert.True(handedOut >= ackedOut[^1] && outEvents.Any(p => p.Seq == handedOut), $"the late subscriber was handed event {handedOut} of {outside}, older than the last acknowledged {ackedOut[^1]}");
         Assert.True(handedIn >= ackedIn[^1] && inEvents.Any(p => p.Seq == handedIn), $"the late subscriber was handed event {handedIn} of {inside}, older than the last acknowledged {ackedIn[^1]}");
+    }
+
+    /// <summary>The value of one node's observable counter, read through a <see cref="System.Diagnostics.Metrics.MeterListener"/> (-1 if none).</summary>
+    private static long ReadCounter(string instrument, string node)
+    {
+        long value = -1;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Name == instrument && i.Meter.Tags?.Any(t => t.Key == "tether.node" && Equals(t.Value, node)) == true)
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, measurement, _, _) => value = measurement);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return value;
     }
 
     /// <summary>One durable event published: its number, the phase it was published in, and whether JetStream acknowledged it.</summary>
