@@ -103,10 +103,13 @@ internal static class NodeCommand
 
             // A start failure is reported once, as a message below; the host's and the NATS client's own error logs of
             // it would add stack traces. Once the node runs, the NATS client logs as usual (reconnects and the like).
+            // The rule is the NATS client's own (a rule for every category would lift the configured minimum level of all
+            // of them: each category's level is its most specific rule's); its level is the configured one, Information
+            // by default, as for any other category.
             bool started = false;
+            LogLevel natsLevel = ConfiguredLevel(builder.Configuration, "NATS.Client") ?? ConfiguredLevel(builder.Configuration, "NATS") ?? ConfiguredLevel(builder.Configuration, "Default") ?? LogLevel.Information;
             builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-            builder.Logging.AddFilter((_, category, level) => Volatile.Read(ref started) || level >= LogLevel.Critical
-                || category is null || !category.StartsWith("NATS.Client", StringComparison.Ordinal));
+            builder.Logging.AddFilter("NATS.Client", level => level >= (Volatile.Read(ref started) ? natsLevel : LogLevel.Critical));
             try
             {
                 builder.Services.AddTether(builder.Configuration);
@@ -141,6 +144,10 @@ internal static class NodeCommand
         });
         return command;
     }
+
+    /// <summary>The level configured for a category (<c>Logging:LogLevel:{category}</c>), when one is, and valid.</summary>
+    private static LogLevel? ConfiguredLevel(IConfiguration configuration, string category)
+        => Enum.TryParse(configuration[$"Logging:LogLevel:{category}"], ignoreCase: true, out LogLevel level) ? level : null;
 
     private static IEnumerable<Type> LoadModules(string path)
     {

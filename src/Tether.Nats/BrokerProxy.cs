@@ -269,6 +269,7 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         // this node still owes its peers (answers, errors, Accepted notices) goes out, and only then the goodbye, so a
         // peer fails with node-stopped only what this node never answered (see Heartbeats.StopAsync).
         await Services.StopAsync().ConfigureAwait(false);
+        await Topics.DrainDurableAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         await Heartbeats.StopAsync(goodbye: true).ConfigureAwait(false);
         await GoodbyeSentAsync().ConfigureAwait(false);
         await Link.Stopping.CancelAsync().ConfigureAwait(false);

@@ -64,6 +64,52 @@ public sealed class DurabilityTests
         }, "a live event after the restart to reach the old and the new subscriber", s_wait);
     }
 
+    // Durable events a node publishes while JetStream cannot answer (its server restarting) are sent again until it
+    // does, in the order they were published: none is lost, none is stored twice, and the kept state is the last one.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task DurableTopics_PublishedWhileTheServerIsDown_AreStoredInOrderOnceItIsBack(int round)
+    {
+        _ = round;
+        await using Cluster cluster = await Cluster.StartAsync(jetStream: true);
+        (Node alpha, BrokerProxy alphaProxy) = await cluster.AddNodeAsync("alpha", Durable());
+        (Node beta, _) = await cluster.AddNodeAsync("beta", Durable());
+        var live = new ConcurrentQueue<Price>();
+        beta.Spawn(() => new PriceWatcher(s_topics[1], live));
+        alpha.Publish(s_topics[1], new Price(s_topics[1], 0));
+        await Eventually.Until(() => live.Any(p => p.Cents == 0), "beta to get the first live event", s_wait);
+
+        cluster.Server.Kill();
+        await Eventually.Until(() => !alphaProxy.IsConnected, "alpha to see its server gone", s_wait);
+        for (int v = 1; v <= 50; v++)
+        {
+            alpha.Publish(s_topics[1], new Price(s_topics[1], v)); // nobody can acknowledge these now
+        }
+
+        await cluster.Server.RestartAsync(); // same port, same store directory
+
+        await using (var raw = new NatsConnection(new NatsOpts { Url = cluster.Server.Url }))
+        {
+            var js = new NatsJSContext(raw);
+
+            // Stored once each: 1 event before the outage + 50 during it, and nothing more (a retry is a duplicate).
+            await Eventually.Until(async () => (await js.GetStreamAsync("TETHER_default_DURABLE")).Info.State.LastSeq >= 51, "JetStream to store the 50 events published during the outage", s_wait);
+            Assert.Equal(51UL, (await js.GetStreamAsync("TETHER_default_DURABLE")).Info.State.LastSeq);
+        }
+
+        // The kept state is the last event published, not one that was retried later.
+        (Node gamma, _) = await cluster.AddNodeAsync("gamma", Durable());
+        var late = new ConcurrentQueue<Price>();
+        gamma.Spawn(() => new PriceWatcher(s_topics[1], late));
+        await Eventually.Until(() => !late.IsEmpty, "a late subscriber to get the kept state", s_wait);
+        Assert.Equal(50, late.First().Cents);
+
+        // The subscriber that was there all along got what arrived after its consumer was back, in publishing order.
+        int[] seen = [.. live.Select(p => p.Cents)];
+        Assert.True(seen.SequenceEqual(seen.Order()), $"live events out of order: {string.Join(",", seen)}");
+    }
+
     [Fact]
     public async Task DurableTopics_ServerWithoutJetStream_AttachFailsAtOnceNamingTheTopicsAndTheFix()
     {

@@ -25,7 +25,8 @@ public sealed class SaturationTests
 
     public sealed record Burn(int Targets, int Millis) : IRequest<int>;
 
-    public sealed record Spin(int Millis);
+    /// <summary>Spin until this <see cref="Stopwatch"/> timestamp of the burning process (one end for every spinner).</summary>
+    public sealed record Spin(long Until);
 
     public sealed record Alive : IRequest<string>;
 
@@ -35,9 +36,13 @@ public sealed class SaturationTests
         public static void Wire(Channels<Burner> channels) => channels
             .Request<Burn, int>(static (_, m, ctx) =>
             {
+                // One end for all: the saturation lasts the asked time from now, however slowly the pool adds threads
+                // (a spinner that gets its thread after the end returns at once), so the node is busy for exactly the
+                // burn and not for targets/threads times it.
+                long until = Stopwatch.GetTimestamp() + (m.Millis * Stopwatch.Frequency / 1000);
                 for (int i = 0; i < m.Targets; i++)
                 {
-                    ctx.Send(ctx.Spawn(() => new Spinner()), new Spin(m.Millis));
+                    ctx.Send(ctx.Spawn(() => new Spinner()), new Spin(until));
                 }
 
                 return m.Targets;
@@ -45,14 +50,13 @@ public sealed class SaturationTests
             .Request<Alive, string>(static (_, _, ctx) => $"alive {ctx.Self.Node}");
     }
 
-    /// <summary>Spins its thread for a while (CPU-bound user code that never yields), then ends.</summary>
+    /// <summary>Spins its thread until the burn's end (CPU-bound user code that never yields), then ends.</summary>
     public sealed class Spinner : Target, ITarget<Spinner>
     {
         public static void Wire(Channels<Spinner> channels) => channels.On<Spin>(static (_, m, ctx) =>
         {
-            long until = Stopwatch.GetTimestamp() + (m.Millis * Stopwatch.Frequency / 1000);
             double sink = 0;
-            while (Stopwatch.GetTimestamp() < until)
+            while (Stopwatch.GetTimestamp() < m.Until)
             {
                 sink += Math.Sqrt(sink + 1);
             }

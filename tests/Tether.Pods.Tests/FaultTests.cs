@@ -147,9 +147,9 @@ public sealed class FaultTests(ITestOutputHelper output)
     /// acknowledged (<see cref="BrokerStatistics.DurableAcknowledged"/>) only once the hub's JetStream stored it, and no
     /// acknowledged event is lost. From a pod that is not cut off, publishing goes on through another pod's partition;
     /// from inside the partitioned pod (its leaf has no JetStream of its own: it reaches the hub's domain through the
-    /// link that is cut) events are not acknowledged while the partition lasts (they fail, counted in
-    /// <see cref="BrokerStatistics.DurableFailed"/> and logged, or are acknowledged after the heal if the publish is
-    /// tried again), and publishing is acknowledged again after the heal. Counted per event: each publisher sends one
+    /// link that is cut) events are not acknowledged while the partition lasts: the node tries them again, in order,
+    /// for up to 30 s from publishing, so they are acknowledged after the heal (or, past that, fail: counted in
+    /// <see cref="BrokerStatistics.DurableFailed"/> and logged), and publishing is acknowledged again after the heal. Counted per event: each publisher sends one
     /// event at a time and waits for its outcome. A subscriber there all along in another pod receives every
     /// acknowledged event of both publishers; a subscriber inside the partitioned pod is handed the topic's state
     /// again after the heal (a durable topic keeps the latest event: what was replaced meanwhile is not owed to it);

@@ -247,27 +247,12 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         byte[] bytes = frame.Encode(codec, @event);
         if (_proxy.Options.DurableTopics.Contains(topic) && _js is not null)
         {
-            _ = PublishDurableAsync($"{_proxy.Link.Prefix}.devt.{topic}", bytes);
+            Interlocked.Increment(ref _proxy.Hot.Sent);
+            PublishDurable($"{_proxy.Link.Prefix}.devt.{topic}", bytes);
             return;
         }
 
         _proxy.Link.Publish($"{_proxy.Link.Prefix}.evt.{topic}", bytes, null, 0);
-    }
-
-    private async Task PublishDurableAsync(string subject, byte[] bytes)
-    {
-        Interlocked.Increment(ref _proxy.Hot.Sent);
-        try
-        {
-            PubAckResponse ack = await _js!.PublishAsync(subject, bytes, cancellationToken: _proxy.Link.Stopping.Token).ConfigureAwait(false);
-            ack.EnsureSuccess();
-            Interlocked.Increment(ref _durableAcknowledged);
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-        {
-            Interlocked.Increment(ref _durableFailed);
-            LogDurablePublishFailed(_proxy.Logger, subject, ex.Message);
-        }
     }
 
     private void OnEvent(Incoming msg, string topic)
