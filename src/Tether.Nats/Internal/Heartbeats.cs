@@ -299,7 +299,8 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
             correlation = _proxy.Replies.NextCorrelation();
             _proxy.Replies.Pending[correlation] = new PendingRemote(sink, $"node {peer}", null, default);
             _proxy.Codecs.TryGetByType(typeof(bool), out PayloadCodec? codec);
-            Frame probe = new() { Kind = FrameKind.Request, SenderNode = _proxy.NodeName, RecipientId = long.MaxValue, Contract = codec!.Contract };
+            // No sender (an address needs a target id): the answer goes to the reply subject alone.
+            Frame probe = new() { Kind = FrameKind.Request, RecipientId = long.MaxValue, Contract = codec!.Contract };
             _proxy.Link.Publish($"{_proxy.Link.Prefix}.node.{peer}", probe.Encode(codec, true), _proxy.Link.ReplyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture), correlation);
             bool answered = await sink.Answered.WaitAsync(_proxy.Options.FailureTimeout / 2, _proxy.Link.Stopping.Token).ConfigureAwait(false);
             if (answered && _rejoining.TryRemove(peer, out var rejoining))
