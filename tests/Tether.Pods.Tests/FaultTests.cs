@@ -151,8 +151,9 @@ public sealed class FaultTests(ITestOutputHelper output)
     /// link that is cut) events are not acknowledged while the partition lasts: the node tries them again, in order,
     /// for up to 30 s from publishing, so they are acknowledged after the heal (or, past that, fail: counted in
     /// <see cref="BrokerStatistics.DurableFailed"/> and logged), and publishing is acknowledged again after the heal. Counted per event: each publisher sends one
-    /// event at a time and waits for its outcome. A subscriber there all along in another pod receives every
-    /// acknowledged event of both publishers; a subscriber inside the partitioned pod is handed the topic's state
+    /// event at a time and waits for its outcome; JetStream's stream sequence counts what it stored. A subscriber there
+    /// all along in another pod receives the events in order and ends with the latest (a live subscriber is promised the
+    /// topic's state: an event replaced while its pull lapsed is not owed to it); a subscriber inside the partitioned pod is handed the topic's state
     /// again after the heal (a durable topic keeps the latest event: what was replaced meanwhile is not owed to it);
     /// a subscriber that joins after the heal is handed the latest event of each topic, never older than the last
     /// acknowledged one.
@@ -240,6 +241,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         output.WriteLine($"partition: supplier-1 declared unreachable after {detected.TotalMilliseconds:0} ms");
         output.WriteLine($"durable events acknowledged, from the driver pod: {Count(outEvents)} (statistics: {pubOutProxy.Statistics.DurableAcknowledged} acknowledged, {pubOutProxy.Statistics.DurableFailed} failed)");
         output.WriteLine($"durable events acknowledged, from inside the partitioned pod: {Count(inEvents)} (statistics: {pubInProxy.Statistics.DurableAcknowledged} acknowledged, {pubInProxy.Statistics.DurableFailed} failed)");
+        Assert.True(outEvents.All(p => p.Acked), $"{outEvents.Count(p => !p.Acked)} durable events published in the driver pod were not acknowledged: another pod's partition must not disturb them");
         Assert.Equal(pubInProxy.Statistics.DurableAcknowledged, ReadCounter("tether.nats.durable.acknowledged", "pub-in"));
         Assert.Equal(pubInProxy.Statistics.DurableFailed, ReadCounter("tether.nats.durable.failed", "pub-in"));
 
