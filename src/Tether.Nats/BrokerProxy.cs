@@ -83,7 +83,9 @@ public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
         Heartbeats.PeersStopped,
         Flow.SendsDropped,
         Flow.CreditWaits,
-        Flow.DroppedForPeers);
+        Flow.DroppedForPeers,
+        Topics.DurableAcknowledged,
+        Topics.DurableFailed);
 
     internal string NodeName { get; }
 

@@ -19,4 +19,12 @@ namespace Tether.Nats;
 /// <see cref="BrokerOptions.FlowWindow"/>s of messages already waited for it here (more than one sender's credit allows). Each is reported to its sender, which
 /// counts it in its <see cref="SendsDropped"/>.
 /// </param>
-public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long PeersStopped = 0, long SendsDropped = 0, long CreditWaits = 0, long DroppedForPeers = 0);
+/// <param name="DurableAcknowledged">
+/// Events published by this node on a durable topic (<see cref="BrokerOptions.DurableTopics"/>) that JetStream
+/// acknowledged: stored on the topic's stream, so a subscriber there receives them and a late one is handed the latest.
+/// </param>
+/// <param name="DurableFailed">
+/// Events published by this node on a durable topic that JetStream did not acknowledge (no answer, no JetStream
+/// reachable, an error): each is logged; such an event may be lost.
+/// </param>
+public sealed record BrokerStatistics(long FramesSent, long FramesReceived, long BadFrames, long PeersLost, int PendingRemoteRequests, long PeersStopped = 0, long SendsDropped = 0, long CreditWaits = 0, long DroppedForPeers = 0, long DurableAcknowledged = 0, long DurableFailed = 0);

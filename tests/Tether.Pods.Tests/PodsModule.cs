@@ -66,12 +66,12 @@ public sealed class RoleTarget : Target, ITarget<RoleTarget>
         .Request<CountHeld, int>(static (self, m, ctx) => self._held.Count);
 }
 
-/// <summary>Subscribes to the durable topic "stock" and keeps every <see cref="StockLevel"/> it is handed.</summary>
-public sealed class StockWatcher(System.Collections.Concurrent.ConcurrentQueue<int> seen) : Target, ITarget<StockWatcher>
+/// <summary>Subscribes to a durable topic ("stock" unless told) and keeps every <see cref="StockLevel"/> it is handed.</summary>
+public sealed class StockWatcher(System.Collections.Concurrent.ConcurrentQueue<int> seen, string topic = "stock") : Target, ITarget<StockWatcher>
 {
     public static void Wire(Channels<StockWatcher> channels) => channels.On<StockLevel>(static (self, m, _) => self.Seen(m));
 
-    protected override void OnStarted(Context context) => context.Subscribe("stock");
+    protected override void OnStarted(Context context) => context.Subscribe(topic);
 
     private void Seen(StockLevel level) => seen.Enqueue(level.Seq);
 }

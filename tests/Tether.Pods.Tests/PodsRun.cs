@@ -36,6 +36,7 @@ internal sealed class PodsRun : IAsyncDisposable
 
     private readonly string _runDir;
     private readonly List<(Node Node, BrokerProxy Proxy)> _others = [];
+    private readonly List<NamespaceForwarder> _podForwarders = [];
     private NamespaceForwarder? _forwarder;
     private NamespaceForwarder? _web;
 
@@ -60,14 +61,25 @@ internal sealed class PodsRun : IAsyncDisposable
     /// <summary>The driver pod's NATS (its leaf server), as reached from the test process.</summary>
     public string NatsUrl => _forwarder!.Url;
 
-    /// <summary>Another node of the test's own, in the driver pod; disposed with the run.</summary>
-    public async Task<(Node Node, BrokerProxy Proxy)> AddNodeAsync(string name, BrokerOptions options, Microsoft.Extensions.Logging.ILoggerFactory? logs = null)
+    /// <summary>
+    /// Another node of the test's own, in the driver pod, or with <paramref name="pod"/> in that pod (a client of the
+    /// pod's leaf server, cut off with it by a partition); disposed with the run.
+    /// </summary>
+    public async Task<(Node Node, BrokerProxy Proxy)> AddNodeAsync(string name, BrokerOptions options, Microsoft.Extensions.Logging.ILoggerFactory? logs = null, string? pod = null)
     {
+        string url = NatsUrl;
+        if (pod is not null)
+        {
+            NamespaceForwarder forwarder = NamespaceForwarder.Start(Pods.Pod(pod).Namespace, 4222);
+            _podForwarders.Add(forwarder);
+            url = forwarder.Url;
+        }
+
         Node node = Node.Create(new NodeOptions { Name = name, LoggerFactory = logs ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance });
         BrokerProxy proxy;
         try
         {
-            proxy = await BrokerProxy.AttachAsync(node, options with { Url = NatsUrl, Cluster = PodCommandLine.Cluster, Contracts = PodsModule.Contracts(new ContractRegistry()) });
+            proxy = await BrokerProxy.AttachAsync(node, options with { Url = url, Cluster = PodCommandLine.Cluster, Contracts = PodsModule.Contracts(new ContractRegistry()) });
         }
         catch
         {
@@ -202,6 +214,11 @@ internal sealed class PodsRun : IAsyncDisposable
         {
             _forwarder?.Dispose();
             _web?.Dispose();
+            foreach (NamespaceForwarder forwarder in _podForwarders)
+            {
+                forwarder.Dispose();
+            }
+
             LocalPods.Down(_runDir);
             Forget(_runDir);
             Directory.Delete(_runDir, recursive: true);

@@ -81,6 +81,10 @@ internal sealed partial class FlowControl : IDisposable
         _droppedCounter = _meter.CreateCounter<long>("tether.nats.sends_dropped", "{message}", "Sends to other nodes dropped: waiting here beyond BrokerOptions.MaxPendingBytesPerNode, or reported dropped by the receiving node.");
         _waitsCounter = _meter.CreateCounter<long>("tether.nats.credit_waits", "{wait}", "Times an outbox for another node stopped to wait for credit.");
         _meter.CreateObservableGauge("tether.nats.parked", () => Volatile.Read(ref _parkedCount), "{message}", "Messages from other nodes parked while their target's mailbox is full.");
+
+        // The proxy's one meter (disposed with flow control) also reports the durable topics' outcomes (NatsTopics).
+        _meter.CreateObservableCounter("tether.nats.durable.acknowledged", () => proxy.Topics?.DurableAcknowledged ?? 0, "{event}", "Durable events this node published that JetStream acknowledged (stored).");
+        _meter.CreateObservableCounter("tether.nats.durable.failed", () => proxy.Topics?.DurableFailed ?? 0, "{event}", "Durable events this node published that JetStream did not acknowledge (logged; they may be lost).");
         _tick = new Timer(static s => ((FlowControl)s!).Tick(), this, Timeout.Infinite, Timeout.Infinite);
         _drain = new Timer(static s => ((FlowControl)s!).Drain(), this, Timeout.Infinite, Timeout.Infinite);
     }

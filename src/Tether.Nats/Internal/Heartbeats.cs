@@ -28,6 +28,8 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
     private long _peersStopped;
     private long _lastBeat;
     private readonly ConcurrentDictionary<string, byte> _leaving = new(StringComparer.Ordinal); // said goodbye; being let go (see ByeAsync)
+    private readonly ConcurrentDictionary<string, (Dictionary<string, long[]> Services, long Since)> _rejoining = new(StringComparer.Ordinal); // lost, heard again, not yet admitted (see ProbeAsync)
+    private readonly ConcurrentDictionary<string, byte> _probing = new(StringComparer.Ordinal);
     private HeartbeatLink? _link;
     private Thread? _thread;
     private bool _running;
@@ -238,6 +240,27 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
             return;
         }
 
+        if (!_peers.ContainsKey(peer) && _lost.ContainsKey(peer))
+        {
+            // A peer declared lost is heard again: its heartbeats come through, but that says only that the way from
+            // it to here works. After a partition heals, TCP retransmits each direction of a link on its own backoff,
+            // and a server may still close the link as stale and connect again a second later: requests sent to the
+            // peer now would be lost (a timeout, not a fast error). It is admitted once a round trip over the main
+            // connection (the one requests and answers take) comes back; until then requests to it fail fast.
+            _rejoining[peer] = (services, _rejoining.TryGetValue(peer, out var before) ? before.Since : _proxy.NodeHost.TimeProvider.GetTimestamp());
+            if (_probing.TryAdd(peer, 0))
+            {
+                _ = ProbeAsync(peer);
+            }
+
+            return;
+        }
+
+        Admit(peer, services);
+    }
+
+    private void Admit(string peer, Dictionary<string, long[]> services)
+    {
         _proxy.Router.Announce(peer, services);
         HashSet<string> served = _served.GetOrAdd(peer, static _ => new HashSet<string>(StringComparer.Ordinal));
         lock (served)
@@ -260,6 +283,59 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
         {
             LogPeerJoined(_proxy.Logger, peer);
         }
+    }
+
+    /// <summary>
+    /// A round trip to a peer that is heard again after its loss: a request over the main connection to a target id no
+    /// node gives out, which the peer answers with an error (no-such-target). Any answer but the server's "no responders"
+    /// proves both ways work; then the peer is admitted. Otherwise the next heartbeat tries again.
+    /// </summary>
+    private async Task ProbeAsync(string peer)
+    {
+        long correlation = 0;
+        try
+        {
+            var sink = new ProbeSink(peer);
+            correlation = _proxy.Replies.NextCorrelation();
+            _proxy.Replies.Pending[correlation] = new PendingRemote(sink, $"node {peer}", null, default);
+            _proxy.Codecs.TryGetByType(typeof(bool), out PayloadCodec? codec);
+            // No sender (an address needs a target id): the answer goes to the reply subject alone.
+            Frame probe = new() { Kind = FrameKind.Request, RecipientId = long.MaxValue, Contract = codec!.Contract };
+            _proxy.Link.Publish($"{_proxy.Link.Prefix}.node.{peer}", probe.Encode(codec, true), _proxy.Link.ReplyPrefix + correlation.ToString(System.Globalization.CultureInfo.InvariantCulture), correlation);
+            bool answered = await sink.Answered.WaitAsync(_proxy.Options.FailureTimeout / 2, _proxy.Link.Stopping.Token).ConfigureAwait(false);
+            if (answered && _rejoining.TryRemove(peer, out var rejoining))
+            {
+                Admit(peer, rejoining.Services);
+                LogPeerRejoined(_proxy.Logger, peer, _proxy.NodeHost.TimeProvider.GetElapsedTime(rejoining.Since).TotalMilliseconds);
+            }
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or NatsException or ObjectDisposedException)
+        {
+            LogProbeFailed(_proxy.Logger, peer, ex.Message);
+        }
+        finally
+        {
+            if (correlation != 0)
+            {
+                _proxy.Replies.Pending.TryRemove(correlation, out _);
+            }
+
+            _probing.TryRemove(peer, out _);
+        }
+    }
+
+    /// <summary>The answer to a rejoin probe: true for any answer of the peer, false for the server's "no responders".</summary>
+    private sealed class ProbeSink(string peer) : Tether.Transport.ReplySink
+    {
+        private readonly TaskCompletionSource<bool> _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<bool> Answered => _answered.Task;
+
+        public override string Describe() => $"a round trip to node {peer}";
+
+        protected override void OnResponse(object? value) => _answered.TrySetResult(true);
+
+        protected override void OnError(TetherException error) => _answered.TrySetResult(error.Code != ErrorCodes.NodeUnreachable);
     }
 
     /// <summary>
@@ -374,6 +450,12 @@ internal sealed partial class Heartbeats(BrokerProxy proxy)
 
     [LoggerMessage(8, LogLevel.Error, "Node {Node}: a heartbeat step failed; heartbeats go on")]
     private static partial void LogBeatFailed(ILogger logger, string node, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Information, "Node {Peer} is reachable again: a round trip through the broker came back {Ms:0} ms after its first heartbeat since its loss")]
+    private static partial void LogPeerRejoined(ILogger logger, string peer, double ms);
+
+    [LoggerMessage(10, LogLevel.Debug, "Node {Peer} is heard again, but a round trip to it did not come back ({Why}); trying again at its next heartbeat")]
+    private static partial void LogProbeFailed(ILogger logger, string peer, string why);
 
     [LoggerMessage(4, LogLevel.Information, "Node {Peer} joined")]
     private static partial void LogPeerJoined(ILogger logger, string peer);

@@ -30,6 +30,7 @@ internal sealed partial class NatsTopics
         {
             if (_durableClosed)
             {
+                Interlocked.Increment(ref _durableFailed);
                 LogDurablePublishFailed(_proxy.Logger, subject, "the broker proxy is stopping");
                 return;
             }
@@ -68,6 +69,7 @@ internal sealed partial class NatsTopics
             int left = outbox.Count + (sending ? 1 : 0);
             if (left > 0)
             {
+                Interlocked.Add(ref _durableFailed, left);
                 LogDurablePublishFailed(_proxy.Logger, subject, $"the broker proxy stopped with {left} durable event(s) not yet acknowledged");
             }
         }
@@ -82,10 +84,12 @@ internal sealed partial class NatsTopics
             {
                 PubAckResponse ack = await _js!.PublishAsync(subject, publish.Bytes, opts: opts, cancellationToken: stopping).ConfigureAwait(false);
                 ack.EnsureSuccess();
+                Interlocked.Increment(ref _durableAcknowledged);
                 return;
             }
             catch (NatsJSDuplicateMessageException)
             {
+                Interlocked.Increment(ref _durableAcknowledged);
                 return; // an earlier try was stored and its acknowledgement lost: stored once, as it should be
             }
             catch (Exception ex) when (IsTransientPublish(ex) && Stopwatch.GetElapsedTime(publish.Published) < s_streamDeadline && !stopping.IsCancellationRequested)
@@ -95,6 +99,7 @@ internal sealed partial class NatsTopics
             }
             catch (Exception ex) when (ex is NatsException)
             {
+                Interlocked.Increment(ref _durableFailed);
                 LogDurablePublishFailed(_proxy.Logger, subject, ex.Message);
                 return;
             }

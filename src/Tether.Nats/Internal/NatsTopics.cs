@@ -17,6 +17,14 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
     private readonly BrokerProxy _proxy = proxy;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _topics = new(StringComparer.Ordinal);
     private NatsJSContext? _js;
+    private long _durableAcknowledged;
+    private long _durableFailed;
+
+    /// <summary>Durable events this node published that JetStream acknowledged (<see cref="BrokerStatistics.DurableAcknowledged"/>).</summary>
+    public long DurableAcknowledged => Interlocked.Read(ref _durableAcknowledged);
+
+    /// <summary>Durable events this node published that JetStream did not acknowledge (<see cref="BrokerStatistics.DurableFailed"/>).</summary>
+    public long DurableFailed => Interlocked.Read(ref _durableFailed);
 
     private static readonly TimeSpan s_streamDeadline = TimeSpan.FromSeconds(30);
 
