@@ -174,6 +174,7 @@ internal static class SessionsBench
 
         var plain = new double[n];
         var uncached = new double[n];
+        var question = new double[n];
         for (int i = 0; i < n; i++) // alternating, one of each
         {
             long start = Stopwatch.GetTimestamp();
@@ -182,8 +183,14 @@ internal static class SessionsBench
             start = Stopwatch.GetTimestamp();
             await deskNode.Request(desk, new Guarded(i), session: tokens[i]);
             uncached[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            start = Stopwatch.GetTimestamp();
+            await deskNode.Request("sessions", new VerifySession(tokens[(i + 1) % n], null), TimeSpan.FromSeconds(30)); // the verifier's question alone
+            question[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
 
+        Console.Error.WriteLine($"  diag: the verifier's question alone, as a plain remote request from outside: p50 {Percentile(question, 0.5):0} µs");
+
+        Console.Error.WriteLine($"  diag: verdicts handled on the verdict's own thread: {desk.Cell!.VerdictsRunHere} of {n + 200}");
         return (Percentile(plain, 0.5), Percentile(uncached, 0.5));
     }
 
