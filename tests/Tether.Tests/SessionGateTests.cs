@@ -189,6 +189,25 @@ public sealed class SessionGateTests
     }
 
     [Fact]
+    public async Task Parked_VerifierNeverAnswers_RefusedTimeoutAtTheNodesDeadline_LateVerdictIgnored_TargetKeepsServing()
+    {
+        // The verification's deadline is the node's DefaultRequestTimeout (0.3 s here, so that the run stays short); the
+        // request itself may wait 30 s, so the timeout the requester sees is the verification's, not its own.
+        var verifier = new HandOverVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier, DefaultRequestTimeout = TimeSpan.FromMilliseconds(300) });
+        var desk = new Gatekeeper(verifier);
+        Address target = node.Spawn(() => desk);
+
+        ValueTask<string> parked = node.Request(target, new PlaceOrder(3), TimeSpan.FromSeconds(30), session: "ok:ada");
+        TetherException error = await parked.FailsWith(ErrorCodes.Timeout, "the verification's deadline passes");
+        Assert.Contains("not verified within 0.3 s", error.Message, StringComparison.Ordinal);
+
+        verifier.Answer.SetResult(SessionVerdict.Allow(Identity("ada", "orders.place"))); // too late: nothing runs
+        Assert.Equal("pong", await node.Request(target, new Open(), TimeSpan.FromSeconds(30)).Within("the target still serves"));
+        Assert.Empty(desk.PlacedOn);
+    }
+
+    [Fact]
     public async Task Parked_VerificationRefused_EachProtectedMessageFails_OpenOnesStillRunInOrder()
     {
         var verifier = new ScriptedVerifier();
@@ -381,7 +400,8 @@ public sealed class SessionGateTests
                 self.Log.Enqueue("verdict:start");
                 self._verifier.Answer.SetResult(SessionVerdict.Allow(Identity(m.User, "orders.place")));
                 self.Log.Enqueue("verdict:end");
-            });
+            })
+            .Request<Open, string>(static (_, _, _) => "pong");
     }
 
     /// <summary>
