@@ -38,7 +38,7 @@ internal sealed class SessionVerification : DeadlineSweeper.IExpiring
         ConfiguredValueTaskAwaitable<SessionVerdict>.ConfiguredValueTaskAwaiter awaiter = verification.ConfigureAwait(false).GetAwaiter();
         if (awaiter.IsCompleted)
         {
-            pending.Finish(Read(awaiter)); // the consumer is running (it started this): the verdict comes as a system message
+            pending.Finish(Read(awaiter), mayRunHere: false); // the consumer is running (it started this): a system message
             return;
         }
 
@@ -47,22 +47,23 @@ internal sealed class SessionVerification : DeadlineSweeper.IExpiring
         awaiter.UnsafeOnCompleted(pending.OnVerdict);
     }
 
+    // The sweep's thread (or a stopping node's) ends many at once: it posts the refusal rather than run the target there.
     public void Expire()
-        => Finish(SessionVerdict.Refuse(ErrorCodes.Timeout, $"The session was not verified within {Timeout.TotalSeconds:0.###} s."));
+        => Finish(SessionVerdict.Refuse(ErrorCodes.Timeout, $"The session was not verified within {Timeout.TotalSeconds:0.###} s."), mayRunHere: false);
 
-    public bool TryFail(TetherException error) => Finish(SessionVerdict.Refuse(error.Code, error.Message));
+    public bool TryFail(TetherException error) => Finish(SessionVerdict.Refuse(error.Code, error.Message), mayRunHere: false);
 
     // Always read, even after the deadline won: a pooled value-task source is given back only by its GetResult.
-    private void OnVerdict() => Finish(Read(_awaiter));
+    private void OnVerdict() => Finish(Read(_awaiter), mayRunHere: true);
 
-    private bool Finish(in SessionVerdict verdict)
+    private bool Finish(in SessionVerdict verdict, bool mayRunHere)
     {
         if (Interlocked.Exchange(ref _done, 1) != 0)
         {
             return false;
         }
 
-        _cell.Verified(_sender, verdict);
+        _cell.Verified(_sender, verdict, mayRunHere);
         return true;
     }
 

@@ -94,7 +94,7 @@ internal sealed partial class TargetCell
 
     /// <summary>
     /// The verdict for <paramref name="sender"/>'s oldest parked message, on the thread that ended the verification. When
-    /// this target is idle and the thread is a plain thread-pool thread (no run of a target or of a transport's answers
+    /// <paramref name="mayRunHere"/> (the verifier's answer, not a deadline sweep), this target is idle and the thread is a plain thread-pool thread (no run of a target or of a transport's answers
     /// going on, no synchronization context), this thread takes the target's run: the parked message is handled here and
     /// now, then the mailbox as usual — one dispatch after the answer, not a system message and a second one. Otherwise
     /// (the target is running, or the thread is not one to run targets on) the verdict waits in the mailbox as a system
@@ -105,9 +105,9 @@ internal sealed partial class TargetCell
     /// holds. Order holds too: the sender's parked messages are older than any of its messages still in the inbox, and
     /// those park behind the parked ones while any is left.
     /// </remarks>
-    internal void Verified(SessionGate.Stream sender, in SessionVerdict verdict)
+    internal void Verified(SessionGate.Stream sender, in SessionVerdict verdict, bool mayRunHere)
     {
-        if (Thread.CurrentThread.IsThreadPoolThread && !RunScope.IsOpen && SynchronizationContext.Current is null
+        if (mayRunHere && Thread.CurrentThread.IsThreadPoolThread && !RunScope.IsOpen && SynchronizationContext.Current is null
             && Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
             RunScope? run = RunScope.Open();
