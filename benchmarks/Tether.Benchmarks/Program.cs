@@ -62,7 +62,9 @@ internal static class Program
             // Tether only: rights at the mailbox against the same runtime without them (see SessionsBench).
             int at = Array.IndexOf(args, "--rounds");
             int rounds = at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], out int r) && r > 0 ? r : 3;
-            return await Sessions.SessionsBench.RunAsync(rounds, Console.WriteLine);
+            int only = Array.IndexOf(args, "--only"); // in-process, remote or storm: one part alone (default: all three)
+            string? part = only >= 0 && only + 1 < args.Length ? args[only + 1] : null;
+            return await Sessions.SessionsBench.RunAsync(rounds, part, Console.WriteLine);
         }
 
         CliOptions options;

@@ -58,6 +58,12 @@ public sealed partial class SessionVerifier : ISessionVerifier
     private const int MaxAsksBeforeLocalCheck = 64;
     private int _cached;
     private Node? _node;
+
+    // The token TryVerifyLocal just found to be the manager's to decide, on this thread. The mailbox calls VerifyAsync next,
+    // on the same thread, for the same token: it then asks at once instead of reading the token a second time (the
+    // manager checks everything again anyway, so nothing that changed in between is missed).
+    [ThreadStatic]
+    private static (SessionVerifier? By, string? Token, string? Right) t_askFirst;
     private ILogger _logger = NullLogger.Instance;
 
     /// <summary>A verifier that accepts tokens signed by the keys of <paramref name="keys"/> (public keys suffice).</summary>
@@ -103,6 +109,7 @@ public sealed partial class SessionVerifier : ISessionVerifier
 
         if (AskingFirst(token, right))
         {
+            t_askFirst = (this, token, right);
             verdict = default;
             return false; // the manager's answer decides (it checks the signature itself): no ECDSA here
         }
@@ -163,6 +170,16 @@ public sealed partial class SessionVerifier : ISessionVerifier
     {
         try
         {
+            (SessionVerifier? by, string? checkedToken, string? checkedRight) = t_askFirst;
+            if (by is not null)
+            {
+                t_askFirst = default;
+                if (ReferenceEquals(by, this) && ReferenceEquals(checkedToken, token) && string.Equals(checkedRight, right, StringComparison.Ordinal))
+                {
+                    return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken)); // just read by TryVerifyLocal
+                }
+            }
+
             SessionVerdict verdict;
             if (TryCached(token, right, out verdict))
             {

@@ -10,6 +10,10 @@ namespace Tether;
 /// When it returns false, the message is parked (the target goes on with other messages; one sender's messages under one session
 /// keep their order) and <see cref="VerifyAsync"/> decides; the message is then delivered or refused with the verdict's code.
 /// Neither method may throw for a malformed token: a bad token is a refusal, not an exception.
+/// <para>The thread that completes the task of <see cref="VerifyAsync"/> may handle the parked message there and then (when
+/// it is a thread-pool thread running no target and the target is idle), so complete it from the thread pool or an I/O
+/// completion, never from inside a lock or from a thread that must not run user code; otherwise the message waits in the
+/// target's mailbox for its next run.</para>
 /// </remarks>
 public interface ISessionVerifier
 {

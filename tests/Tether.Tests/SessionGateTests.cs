@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tether.Internal;
 using Tether.Tests.TestSupport;
 
 namespace Tether.Tests;
@@ -129,6 +130,81 @@ public sealed class SessionGateTests
         Assert.Equal(["ada placed 1", "pong", "ada placed 2", "pong"], answers);
         Assert.Equal([1, 2], desk.Placed);
         Assert.Equal(["client:open", "client:open"], desk.OpenLog.Where(e => e.StartsWith("client", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Parked_VerdictOnAnIdleTarget_RunsTheMessageOnTheVerdictsThread_OneDispatch(int round)
+    {
+        // The verdict's continuation runs inside SetResult (no RunContinuationsAsynchronously), on a plain pool thread.
+        // The parked message must be handled there, before SetResult returns: the verdict takes the idle target's run
+        // instead of posting a system message for which the target is scheduled again (a second dispatch).
+        _ = round;
+        var verifier = new HandOverVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Gatekeeper(verifier);
+        Address target = node.Spawn(() => desk);
+        TargetCell cell = target.Cell!;
+
+        ValueTask<string> parked = node.Request(target, new PlaceOrder(1), session: "ok:ada");
+        await verifier.Asked.Task.Within("the verifier is asked");
+        await Eventually.Until(() => cell.IsIdle, "the target goes idle with the message parked");
+
+        (int verdictThread, string[] logRightAfter) = await Task.Run(() =>
+        {
+            int thread = Environment.CurrentManagedThreadId;
+            verifier.Answer.SetResult(SessionVerdict.Allow(Identity("ada", "orders.place")));
+            return (thread, desk.Log.ToArray());
+        }).Within("the verdict is given");
+
+        Assert.Equal("ada placed 1", await parked.Within("the parked request is answered"));
+        Assert.Equal(["placed 1"], logRightAfter); // handled before SetResult returned
+        Assert.Equal([verdictThread], desk.PlacedOn);
+        Assert.Equal(1, cell.VerdictsRunHere);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Parked_VerdictWhileTheTargetRuns_WaitsForTheRunningHandler_OneHandlerAtATime(int round)
+    {
+        // The verdict arrives on the target's own thread, inside another of its handlers: the parked message must not
+        // run nested in it; it runs after, from the mailbox.
+        _ = round;
+        var verifier = new HandOverVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Gatekeeper(verifier);
+        Address target = node.Spawn(() => desk);
+
+        ValueTask<string> parked = node.Request(target, new PlaceOrder(2), session: "ok:ada");
+        await verifier.Asked.Task.Within("the verifier is asked");
+        node.Send(target, new GiveVerdict("ada"));
+
+        Assert.Equal("ada placed 2", await parked.Within("the parked request is answered"));
+        Assert.Equal(["verdict:start", "verdict:end", "placed 2"], desk.Log);
+        Assert.Equal(0, target.Cell!.VerdictsRunHere);
+    }
+
+    [Fact]
+    public async Task Parked_VerifierNeverAnswers_RefusedTimeoutAtTheNodesDeadline_LateVerdictIgnored_TargetKeepsServing()
+    {
+        // The verification's deadline is the node's DefaultRequestTimeout (0.3 s here, so that the run stays short); the
+        // request itself may wait 30 s, so the timeout the requester sees is the verification's, not its own.
+        var verifier = new HandOverVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier, DefaultRequestTimeout = TimeSpan.FromMilliseconds(300) });
+        var desk = new Gatekeeper(verifier);
+        Address target = node.Spawn(() => desk);
+
+        ValueTask<string> parked = node.Request(target, new PlaceOrder(3), TimeSpan.FromSeconds(30), session: "ok:ada");
+        TetherException error = await parked.FailsWith(ErrorCodes.Timeout, "the verification's deadline passes");
+        Assert.Contains("not verified within 0.3 s", error.Message, StringComparison.Ordinal);
+
+        verifier.Answer.SetResult(SessionVerdict.Allow(Identity("ada", "orders.place"))); // too late: nothing runs
+        Assert.Equal("pong", await node.Request(target, new Open(), TimeSpan.FromSeconds(30)).Within("the target still serves"));
+        Assert.Empty(desk.PlacedOn);
     }
 
     [Fact]
@@ -299,6 +375,56 @@ public sealed class SessionGateTests
 
         public static void Wire(Channels<TokenHolder> channels) => channels
             .RequestAsync<RelayOrder, string>(static async (self, m, ctx) => await ctx.WithSession(self._token).Request(self._desk, new PlaceOrder(m.Quantity)));
+    }
+
+    private sealed record GiveVerdict(string User);
+
+    /// <summary>A protected desk that can also give the held verdict from a handler of its own (an open channel).</summary>
+    private sealed class Gatekeeper(HandOverVerifier verifier) : Target, ITarget<Gatekeeper>
+    {
+        private readonly HandOverVerifier _verifier = verifier;
+
+        public ConcurrentQueue<string> Log { get; } = new();
+
+        public ConcurrentQueue<int> PlacedOn { get; } = new();
+
+        public static void Wire(Channels<Gatekeeper> channels) => channels
+            .Request<PlaceOrder, string>(static (self, m, ctx) =>
+            {
+                self.PlacedOn.Enqueue(Environment.CurrentManagedThreadId);
+                self.Log.Enqueue($"placed {m.Quantity}");
+                return $"{ctx.Session!.UserName} placed {m.Quantity}";
+            }).Requires("orders.place")
+            .On<GiveVerdict>(static (self, m, _) =>
+            {
+                self.Log.Enqueue("verdict:start");
+                self._verifier.Answer.SetResult(SessionVerdict.Allow(Identity(m.User, "orders.place")));
+                self.Log.Enqueue("verdict:end");
+            })
+            .Request<Open, string>(static (_, _, _) => "pong");
+    }
+
+    /// <summary>
+    /// Asks every token (nothing is known locally) and holds one verdict, which the test gives: its continuations run
+    /// synchronously, on the thread that gives it.
+    /// </summary>
+    private sealed class HandOverVerifier : ISessionVerifier
+    {
+        public TaskCompletionSource<SessionVerdict> Answer { get; } = new(TaskCreationOptions.None);
+
+        public TaskCompletionSource Asked { get; } = Waits.NewSignal();
+
+        public bool TryVerifyLocal(string token, string right, out SessionVerdict verdict)
+        {
+            verdict = default;
+            return false;
+        }
+
+        public ValueTask<SessionVerdict> VerifyAsync(string token, string right, CancellationToken cancellationToken)
+        {
+            Asked.TrySetResult();
+            return new ValueTask<SessionVerdict>(Answer.Task);
+        }
     }
 
     /// <summary>A verifier that asks the protected target itself (an open channel) before it allows.</summary>

@@ -9,8 +9,8 @@ namespace Tether.Internal;
 /// (protected or not), so one sender's messages are still handled in the order sent. Other senders are not held up, nor
 /// the same sender's messages under another session (or none): among them the request the verifier itself makes to a
 /// session manager living on this very target, which must never wait behind the message it verifies.
-/// Only the cell's consumer touches the gate (the verification's completion comes back as a system message), so it
-/// needs no lock. Bounded: at most the mailbox capacity parked messages per target; beyond, the mailbox is full.
+/// Only the cell's consumer touches the gate (a verdict is acted on by whoever holds the cell's run: the verdict's own
+/// thread when it takes the idle cell's run, else the consumer, through a system message), so it needs no lock. Bounded: at most the mailbox capacity parked messages per target; beyond, the mailbox is full.
 /// </remarks>
 internal sealed class SessionGate
 {

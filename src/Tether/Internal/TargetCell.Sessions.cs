@@ -74,48 +74,65 @@ internal sealed partial class TargetCell
         }
     }
 
-    /// <summary>Asks the verifier off this thread; the verdict comes back to this mailbox as a system message.</summary>
+    /// <summary>Asks the verifier; its verdict comes back through <see cref="Verified"/>, on whichever thread ends the question.</summary>
     private void StartVerification(SessionGate.Stream sender, string token, string right)
     {
-        Task<SessionVerdict> verification;
+        ValueTask<SessionVerdict> verification;
         try
         {
-            verification = Node.Options.Sessions!.VerifyAsync(token, right, CancellationToken.None).AsTask();
+            verification = Node.Options.Sessions!.VerifyAsync(token, right, CancellationToken.None);
         }
 #pragma warning disable CA1031
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            verification = Task.FromException<SessionVerdict>(ex);
+            verification = ValueTask.FromException<SessionVerdict>(ex);
         }
 
-        _ = AwaitVerification(verification, sender, Node.Options.DefaultRequestTimeout);
+        SessionVerification.Start(this, sender, verification, Node.Options.DefaultRequestTimeout);
     }
 
-    private async Task AwaitVerification(Task<SessionVerdict> verification, SessionGate.Stream sender, TimeSpan deadline)
+    /// <summary>
+    /// The verdict for <paramref name="sender"/>'s oldest parked message, on the thread that ended the verification. When
+    /// <paramref name="mayRunHere"/> (the verifier's answer, not a deadline sweep), this target is idle and the thread is a plain thread-pool thread (no run of a target or of a transport's answers
+    /// going on, no synchronization context), this thread takes the target's run: the parked message is handled here and
+    /// now, then the mailbox as usual — one dispatch after the answer, not a system message and a second one. Otherwise
+    /// (the target is running, or the thread is not one to run targets on) the verdict waits in the mailbox as a system
+    /// message, after what is there already.
+    /// </summary>
+    /// <remarks>
+    /// Taking the run is the same Idle → Busy CAS a producer wins before it schedules the cell, so one handler at a time
+    /// holds. Order holds too: the sender's parked messages are older than any of its messages still in the inbox, and
+    /// those park behind the parked ones while any is left.
+    /// </remarks>
+    internal void Verified(SessionGate.Stream sender, in SessionVerdict verdict, bool mayRunHere)
     {
-        SessionVerdict verdict;
-        try
+        if (mayRunHere && Thread.CurrentThread.IsThreadPoolThread && !RunScope.IsOpen && SynchronizationContext.Current is null
+            && Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
-            verdict = await verification.WaitAsync(deadline).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            verdict = SessionVerdict.Refuse(ErrorCodes.Timeout, $"The session was not verified within {deadline.TotalSeconds:0.###} s.");
-        }
-        catch (TetherException ex)
-        {
-            verdict = SessionVerdict.Refuse(ex.Code, ex.Message);
-        }
-#pragma warning disable CA1031
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            verdict = SessionVerdict.Refuse(ErrorCodes.Unauthenticated, $"The session verifier failed: {ex.GetType().Name}.");
+            RunScope? run = RunScope.Open();
+            try
+            {
+                VerdictsRunHere++;
+                Resume(sender, verdict);
+                RunBatch();
+            }
+            finally
+            {
+                RunScope.Close(run);
+            }
+
+            return;
         }
 
         PostSystem(new SessionVerified(sender, verdict));
     }
+
+    /// <summary>Verdicts whose parked message this cell handled on the verdict's own thread (for tests; the consumer alone writes it).</summary>
+    internal int VerdictsRunHere { get; private set; }
+
+    /// <summary>True while no run of this cell is going on or scheduled (for tests).</summary>
+    internal bool IsIdle => Volatile.Read(ref _status) == Idle;
 
     /// <summary>
     /// The verification of <paramref name="sender"/>'s oldest parked message ended: deliver or refuse it, then go on with
