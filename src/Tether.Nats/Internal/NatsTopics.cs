@@ -28,6 +28,11 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
 
     private static readonly TimeSpan s_streamDeadline = TimeSpan.FromSeconds(30);
 
+    // Events kept per topic. A late subscriber is handed only the latest; the others are there for live subscribers
+    // whose pull lapsed (a slow or briefly cut-off consumer): with one kept, an event replaced before the consumer read
+    // it was never delivered to it (seen across a pod's partition: 28 acknowledged events in a row missed).
+    internal const int HistoryPerTopic = 1000;
+
     // Short pulls (heartbeats every second): when the consumer's leader moves (a hub server lost), the pull waiting on
     // the old leader is gone; the client notices the missing heartbeats and pulls again within seconds, not after
     // the default 30 s, so live events reach a subscriber that was there through the loss.
@@ -47,7 +52,7 @@ internal sealed partial class NatsTopics(BrokerProxy proxy)
         _js = _proxy.Options.JetStreamDomain is { Length: > 0 } domain
             ? new NatsJSContext(_proxy.Link.Nats, new NatsJSOpts(_proxy.Link.Nats.Opts, domain: domain))
             : new NatsJSContext(_proxy.Link.Nats);
-        var config = new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = 1, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest event of each" };
+        var config = new StreamConfig(StreamName, [$"{_proxy.Link.Prefix}.devt.>"]) { MaxMsgsPerSubject = HistoryPerTopic, Storage = StreamConfigStorage.File, NumReplicas = _proxy.Options.DurableTopicReplicas, Description = "Tether durable topics: the latest events of each" };
         long start = Stopwatch.GetTimestamp();
         try
         {
