@@ -117,7 +117,11 @@ public sealed partial class Node
     internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace, string? session = null)
     {
         Envelope envelope = EnvelopePool.Rent(category, sender, message, reply);
-        envelope.Session = session;
+        if (session is not null)
+        {
+            envelope.Session = session; // a rented envelope has none: writing null would still cost a GC write barrier
+        }
+
         if (trace.TraceId != default)
         {
             envelope.Trace = trace;
@@ -254,8 +258,12 @@ public sealed partial class Node
     internal void SendLocal(TargetCell from, TargetCell to, object message, string? session)
     {
         ArgumentNullException.ThrowIfNull(message);
-        Envelope envelope = EnvelopePool.Rent(Category.Send, from.Address, message, null);
-        envelope.Session = session;
+        Envelope envelope = EnvelopePool.Rent(Category.Send, from, message);
+        if (session is not null)
+        {
+            envelope.Session = session; // a rented envelope has none: writing null would still cost a GC write barrier
+        }
+
         ActivityContext trace = Telemetry.CurrentTrace();
         if (trace.TraceId != default)
         {

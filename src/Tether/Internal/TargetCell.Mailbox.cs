@@ -18,6 +18,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     private int _status = Busy; // Busy until the spawn has run OnStarted.
     private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
     private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
+    private int _takenSeen; // a value _taken had (so at most _taken): producers compare with it, not with _taken
 
     /// <summary>The mailbox's bound.</summary>
     public int Capacity => _capacity;
@@ -34,10 +35,22 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
         // One atomic for the bound. (A depth stamped on each pushed envelope would spare it, but envelopes are recycled,
         // so a producer could stamp a depth read from an envelope that has since been handled and reused: ABA.)
-        if (Interlocked.Increment(ref _accepted) - Volatile.Read(ref _taken) > _capacity)
+        // The bound is checked against _takenSeen, an earlier value of _taken: _taken only grows, so that check can only
+        // overestimate the depth, never let one message too many in; when it says full, the real _taken decides (and is
+        // noted for the next producers). Most posts then read no field the consumer writes for every message it takes:
+        // the consumer's line stays on the consumer's core. The difference is compared unsigned, so a value noted very
+        // long ago (the counters wrap) reads as full and is refreshed, never as room.
+        int accepted = Interlocked.Increment(ref _accepted);
+        if ((uint)(accepted - _takenSeen) > (uint)_capacity)
         {
-            Interlocked.Decrement(ref _accepted);
-            return PostResult.Full;
+            int taken = Volatile.Read(ref _taken);
+            if (accepted - taken > _capacity)
+            {
+                Interlocked.Decrement(ref _accepted);
+                return PostResult.Full;
+            }
+
+            _takenSeen = taken;
         }
 
         Push(envelope, envelope);
