@@ -45,9 +45,11 @@ internal static class EnvelopePool
     /// Rents an envelope for a send from the local target of <paramref name="from"/>: the sender is kept as the cell
     /// (one reference written instead of an address's node name, id and cell).
     /// </summary>
-    public static Envelope Rent(Category category, TargetCell from, object payload)
+    public static Envelope Rent(Category category, TargetCell from, object payload) => Rent(t_list ??= new FreeList(), category, from, payload);
+
+    /// <summary>As <see cref="Rent(Category, TargetCell, object)"/> from <paramref name="list"/>, which must be <see cref="Local"/> of the calling thread.</summary>
+    public static Envelope Rent(FreeList list, Category category, TargetCell from, object payload)
     {
-        FreeList list = t_list ??= new FreeList();
         Envelope envelope;
         if (list.Count == 0 && !TakeList(list))
         {

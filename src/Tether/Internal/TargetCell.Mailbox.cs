@@ -28,6 +28,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
     public PostResult Post(Envelope envelope)
     {
+        RunScope.FlushPending(); // a send of this thread's run still waiting goes first: one sender's order holds
         if (Volatile.Read(ref _state) != Alive)
         {
             return PostResult.Ended;
@@ -66,6 +67,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     /// one by one, so what fits is taken in order); otherwise as <see cref="Post"/>.</returns>
     public PostResult PostChain(Envelope newest, Envelope oldest, int count)
     {
+        RunScope.FlushPending();
         if (Volatile.Read(ref _state) != Alive)
         {
             return PostResult.Ended;
@@ -90,6 +92,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
     public void PostSystem(object payload)
     {
+        RunScope.FlushPending();
         Envelope envelope = EnvelopePool.Rent(Category.System, default, payload, null);
         Push(envelope, envelope);
     }
@@ -138,9 +141,14 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     public void Execute()
     {
         RunScope? run = RunScope.Open();
+        if (run is not null)
+        {
+            run.Running = this; // this target's sends wait in the run and leave as chains (Node.SendLocal)
+        }
+
         try
         {
-            RunBatch();
+            RunBatch(run);
         }
         finally
         {
@@ -148,7 +156,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
         }
     }
 
-    private void RunBatch()
+    private void RunBatch(RunScope? run)
     {
         EnvelopePool.FreeList pool = EnvelopePool.Local;
         Envelope? batch = _batch; // the consumer's own: kept in a local while running, in the field only between runs
@@ -159,6 +167,13 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
             Envelope? envelope = batch;
             if (envelope is null)
             {
+                // This target's waiting sends leave before it looks for more messages (and so before it ends its run:
+                // once it is Idle, another thread may run it and send directly, which must not overtake them).
+                if (run is not null && run.Pending.Count != 0)
+                {
+                    Node.Flush(ref run.Pending);
+                }
+
                 Envelope? stack = Interlocked.Exchange(ref _inbox, null);
                 if (stack is null)
                 {
@@ -184,6 +199,11 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
             if (--budget == 0)
             {
+                if (run is not null && run.Pending.Count != 0)
+                {
+                    Node.Flush(ref run.Pending); // before another thread can take this target's next run
+                }
+
                 if (batch is not null || Volatile.Read(ref _inbox) is not null)
                 {
                     // Yield the thread to other targets; stay Busy so no producer schedules a second run.
