@@ -117,7 +117,11 @@ public sealed partial class Node
     internal void DeliverTo(TargetCell cell, Address sender, object message, Category category, ReplySink? reply, ActivityContext trace, string? session = null)
     {
         Envelope envelope = EnvelopePool.Rent(category, sender, message, reply);
-        envelope.Session = session;
+        if (session is not null)
+        {
+            envelope.Session = session; // a rented envelope has none: writing null would still cost a GC write barrier
+        }
+
         if (trace.TraceId != default)
         {
             envelope.Trace = trace;
@@ -251,18 +255,55 @@ public sealed partial class Node
     /// A send from a target's handler to a target of this node, without adapters: the common case, kept short (no
     /// address lookup, the trace context read only when an activity is current).
     /// </summary>
+    /// <remarks>
+    /// Inside the sender's own run on this thread, the send waits in the run (<see cref="RunScope"/>'s pending chain):
+    /// consecutive sends to one target are posted as one chain, up to <see cref="DeliveryRun.MaxCount"/> at a time, with
+    /// one atomic for the bound and one push for the chain. The chain is posted before anything else that enters a
+    /// mailbox from this thread (<see cref="RunScope.FlushPending"/> in every post), when the sender sends to another
+    /// target, and before the sender's run takes its next messages or ends, so one sender's messages keep their order.
+    /// </remarks>
     internal void SendLocal(TargetCell from, TargetCell to, object message, string? session)
     {
         ArgumentNullException.ThrowIfNull(message);
-        Envelope envelope = EnvelopePool.Rent(Category.Send, from.Address, message, null);
-        envelope.Session = session;
+        RunScope? scope = RunScope.Current;
+        Envelope envelope;
+        bool pend = scope is not null && ReferenceEquals(scope.Running, from);
+        envelope = pend ? EnvelopePool.Rent(scope!.Pool, Category.Send, from, message) : EnvelopePool.Rent(Category.Send, from, message);
+        if (session is not null)
+        {
+            envelope.Session = session; // a rented envelope has none: writing null would still cost a GC write barrier
+        }
+
         ActivityContext trace = Telemetry.CurrentTrace();
         if (trace.TraceId != default)
         {
             envelope.Trace = trace;
         }
 
-        Post(to, envelope);
+        if (!pend)
+        {
+            Post(to, envelope);
+            return;
+        }
+
+        ref DeliveryRun pending = ref scope!.Pending;
+        if (pending.Count != 0 && (!ReferenceEquals(pending.Cell, to) || pending.Count == DeliveryRun.MaxCount))
+        {
+            Flush(ref pending);
+        }
+
+        if (pending.Count == 0)
+        {
+            pending.Cell = to;
+            pending.Oldest = envelope;
+        }
+        else
+        {
+            envelope.Next = pending.Newest;
+        }
+
+        pending.Newest = envelope;
+        pending.Count++;
     }
 
     private void Post(TargetCell cell, Envelope envelope)

@@ -16,7 +16,6 @@ namespace Tether.Internal;
 internal sealed class Envelope
 {
     public Envelope? Next;
-    public Address Sender;
     public object Payload;
     public ReplySink? Reply;
     public Category Category;
@@ -26,12 +25,17 @@ internal sealed class Envelope
 
     /// <summary>The session token the message travels with (like the trace context), or null.</summary>
     public string? Session;
+
+    // The sender: a local target's cell (one reference to write; its address is built when read), else an address
+    // (from another node, from outside any target). At most one of the two is set.
+    private TargetCell? _senderCell;
+    private Address _sender;
     private StrongBox<ActivityContext>? _trace; // boxed: most messages carry no trace, and an inline context is 40 bytes
 
     public Envelope(Category category, Address sender, object payload, ReplySink? reply)
     {
         Category = category;
-        Sender = sender;
+        _sender = sender;
         Payload = payload;
         Reply = reply;
     }
@@ -44,12 +48,31 @@ internal sealed class Envelope
 
     public bool HasTrace => _trace is not null;
 
+    /// <summary>Who sent it (<see cref="Address.None"/> from outside any target).</summary>
+    public Address Sender => _senderCell is { } cell ? cell.Address : _sender;
+
+    /// <summary>Sets the sender to <paramref name="sender"/>'s address (and clears a sender cell).</summary>
+    public void SetSender(Address sender)
+    {
+        _senderCell = null;
+        _sender = sender;
+    }
+
+    /// <summary>Sets the sender to the local target of <paramref name="cell"/>, without copying its address.</summary>
+    public void SetSender(TargetCell cell)
+    {
+        _sender = default;
+        _senderCell = cell;
+    }
+
     public bool IsUser => Category != Category.System;
 
     /// <summary>Drops every reference so a pooled envelope keeps no payload, sink or trace alive.</summary>
     internal void Clear()
     {
-        Sender = default;
+        Next = null;
+        _senderCell = null;
+        _sender = default;
         Payload = null!;
         Reply = null;
         Held = false;

@@ -18,6 +18,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     private int _status = Busy; // Busy until the spawn has run OnStarted.
     private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
     private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
+    private int _takenSeen; // a value _taken had (so at most _taken): producers compare with it, not with _taken
 
     /// <summary>The mailbox's bound.</summary>
     public int Capacity => _capacity;
@@ -27,6 +28,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
     public PostResult Post(Envelope envelope)
     {
+        RunScope.FlushPending(); // a send of this thread's run still waiting goes first: one sender's order holds
         if (Volatile.Read(ref _state) != Alive)
         {
             return PostResult.Ended;
@@ -34,10 +36,22 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
         // One atomic for the bound. (A depth stamped on each pushed envelope would spare it, but envelopes are recycled,
         // so a producer could stamp a depth read from an envelope that has since been handled and reused: ABA.)
-        if (Interlocked.Increment(ref _accepted) - Volatile.Read(ref _taken) > _capacity)
+        // The bound is checked against _takenSeen, an earlier value of _taken: _taken only grows, so that check can only
+        // overestimate the depth, never let one message too many in; when it says full, the real _taken decides (and is
+        // noted for the next producers). Most posts then read no field the consumer writes for every message it takes:
+        // the consumer's line stays on the consumer's core. The difference is compared unsigned, so a value noted very
+        // long ago (the counters wrap) reads as full and is refreshed, never as room.
+        int accepted = Interlocked.Increment(ref _accepted);
+        if ((uint)(accepted - _takenSeen) > (uint)_capacity)
         {
-            Interlocked.Decrement(ref _accepted);
-            return PostResult.Full;
+            int taken = Volatile.Read(ref _taken);
+            if (accepted - taken > _capacity)
+            {
+                Interlocked.Decrement(ref _accepted);
+                return PostResult.Full;
+            }
+
+            _takenSeen = taken;
         }
 
         Push(envelope, envelope);
@@ -53,6 +67,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     /// one by one, so what fits is taken in order); otherwise as <see cref="Post"/>.</returns>
     public PostResult PostChain(Envelope newest, Envelope oldest, int count)
     {
+        RunScope.FlushPending();
         if (Volatile.Read(ref _state) != Alive)
         {
             return PostResult.Ended;
@@ -77,6 +92,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
     public void PostSystem(object payload)
     {
+        RunScope.FlushPending();
         Envelope envelope = EnvelopePool.Rent(Category.System, default, payload, null);
         Push(envelope, envelope);
     }
@@ -125,9 +141,14 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     public void Execute()
     {
         RunScope? run = RunScope.Open();
+        if (run is not null)
+        {
+            run.Running = this; // this target's sends wait in the run and leave as chains (Node.SendLocal)
+        }
+
         try
         {
-            RunBatch();
+            RunBatch(run);
         }
         finally
         {
@@ -135,7 +156,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
         }
     }
 
-    private void RunBatch()
+    private void RunBatch(RunScope? run)
     {
         EnvelopePool.FreeList pool = EnvelopePool.Local;
         Envelope? batch = _batch; // the consumer's own: kept in a local while running, in the field only between runs
@@ -146,6 +167,13 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
             Envelope? envelope = batch;
             if (envelope is null)
             {
+                // This target's waiting sends leave before it looks for more messages (and so before it ends its run:
+                // once it is Idle, another thread may run it and send directly, which must not overtake them).
+                if (run is not null && run.Pending.Count != 0)
+                {
+                    Node.Flush(ref run.Pending);
+                }
+
                 Envelope? stack = Interlocked.Exchange(ref _inbox, null);
                 if (stack is null)
                 {
@@ -171,6 +199,11 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
             if (--budget == 0)
             {
+                if (run is not null && run.Pending.Count != 0)
+                {
+                    Node.Flush(ref run.Pending); // before another thread can take this target's next run
+                }
+
                 if (batch is not null || Volatile.Read(ref _inbox) is not null)
                 {
                     // Yield the thread to other targets; stay Busy so no producer schedules a second run.

@@ -33,11 +33,33 @@ public sealed class RunScope
     {
     }
 
+    /// <summary>Sends of <see cref="Running"/> waiting to be posted together (see <see cref="Node.SendLocal"/>).</summary>
+    internal DeliveryRun Pending;
+
     private readonly TargetCell?[] _woken = new TargetCell?[64];
     private readonly List<IRunEndFlush> _flushes = [];
     private int _wokenCount;
     private bool _open;
     private bool _deferWakes;
+
+    /// <summary>This thread's open run, or null.</summary>
+    internal static RunScope? Current => t_scope is { _open: true } scope ? scope : null;
+
+    /// <summary>The target whose run this is (set by the target's run; null for a transport's run).</summary>
+    internal TargetCell? Running { get; set; }
+
+    /// <summary>This thread's envelope free list (the scope belongs to one thread).</summary>
+    internal EnvelopePool.FreeList Pool { get; } = EnvelopePool.Local;
+
+    /// <summary>Posts the sends waiting in this thread's run, if any: called before anything else enters a mailbox from this thread.</summary>
+    internal static void FlushPending()
+    {
+        RunScope? scope = t_scope;
+        if (scope is not null && scope.Pending.Count != 0)
+        {
+            Node.Flush(ref scope.Pending);
+        }
+    }
 
     /// <summary>True while a run is going on on this thread.</summary>
     public static bool IsOpen => t_scope is { _open: true };
@@ -71,6 +93,13 @@ public sealed class RunScope
         if (scope is null)
         {
             return;
+        }
+
+        // Sends still waiting in the run first (the target's run posts them itself before it ends; this is the net).
+        scope.Running = null;
+        if (scope.Pending.Count != 0)
+        {
+            Node.Flush(ref scope.Pending);
         }
 
         // Woken targets first: they start (on this thread's queue, or stolen by an idle worker) while the flushes
