@@ -46,7 +46,9 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
     {
         switch (e)
         {
-            case { Kind: "input" or "change", Key: "q" }:
+            case { Kind: "input" or "change", Key: "q" } when (e.Value ?? "") != _text:
+                // Only a new text searches again: the change event that follows the typing (the field losing focus,
+                // as when the user clicks a product row) would redraw the same rows under the user's pointer.
                 _text = e.Value ?? "";
                 _page = 0;
                 await SearchAsync(ctx);
