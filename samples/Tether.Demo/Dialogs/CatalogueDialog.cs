@@ -46,9 +46,10 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
     {
         switch (e)
         {
-            case { Kind: "input" or "change", Key: "q" } when (e.Value ?? "") != _text:
-                // Only a new text searches again: the change event that follows the typing (the field losing focus,
-                // as when the user clicks a product row) would redraw the same rows under the user's pointer.
+            case { Kind: "input" or "change", Key: "q" } when e.Kind == "input" || (e.Value ?? "") != _text:
+                // Typing always searches (the same text again is a retry); the change event that follows the typing
+                // when the field loses focus (as when the user clicks a product row) searches only for a new text: it
+                // would redraw the same rows under the user's pointer, and the click could be lost.
                 _text = e.Value ?? "";
                 _page = 0;
                 await SearchAsync(ctx);

@@ -111,11 +111,16 @@ internal sealed partial class TargetCell
             && Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
             RunScope? run = RunScope.Open();
+            if (run is not null)
+            {
+                run.Running = this; // as in Execute: this target's sends wait in the run and leave as chains
+            }
+
             try
             {
                 VerdictsRunHere++;
                 Resume(sender, verdict);
-                RunBatch();
+                RunBatch(run);
             }
             finally
             {
