@@ -28,7 +28,8 @@ public sealed class ViewPatch
     /// <summary>Replaces the whole view of the dialog.</summary>
     public ViewPatch Render(ViewNode view) => Op("render", w => ViewJson.WriteNode(w, "node", view));
 
-    /// <summary>Replaces the element with the same key as <paramref name="node"/>.</summary>
+    /// <summary>Replaces the element with the same key as <paramref name="node"/>. The renderer updates an element of the same
+    /// type in place where it can (children matched by key), so a row the user is clicking or a field with focus is kept.</summary>
     public ViewPatch Replace(ViewNode node) => Op("replace", w =>
     {
         w.WriteString("key", node.Key);

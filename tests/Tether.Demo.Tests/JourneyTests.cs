@@ -62,6 +62,7 @@ public sealed class JourneyTests : IClassFixture<Chromium>
             await Key(login, "signin").ClickAsync();
             ILocator catalogue = page.Locator("section[data-dialog=catalogue]");
             await Field(catalogue, "q").FillAsync(product.Name);
+            await Expect(Key(catalogue, "hint")).ToContainTextAsync($"match \"{product.Name}\""); // this search's rows, not the first page's
             await Key(catalogue, "p-" + product.Id.ToString(CultureInfo.InvariantCulture)).ClickAsync();
             ILocator order = page.Locator("section[data-dialog=order]");
             await Expect(Key(order, "title")).ToContainTextAsync(product.Name);
@@ -132,6 +133,7 @@ public sealed class JourneyTests : IClassFixture<Chromium>
             // Search as you type.
             await Field(catalogue, "q").PressSequentiallyAsync(product.Name);
             await Expect(Key(catalogue, row)).ToBeVisibleAsync();
+            await Expect(Key(catalogue, "hint")).ToContainTextAsync($"match \"{product.Name}\"");
             await Expect(catalogue.Locator("tr.t-row")).ToHaveCountAsync(1);
             await Expect(Key(catalogue, row).Locator("td").Nth(4)).ToHaveTextAsync(product.Stock.ToString(CultureInfo.InvariantCulture));
             await shot("4-searched");
@@ -144,6 +146,7 @@ public sealed class JourneyTests : IClassFixture<Chromium>
             await Key(login2, "signin").ClickAsync();
             ILocator catalogue2 = b.Locator("section[data-dialog=catalogue]");
             await Field(catalogue2, "q").FillAsync(product.Name);
+            await Expect(Key(catalogue2, "hint")).ToContainTextAsync($"match \"{product.Name}\"");
             ILocator stock2 = Key(catalogue2, row).Locator("td").Nth(4);
             await Expect(stock2).ToHaveTextAsync(product.Stock.ToString(CultureInfo.InvariantCulture));
 

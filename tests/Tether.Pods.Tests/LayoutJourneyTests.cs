@@ -57,10 +57,14 @@ public sealed class LayoutJourneyTests : IClassFixture<Chromium>
             await shot("2-catalogue");
 
             // Search (the supplier's pod): a product with stock for the order.
+            // The hint names the text its rows were found for: waiting for it waits for the search, not for rows
+            // that an earlier search drew (a row clicked while the search redraws it could move under the pointer).
             await Field(catalogue, "q").PressSequentiallyAsync("oak chair");
+            await Expect(Key(catalogue, "hint")).ToContainTextAsync("match \"oak chair\"");
             await Expect(catalogue.Locator("tr.t-row").First).ToContainTextAsync("Oak Chair");
             (string row, string name, int stock) = await FirstInStockAsync(catalogue);
             await Field(catalogue, "q").FillAsync(name);
+            await Expect(Key(catalogue, "hint")).ToContainTextAsync($"match \"{name}\"");
             await Expect(Key(catalogue, row)).ToBeVisibleAsync();
             await shot("3-searched");
 

@@ -49,8 +49,11 @@ public sealed class RendererTests : IClassFixture<Chromium>
             await Expect(page.Locator(".t-page")).ToHaveTextAsync("Page 1 of 3");
             await shot("page-1");
 
+            // A replaced row keeps its element (updated in place): a click that began on it before the patch still lands.
+            await page.EvaluateAsync("() => document.querySelector('[data-key=\"row-3\"]').tetherMark = 'kept'");
             await Key(page, "bump").ClickAsync();
             await Expect(Key(page, "row-3").Locator("td").Nth(1)).ToHaveTextAsync("1");
+            Assert.Equal("kept", await page.EvaluateAsync<string?>("() => document.querySelector('[data-key=\"row-3\"]').tetherMark ?? null"));
             JsonElement patches = await page.EvaluateAsync<JsonElement>("() => window.tetherSkin.frames.filter(f => f.t === 'patch')");
             JsonElement render = patches[0];
             JsonElement bump = patches[patches.GetArrayLength() - 1];
@@ -91,8 +94,11 @@ public sealed class RendererTests : IClassFixture<Chromium>
         await RunPage(host, "search", nameof(Search_TypingIsDebounced_AndTheListFollows), async (page, shot) =>
         {
             await Expect(Key(page, "results").Locator("li")).ToHaveCountAsync(8);
+            await page.EvaluateAsync("() => document.querySelector('[data-key=\"w-blueberry\"]').tetherMark = 'kept'");
             await Key(page, "q").Locator("input").PressSequentiallyAsync("blueberry");
             await Expect(Key(page, "results").Locator("li")).ToHaveTextAsync(["blueberry"]);
+            // The replaced list kept the item whose key stayed (children matched by key), and removed the others.
+            Assert.Equal("kept", await page.EvaluateAsync<string?>("() => document.querySelector('[data-key=\"w-blueberry\"]').tetherMark ?? null"));
             await shot("typed-blueberry");
             // Nine keystrokes typed without pause, debounced by 300 ms: the dialog heard far fewer input events than keys
             // (one, unless the machine stalled the typing; never one per key).

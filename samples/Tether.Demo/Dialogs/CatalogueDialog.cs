@@ -71,9 +71,10 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
     private async Task SearchAsync(Context ctx)
     {
         int search = ++_searches;
+        string text = _text;
         try
         {
-            ProductPage page = await ctx.Request(DemoApp.SupplierService, new SearchProducts(_text, _page, PageSize));
+            ProductPage page = await ctx.Request(DemoApp.SupplierService, new SearchProducts(text, _page, PageSize));
             if (search != _searches)
             {
                 return; // a newer search is under way
@@ -86,7 +87,7 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
             }
 
             _total = page.Total;
-            Patch(ctx, new ViewPatch().Replace(Table()).SetText("hint", page.Total == 0 ? "No product matches." : $"{page.Total:N0} products match. Click one to order it."));
+            Patch(ctx, new ViewPatch().Replace(Table()).SetText("hint", Hint(text, page.Total)));
         }
         catch (TetherException ex)
         {
@@ -103,6 +104,14 @@ public sealed class CatalogueDialog : Dialog, ITarget<CatalogueDialog>
             Patch(ctx, new ViewPatch().Replace(Row(p)));
         }
     }
+
+    // The hint names the text searched, so the user (and a test) can see which search the rows show.
+    private static string Hint(string text, int total) => (text.Length, total) switch
+    {
+        (0, _) => $"{total:N0} products. Click one to order it.",
+        (_, 0) => $"No product matches \"{text}\".",
+        _ => $"{total:N0} products match \"{text}\". Click one to order it.",
+    };
 
     private ViewNode Table()
         => View.Table("products", s_columns, _visible.Values.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Id).Select(Row), _page + 1, PageSize, _total);

@@ -145,7 +145,7 @@ class Panel {
           break;
         case "replace": {
           const old = this.keys.get(op.key);
-          if (!old) break;
+          if (!old || this.morph(old, op.node)) break;
           this.forget(old);
           old.replaceWith(this.build(op.node));
           break;
@@ -183,6 +183,75 @@ class Panel {
       }
     } else if ("text" in op) {
       target.textContent = op.text;
+    }
+  }
+
+  // A replaced node whose element can be kept is updated in place: the same element (and, in a list, table or stack,
+  // each child with the same key) stays under the user's pointer and keeps its focus, so a click that began before
+  // the patch still lands. Returns false when the element must be built anew.
+  morph(e, node) {
+    if (!e || e.dataset.type !== node.type || e.dataset.key !== node.key) return false;
+    switch (node.type) {
+      case "heading":
+      case "text":
+      case "item":
+      case "button":
+        if (e.textContent !== (node.text == null ? "" : node.text)) e.textContent = node.text == null ? "" : node.text;
+        return true;
+      case "row": {
+        const cells = node.cells || [];
+        if (e.children.length !== cells.length) {
+          e.replaceChildren(...cells.map((c) => text("td", "t-cell", c)));
+          return true;
+        }
+        cells.forEach((c, i) => {
+          const content = c == null ? "" : String(c);
+          if (e.children[i].textContent !== content) e.children[i].textContent = content;
+        });
+        return true;
+      }
+      case "table": {
+        if (e.tetherColumns !== JSON.stringify(node.columns || [])) return false;
+        const paging = pagingOf(node);
+        if (e.tetherPaging !== paging) {
+          if (e.tetherPager) e.tetherPager.remove();
+          e.tetherPager = this.pager(node);
+          e.tetherPaging = paging;
+          if (e.tetherPager) e.append(e.tetherPager);
+        }
+        this.reconcile(e.tetherBody, node.children || []);
+        return true;
+      }
+      case "list":
+      case "tab":
+      case "stack":
+        this.reconcile(e, node.children || []);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Makes parent's children the nodes' elements, in order: an element with the same key is kept (and morphed),
+  // the rest is built, and children no longer named are removed.
+  reconcile(parent, nodes) {
+    const named = new Set(nodes.map((n) => n.key));
+    for (const child of [...parent.children]) {
+      if (!named.has(child.dataset.key)) { this.forget(child); child.remove(); }
+    }
+    let at = parent.firstElementChild;
+    for (const node of nodes) {
+      let e = this.keys.get(node.key);
+      if (!e || e.parentNode !== parent || !this.morph(e, node)) {
+        if (e && e.parentNode === parent) {
+          if (e === at) at = e.nextElementSibling;
+          this.forget(e);
+          e.remove();
+        }
+        e = this.build(node);
+      }
+      if (e === at) at = at.nextElementSibling;
+      else parent.insertBefore(e, at);
     }
   }
 
@@ -295,20 +364,26 @@ class Panel {
     table.append(thead, body);
     wrap.append(table);
     wrap.tetherBody = body;
-    if (node.page > 0) {
-      const pages = Math.max(1, Math.ceil((node.total || 0) / Math.max(1, node.pageSize || 1)));
-      const pager = el("div", "t-pager");
-      const prev = text("button", "t-prev", "‹ Previous");
-      const next = text("button", "t-next", "Next ›");
-      prev.type = next.type = "button";
-      prev.disabled = node.page <= 1;
-      next.disabled = node.page >= pages;
-      prev.addEventListener("click", () => this.emit("page", node.key, String(node.page - 1)));
-      next.addEventListener("click", () => this.emit("page", node.key, String(node.page + 1)));
-      pager.append(prev, text("span", "t-page", "Page " + node.page + " of " + pages), next);
-      wrap.append(pager);
-    }
+    wrap.tetherColumns = JSON.stringify(node.columns || []);
+    wrap.tetherPaging = pagingOf(node);
+    wrap.tetherPager = this.pager(node);
+    if (wrap.tetherPager) wrap.append(wrap.tetherPager);
     return wrap;
+  }
+
+  pager(node) {
+    if (!(node.page > 0)) return null;
+    const pages = Math.max(1, Math.ceil((node.total || 0) / Math.max(1, node.pageSize || 1)));
+    const pager = el("div", "t-pager");
+    const prev = text("button", "t-prev", "‹ Previous");
+    const next = text("button", "t-next", "Next ›");
+    prev.type = next.type = "button";
+    prev.disabled = node.page <= 1;
+    next.disabled = node.page >= pages;
+    prev.addEventListener("click", () => this.emit("page", node.key, String(node.page - 1)));
+    next.addEventListener("click", () => this.emit("page", node.key, String(node.page + 1)));
+    pager.append(prev, text("span", "t-page", "Page " + node.page + " of " + pages), next);
+    return pager;
   }
 
   tabs(node) {
@@ -334,6 +409,11 @@ class Panel {
     show(node.active || (node.children && node.children[0] && node.children[0].key));
     return wrap;
   }
+}
+
+/** What a table's pager depends on: a change rebuilds the pager. */
+function pagingOf(node) {
+  return [node.page || 0, node.pageSize || 0, node.total || 0].join(",");
 }
 
 const SVG = "http://www.w3.org/2000/svg";
