@@ -70,7 +70,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         var restarts = new Task?[Nodes];
         var outcomes = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var unexpected = new ConcurrentQueue<string>();
-        long hung = 0, requests = 0, maxLateTicks = 0, kills = 0, serverRestarts = 0;
+        long hung = 0, requests = 0, maxLateTicks = 0, kills = 0, serverRestarts = 0, ended = 0;
         try
         {
             for (int i = 0; i < Nodes; i++)
@@ -100,7 +100,31 @@ public sealed class SoakTests(ITestOutputHelper output)
                         _ => MakeTally(node),
                     };
 
-                    async Task MakeTally(string at) => tallies[at] = await driver.Request($"owner-{at}", new OwnerProcessLossTests.MakeTally($"counter-{at}"), s_deadline);
+                    async Task MakeTally(string at)
+                    {
+                        Address made = await driver.Request($"owner-{at}", new OwnerProcessLossTests.MakeTally($"counter-{at}"), s_deadline);
+                        Address? replaced = null;
+                        tallies.AddOrUpdate(at, made, (_, old) => { replaced = old; return made; });
+                        if (replaced is { } previous)
+                        {
+                            // The instance no worker reads any more is ended, as a user ends what it no longer needs: its
+                            // owner lives on, so left alone it would stay (by design) and the node's memory would grow.
+                            _ = EndQuietly(previous);
+                        }
+                    }
+
+                    async Task EndQuietly(Address instance)
+                    {
+                        try
+                        {
+                            await driver.EndAsync(instance).WaitAsync(s_deadline + Margin);
+                            Interlocked.Increment(ref ended);
+                        }
+                        catch (Exception ex) when (ex is TetherException or TimeoutException)
+                        {
+                            // Its node died meanwhile: the instance went with it.
+                        }
+                    }
 
                     string outcome;
                     try
@@ -214,7 +238,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             tallies.Clear();
             long heapAfter = Heap();
             long rssAfter = Rss(processes[0]!.Id);
-            string figures = $"{length.TotalSeconds:0} s of chaos: {Interlocked.Read(ref requests)} requests, {kills} kill -9 of node processes, {serverRestarts} server restarts; "
+            string figures = $"{length.TotalSeconds:0} s of chaos: {Interlocked.Read(ref requests)} requests, {kills} kill -9 of node processes, {serverRestarts} server restarts, {Interlocked.Read(ref ended)} replaced instances ended; "
                 + $"outcomes: {string.Join(", ", outcomes.OrderByDescending(o => o.Value).Select(o => $"{o.Key} {o.Value}"))}; "
                 + $"latest end after the deadline: {Math.Max(0, TimeSpan.FromTicks(Interlocked.Read(ref maxLateTicks)).TotalMilliseconds):0} ms; "
                 + $"test process heap {heapBefore / 1048576.0:0.0} -> {heapAfter / 1048576.0:0.0} MB; soak-0 RSS {rssBefore / 1048576.0:0.0} -> {rssAfter / 1048576.0:0.0} MB";
