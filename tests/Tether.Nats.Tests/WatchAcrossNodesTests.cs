@@ -44,15 +44,52 @@ public sealed class WatchAcrossNodesTests
         Assert.Equal(0, beta.RemoteWatchCount);
     }
 
+    /// <summary>
+    /// Two nodes, alpha and beta, an echo target on beta, and a plain NATS connection that publishes hand-made frames to
+    /// beta: the setup of the tests that send beta damaged control frames. Disposing it closes the connection, then the cluster.
+    /// </summary>
+    private sealed record RawFrames(Cluster Cluster, Node A, Node B, BrokerProxy BProxy, Address Echo, NatsConnection Raw) : IAsyncDisposable
+    {
+        public static async Task<RawFrames> StartAsync()
+        {
+            Cluster cluster = await Cluster.StartAsync();
+            try
+            {
+                (Node a, _) = await cluster.AddNodeAsync("alpha");
+                (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
+                Address echo = b.Spawn(() => new Echo());
+                var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
+                try
+                {
+                    await raw.ConnectAsync();
+                }
+                catch
+                {
+                    await raw.DisposeAsync();
+                    throw;
+                }
+
+                return new RawFrames(cluster, a, b, bProxy, echo, raw);
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Raw.DisposeAsync();
+            await Cluster.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task WatchFrames_Malformed_AreCountedAsBadFrames_AndTheNodeKeepsWatching()
     {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
-        await raw.ConnectAsync();
+        await using RawFrames setup = await RawFrames.StartAsync();
+        (_, Node a, Node b, BrokerProxy bProxy, Address echo, NatsConnection raw) = setup;
         byte[][] bad =
         [
             new Frame { Kind = FrameKind.Watch, RecipientId = echo.Id }.Encode(null, null), // no watching node
@@ -82,12 +119,8 @@ public sealed class WatchAcrossNodesTests
     [Fact]
     public async Task ControlFrames_WithoutTheirCheckValue_AreCountedAsBad_AndEndOrWatchNothing()
     {
-        await using Cluster cluster = await Cluster.StartAsync();
-        (Node a, _) = await cluster.AddNodeAsync("alpha");
-        (Node b, BrokerProxy bProxy) = await cluster.AddNodeAsync("beta");
-        Address echo = b.Spawn(() => new Echo());
-        await using var raw = new NatsConnection(NatsOpts.Default with { Url = cluster.Server.Url });
-        await raw.ConnectAsync();
+        await using RawFrames setup = await RawFrames.StartAsync();
+        (_, Node a, Node b, BrokerProxy bProxy, Address echo, NatsConnection raw) = setup;
         long forGamma = ControlCheck.Of(FrameKind.End, "alpha", 0, "gamma", echo.Id);
         byte[][] damaged =
         [

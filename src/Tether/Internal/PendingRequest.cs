@@ -29,7 +29,7 @@ internal sealed class PendingRequest<T> : ReplySink, IValueTaskSource<T>, Deadli
         _to = to;
         _timeout = timeout;
         _core.RunContinuationsAsynchronously = true;
-        _startTimestamp = Stopwatch.GetTimestamp();
+        _startTimestamp = Telemetry.RequestStart();
     }
 
     /// <summary>Stamped by the deadline sweeper as it queues the request, so queue order is deadline order.</summary>

@@ -28,7 +28,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
 
     public PostResult Post(Envelope envelope)
     {
-        RunScope.FlushPending(); // a send of this thread's run still waiting goes first: one sender's order holds
+        RunScope? scope = RunScope.FlushPending(); // a send of this thread's run still waiting goes first: one sender's order holds
         if (Volatile.Read(ref _state) != Alive)
         {
             return PostResult.Ended;
@@ -54,7 +54,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
             _takenSeen = taken;
         }
 
-        Push(envelope, envelope);
+        Push(envelope, envelope, scope);
         return PostResult.Accepted;
     }
 
@@ -67,7 +67,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     /// one by one, so what fits is taken in order); otherwise as <see cref="Post"/>.</returns>
     public PostResult PostChain(Envelope newest, Envelope oldest, int count)
     {
-        RunScope.FlushPending();
+        RunScope? scope = RunScope.FlushPending();
         if (Volatile.Read(ref _state) != Alive)
         {
             return PostResult.Ended;
@@ -86,23 +86,24 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
         }
         while (Interlocked.CompareExchange(ref _accepted, accepted + count, accepted) != accepted);
 
-        Push(newest, oldest);
+        Push(newest, oldest, scope);
         return PostResult.Accepted;
     }
 
     public void PostSystem(object payload)
     {
-        RunScope.FlushPending();
+        RunScope? scope = RunScope.FlushPending();
         Envelope envelope = EnvelopePool.Rent(Category.System, default, payload, null);
-        Push(envelope, envelope);
+        Push(envelope, envelope, scope);
     }
 
     /// <summary>
     /// Pushes a chain (<paramref name="newest"/> linked through to <paramref name="oldest"/>; one envelope is both) onto
     /// the inbox stack. Safe with recycled envelopes: a push reads only the head reference, never a field of it, and the
-    /// consumer takes the whole stack at once (no pop that could meet a reused head).
+    /// consumer takes the whole stack at once (no pop that could meet a reused head). <paramref name="scope"/> is this
+    /// thread's run scope (<see cref="RunScope.FlushPending"/>), for the wake-up.
     /// </summary>
-    private void Push(Envelope newest, Envelope oldest)
+    private void Push(Envelope newest, Envelope oldest, RunScope? scope)
     {
         Envelope? head;
         do
@@ -116,7 +117,7 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
         // spares a second locked instruction per message while the target is already running.
         if (Volatile.Read(ref _status) == Idle && Interlocked.CompareExchange(ref _status, Busy, Idle) == Idle)
         {
-            Wake(this);
+            Wake(this, scope);
         }
     }
 
@@ -125,9 +126,9 @@ internal sealed partial class TargetCell : IThreadPoolWorkItem
     /// a burst sent in one run is then handled in one run of the receiver, instead of an idle worker stealing the
     /// receiver after the first message and the two threads passing every message across cores.
     /// </summary>
-    private static void Wake(TargetCell cell)
+    private static void Wake(TargetCell cell, RunScope? scope)
     {
-        if (!RunScope.TryDeferWake(cell))
+        if (!RunScope.TryDeferWake(scope, cell))
         {
             // The sender's own queue: when the sender's turn ends, its thread runs the receiver next without waking
             // another (request/response and ping-pong stay on one warm thread); idle workers still steal it.

@@ -27,9 +27,17 @@ internal static class Telemetry
     /// </summary>
     public static ActivityContext CurrentTrace() => Source.HasListeners() && Activity.Current is { } current ? current.Context : default;
 
+    /// <summary>
+    /// A request's start for <see cref="RequestDuration"/>: the clock is read only while something listens to the
+    /// histogram (a clock read per request otherwise, for nothing); 0 when nobody does.
+    /// </summary>
+    public static long RequestStart() => RequestDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>Records a request's duration from <paramref name="startTimestamp"/> (<see cref="RequestStart"/>); one
+    /// that began before anything listened (a start of 0) is not recorded.</summary>
     public static void RecordRequest(long startTimestamp)
     {
-        if (RequestDuration.Enabled)
+        if (startTimestamp != 0 && RequestDuration.Enabled)
         {
             RequestDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
         }

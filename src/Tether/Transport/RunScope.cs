@@ -51,14 +51,20 @@ public sealed class RunScope
     /// <summary>This thread's envelope free list (the scope belongs to one thread).</summary>
     internal EnvelopePool.FreeList Pool { get; } = EnvelopePool.Local;
 
-    /// <summary>Posts the sends waiting in this thread's run, if any: called before anything else enters a mailbox from this thread.</summary>
-    internal static void FlushPending()
+    /// <summary>
+    /// Posts the sends waiting in this thread's run, if any: called before anything else enters a mailbox from this thread.
+    /// Returns this thread's scope (open or not, or null), for the post's wake-up (<see cref="TryDeferWake"/>): one
+    /// thread-static read per post.
+    /// </summary>
+    internal static RunScope? FlushPending()
     {
         RunScope? scope = t_scope;
         if (scope is not null && scope.Pending.Count != 0)
         {
             Node.Flush(ref scope.Pending);
         }
+
+        return scope;
     }
 
     /// <summary>True while a run is going on on this thread.</summary>
@@ -121,9 +127,10 @@ public sealed class RunScope
     }
 
     /// <summary>Notes a target woken during the run, scheduled when the run ends; false when no run is open here.</summary>
-    internal static bool TryDeferWake(TargetCell cell)
+    /// <param name="scope">This thread's scope, as <see cref="FlushPending"/> returned it.</param>
+    /// <param name="cell">The woken target.</param>
+    internal static bool TryDeferWake(RunScope? scope, TargetCell cell)
     {
-        RunScope? scope = t_scope;
         if (scope is null || !scope._open || !scope._deferWakes)
         {
             return false;
