@@ -43,6 +43,7 @@ internal sealed partial class ConnectionWatch(BrokerProxy proxy)
         if (Interlocked.Read(ref _disconnects) > 0)
         {
             LogReconnected(_proxy.Logger, _proxy.NodeName, args.Message);
+            _proxy.Flow.OnReconnected(); // credit lost with frames in flight comes back at once, not after a 3 s stall
         }
 
         return ValueTask.CompletedTask;
