@@ -32,7 +32,9 @@ namespace Tether.Nats.Internal;
 /// </para>
 /// <para>
 /// Counts are cumulative, so a lost report is made good by the next. A sender stalled with no progress for
-/// <see cref="StuckAfter"/> (frames or reports lost in a reconnect, a restarted peer) starts a new epoch; a peer that
+/// <see cref="StuckAfter"/> (frames or reports lost, a restarted peer) starts a new epoch, and so does every count of a
+/// node whose connection was made again, at once (<see cref="OnReconnected"/>: its own counts, and a reset to each of
+/// its senders), so that credit lost with frames in flight is not missing for good; a peer that
 /// never answers a hello (an older node) is not flow-controlled. A peer that does not know this subject ignores it: the
 /// wire of frames and batches is unchanged.
 /// </para>

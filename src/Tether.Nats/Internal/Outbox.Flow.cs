@@ -176,14 +176,20 @@ internal sealed partial class Outbox
     /// naming <paramref name="epoch"/>; 0 for this node's own): frames in flight then may have been lost, and their credit
     /// with them, which would shrink the window for good. The count starts again at once, under a new epoch.
     /// </summary>
-    /// <returns>True when a new count started (frames were unconfirmed under the epoch named).</returns>
+    /// <remarks>
+    /// A peer's reset naming another epoch restarts the count too while the current one is unconfirmed: its hello was
+    /// lost (both nodes reconnecting after a broker restart: this node's hello went out before the peer subscribed again),
+    /// and the peer's reports, under the epoch it knows, would be ignored here. A reset for an earlier, confirmed count
+    /// is stale and ignored.
+    /// </remarks>
+    /// <returns>True when a new count started (frames were unconfirmed).</returns>
     public bool RestartCount(long epoch)
     {
         lock (_gate)
         {
-            if (_flow is null || _unlimited || (epoch != 0 && epoch != _epoch) || _sentFrames == _ackedFrames)
+            if (_flow is null || _unlimited || (epoch != 0 && epoch != _epoch && _confirmed) || _sentFrames == _ackedFrames)
             {
-                return false; // not flow-controlled, a reset for an earlier count, or nothing that could have been lost
+                return false; // not flow-controlled, a stale reset, or nothing that could have been lost
             }
 
             NewCount(Stopwatch.GetTimestamp());
