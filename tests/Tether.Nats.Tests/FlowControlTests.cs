@@ -315,7 +315,7 @@ public sealed class FlowControlTests(ITestOutputHelper output)
     // (in 9 of 10 runs of the form below without the fix, the count never started again; 30 s after beta's reconnect
     // alpha's window of 16,384 still missed 8,638, 12,289 and 13,987 frames of credit in 3 of 4 runs). Now a reconnect,
     // on either side, starts the count again at once (FlowControl.OnReconnected), and this test checks that no credit
-    // is left missing. The form that makes it deterministic (with the fix, 30 runs in a row passed, three loops of 10):
+    // is left missing. The form that makes it deterministic (with the fix, 40 runs in a row passed, four loops of 10):
     // - 1 KB messages under default flow control: one window (16,384 frames) is 16 MB in flight, four times what those
     //   kernel buffers absorb, so the server must hold more than its 128 KB max_pending for beta and cuts it off. The
     //   burst goes on until the server's monitoring endpoint counts the slow consumer (a hang guard of 60 s).

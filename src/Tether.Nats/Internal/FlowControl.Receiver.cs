@@ -282,10 +282,17 @@ internal sealed partial class FlowControl
                 continue;
             }
 
-            ValueTask publishing = _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.flow.{from.Node}", Encode(ResetKind, epoch, 0, 0, 0));
-            if (!publishing.IsCompletedSuccessfully)
+            try
             {
-                _ = Observe(publishing);
+                ValueTask publishing = _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.flow.{from.Node}", Encode(ResetKind, epoch, 0, 0, 0));
+                if (!publishing.IsCompletedSuccessfully)
+                {
+                    _ = Observe(publishing);
+                }
+            }
+            catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
+            {
+                return; // closing, or gone again: the next reconnect resets, and the stall rule covers a lost reset
             }
         }
 
