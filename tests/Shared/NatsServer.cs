@@ -190,6 +190,19 @@ public sealed class NatsServer : IDisposable
         return reader.ReadToEnd().Contains($"Listening for client connections on 127.0.0.1:{Port}", StringComparison.Ordinal);
     }
 
+    /// <summary>The server's own log so far (for failure messages).</summary>
+    public string ReadLog()
+    {
+        string log = Path.Join(_dir, "server.log");
+        if (!File.Exists(log))
+        {
+            return "";
+        }
+
+        using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        return reader.ReadToEnd();
+    }
+
     /// <summary>Kills the server (as a crash would).</summary>
     public void Kill()
     {

@@ -291,5 +291,12 @@ public sealed class FailureTests
                 return false;
             }
         }, "traffic to resume after the broker restarted");
+
+        // Flow control came through the outage: the frames lost with it left no credit missing (each node started new
+        // counts when it reconnected, and told its senders to), and beta is still flow-controlled (a hello lost while beta
+        // was away did not make alpha take it for a node without flow control).
+        Tether.Nats.Internal.Outbox outbox = aProxy.Outboxes.FindNodeOutbox("beta")!;
+        await Eventually.Until(() => outbox.Unconfirmed == 0, $"beta to report every frame of alpha's count taken ({outbox.DescribeFlow()})", s_wait);
+        Assert.Contains("unlimited False", outbox.DescribeFlow(), StringComparison.Ordinal);
     }
 }

@@ -6,8 +6,9 @@ namespace Tether.Nats.Internal;
 /// <summary>
 /// Logs what happens to the node's NATS connection in Tether's own words: a disconnect (for example the server cutting
 /// off a slow consumer), the reconnect, a server error, and a subscription that fell behind. NATS.Net reconnects by
-/// itself; frames in flight at a disconnect may be lost (sends are at most once), and flow control starts a new count
-/// with a peer whose reports stop (see <see cref="FlowControl"/>).
+/// itself; frames in flight at a disconnect may be lost (sends are at most once), and at the reconnect flow control
+/// starts a new count with every peer, so that credit lost with those frames is not missing for good
+/// (<see cref="FlowControl.OnReconnected"/>).
 /// </summary>
 internal sealed partial class ConnectionWatch(BrokerProxy proxy)
 {
@@ -43,6 +44,7 @@ internal sealed partial class ConnectionWatch(BrokerProxy proxy)
         if (Interlocked.Read(ref _disconnects) > 0)
         {
             LogReconnected(_proxy.Logger, _proxy.NodeName, args.Message);
+            _proxy.Flow.OnReconnected(); // credit lost with frames in flight comes back at once, not after a 3 s stall
         }
 
         return ValueTask.CompletedTask;

@@ -35,6 +35,12 @@ internal sealed partial class FlowControl
         return _inLookup.TryGetValue(node, out FlowIn? found) ? found : AddFlowIn(node.ToString());
     }
 
+    /// <summary>What this node counts of <paramref name="node"/>'s frames, in words, for failure messages and diagnostics.</summary>
+    public string DescribeIn(string node)
+        => _in.TryGetValue(node, out FlowIn? from)
+            ? $"epoch {Volatile.Read(ref from.Epoch)}, received {Volatile.Read(ref from.Received)}, parked {Volatile.Read(ref from.Parked)}, taken {from.Taken}, reported {from.Reported} {Stopwatch.GetElapsedTime(from.ReportedAt).TotalMilliseconds:0} ms ago, dropped {Interlocked.Read(ref from.Dropped)}; parked here in all {ParkedCount}; flow ticks {Interlocked.Read(ref _ticks)}"
+            : $"nothing counted of {node}";
+
     private FlowIn? AddFlowIn(string node) => BrokerOptions.IsToken(node) ? _in.GetOrAdd(node, static n => new FlowIn(n)) : null;
 
     /// <summary>One frame of <paramref name="from"/> is done with here (handled, delivered, refused or parked).</summary>
@@ -252,9 +258,62 @@ internal sealed partial class FlowControl
         }
     }
 
+    /// <summary>
+    /// This node's NATS connection was made again: what was in flight either way may be lost. Its own counts as a sender
+    /// start again at once, and every sender it counts is told (a reset naming the sender's epoch), so that credit lost
+    /// with the frames is not missing for good (it would shrink the window until a 3 s stall). A peer that does not
+    /// know the reset ignores it and recovers by the stall rule.
+    /// </summary>
+    public void OnReconnected()
+    {
+        foreach (Outbox outbox in _proxy.Outboxes.NodeOutboxes)
+        {
+            if (outbox.RestartCount(0))
+            {
+                LogCountRestarted(_proxy.Logger, outbox.Node!, $"node {_proxy.NodeName} reconnected to NATS");
+            }
+        }
+
+        foreach (FlowIn from in _in.Values)
+        {
+            long epoch = Volatile.Read(ref from.Epoch);
+            if (epoch == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                ValueTask publishing = _proxy.Link.Nats.PublishAsync($"{_proxy.Link.Prefix}.flow.{from.Node}", Encode(ResetKind, epoch, 0, 0, 0));
+                if (!publishing.IsCompletedSuccessfully)
+                {
+                    _ = Observe(publishing);
+                }
+            }
+            catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
+            {
+                return; // closing, or gone again: the next reconnect resets, and the stall rule covers a lost reset
+            }
+        }
+
+        static async Task Observe(ValueTask publishing)
+        {
+            try
+            {
+                await publishing.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // a lost reset is made good by the sender's stall rule
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
     /// <summary>Every 50 ms: remainders reported (fewer than a step taken since the last report), stalled senders looked at.</summary>
     private void Tick()
     {
+        Interlocked.Increment(ref _ticks);
         try
         {
             foreach (FlowIn from in _in.Values)
@@ -333,6 +392,10 @@ internal sealed partial class FlowControl
         else if (kind == ReportKind && _proxy.Outboxes.FindNodeOutbox(node) is { } outbox)
         {
             outbox.OnReport(epoch, taken, dropped, lastDropped);
+        }
+        else if (kind == ResetKind && _proxy.Outboxes.FindNodeOutbox(node) is { } reset && reset.RestartCount(epoch))
+        {
+            LogCountRestarted(_proxy.Logger, node, $"node {node} reconnected to NATS");
         }
     }
 

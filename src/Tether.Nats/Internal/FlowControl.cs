@@ -32,7 +32,9 @@ namespace Tether.Nats.Internal;
 /// </para>
 /// <para>
 /// Counts are cumulative, so a lost report is made good by the next. A sender stalled with no progress for
-/// <see cref="StuckAfter"/> (frames or reports lost in a reconnect, a restarted peer) starts a new epoch; a peer that
+/// <see cref="StuckAfter"/> (frames or reports lost, a restarted peer) starts a new epoch, and so does every count of a
+/// node whose connection was made again, at once (<see cref="OnReconnected"/>: its own counts, and a reset to each of
+/// its senders), so that credit lost with frames in flight is not missing for good; a peer that
 /// never answers a hello (an older node) is not flow-controlled. A peer that does not know this subject ignores it: the
 /// wire of frames and batches is unchanged.
 /// </para>
@@ -42,6 +44,7 @@ internal sealed partial class FlowControl : IDisposable
     private const int Version = 1;
     private const int HelloKind = 0;
     private const int ReportKind = 1;
+    private const int ResetKind = 2; // a receiver reconnected: the sender named starts a new count
 
     /// <summary>A peer that answers no hello this long after a stall does not speak flow control.</summary>
     private static readonly long SilentAfter = Stopwatch.Frequency; // 1 s
@@ -60,6 +63,7 @@ internal sealed partial class FlowControl : IDisposable
     private readonly Counter<long> _droppedCounter;
     private readonly Counter<long> _waitsCounter;
     private InlineSub? _sub; // held strongly: NATS.Net keeps subscriptions through weak references
+    private long _ticks; // rounds of the flow tick, for diagnostics
     private int _parkedCount;
     private int _draining;
     private long _sendsDropped;
@@ -227,6 +231,9 @@ internal sealed partial class FlowControl : IDisposable
 
     [LoggerMessage(73, LogLevel.Warning, "Node {Node} has taken none of our messages for 3 s while we wait for credit (lost reports, a restart, or a target that does not drain): the count starts again")]
     private static partial void LogPeerStuck(ILogger logger, string node);
+
+    [LoggerMessage(81, LogLevel.Information, "Flow control with node {Node} starts a new count: {Why}, and frames in flight may have been lost with the connection (their credit with them)")]
+    private static partial void LogCountRestarted(ILogger logger, string node, string why);
 
     [LoggerMessage(74, LogLevel.Error, "Flow control failed a round (it goes on)")]
     private static partial void LogDrainFailed(ILogger logger, Exception error);

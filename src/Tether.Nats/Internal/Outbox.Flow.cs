@@ -54,6 +54,15 @@ internal sealed partial class Outbox
         }
     }
 
+    /// <summary>This outbox's flow-control state in words, for failure messages and diagnostics.</summary>
+    public string DescribeFlow()
+    {
+        lock (_gate)
+        {
+            return $"queued {_queuedBytes} B in {_ready.Count} ready segment(s) + {_filling?.Items.Count ?? 0} filling, epoch {_epoch}, sent {_sentFrames}, acked {_ackedFrames}, window {_window}, confirmed {_confirmed}, unlimited {_unlimited}, stalled {_stalled}, writing {_writing}, hello due {Volatile.Read(ref _helloDue)}, dropped there {_droppedThere}";
+        }
+    }
+
     /// <summary>Makes this (a peer's inbox) flow-controlled: see <see cref="FlowControl"/>.</summary>
     public void EnableFlow(FlowControl flow, int window, int maxQueuedBytes)
     {
@@ -150,6 +159,68 @@ internal sealed partial class Outbox
         }
     }
 
+    /// <summary>Frames sent under this epoch that the peer has not reported taken yet (for tests and diagnostics).</summary>
+    public long Unconfirmed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sentFrames - _ackedFrames;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A NATS connection between this node and the peer was lost and made again (this node's, or the peer's, which says so
+    /// naming <paramref name="epoch"/>; 0 for this node's own): frames in flight then may have been lost, and their credit
+    /// with them, which would shrink the window for good. The count starts again at once, under a new epoch.
+    /// </summary>
+    /// <remarks>
+    /// A peer's reset naming another epoch restarts the count too while the current one is unconfirmed: its hello was
+    /// lost (both nodes reconnecting after a broker restart: this node's hello went out before the peer subscribed again),
+    /// and the peer's reports, under the epoch it knows, would be ignored here. A reset for an earlier, confirmed count
+    /// is stale and ignored.
+    /// </remarks>
+    /// <returns>True when a new count started (frames were unconfirmed).</returns>
+    public bool RestartCount(long epoch)
+    {
+        lock (_gate)
+        {
+            if (_flow is null || _unlimited || (epoch != 0 && epoch != _epoch && _confirmed) || _sentFrames == _ackedFrames)
+            {
+                return false; // not flow-controlled, a stale reset, or nothing that could have been lost
+            }
+
+            NewCount(Stopwatch.GetTimestamp());
+            if (!_stalled)
+            {
+                return true; // the writer, busy or idle, says hello before its next frame
+            }
+
+            _stalled = false;
+            if (_writing || IsDrained)
+            {
+                return true;
+            }
+
+            _writing = true;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return true;
+    }
+
+    /// <summary>Under the lock: a new epoch; the hello goes before the next frame, and the peer counts from there.</summary>
+    private void NewCount(long now)
+    {
+        _epoch = FlowControl.NewEpoch();
+        _sentFrames = _ackedFrames = _droppedThere = 0;
+        _confirmed = false;
+        _progressAt = now;
+        Volatile.Write(ref _helloDue, 1);
+    }
+
     /// <summary>
     /// The flow tick: a peer that never answered a hello within <paramref name="silence"/> of a stall does not speak flow
     /// control (its frames then go unlimited); one that answered but has taken nothing for <paramref name="stuck"/> may have
@@ -173,11 +244,7 @@ internal sealed partial class Outbox
             }
             else if (_confirmed && now - Math.Max(_stalledAt, _progressAt) > stuck)
             {
-                _epoch = FlowControl.NewEpoch();
-                _sentFrames = _ackedFrames = _droppedThere = 0;
-                _confirmed = false;
-                _progressAt = now;
-                Volatile.Write(ref _helloDue, 1);
+                NewCount(now);
                 what = 2;
             }
             else
