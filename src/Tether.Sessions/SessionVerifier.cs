@@ -63,7 +63,7 @@ public sealed partial class SessionVerifier : ISessionVerifier
     // on the same thread, for the same token: it then asks at once instead of reading the token a second time (the
     // manager checks everything again anyway, so nothing that changed in between is missed).
     [ThreadStatic]
-    private static (SessionVerifier? By, string? Token, string? Right) t_askFirst;
+    private static (SessionVerifier? By, string? Token, string? Right, TokenClaims? Claims) t_askFirst;
     private ILogger _logger = NullLogger.Instance;
 
     /// <summary>A verifier that accepts tokens signed by the keys of <paramref name="keys"/> (public keys suffice).</summary>
@@ -107,9 +107,9 @@ public sealed partial class SessionVerifier : ISessionVerifier
             return true;
         }
 
-        if (AskingFirst(token, right))
+        if (AskingFirst(token, right, out TokenClaims? unverified))
         {
-            t_askFirst = (this, token, right);
+            t_askFirst = (this, token, right, unverified);
             verdict = default;
             return false; // the manager's answer decides (it checks the signature itself): no ECDSA here
         }
@@ -121,10 +121,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
     /// True when the manager is to be asked without checking the signature here first: the verifier is attached, fewer
     /// than <see cref="MaxAsksBeforeLocalCheck"/> questions are in flight, and the token's form, key and claims hold.
     /// </summary>
-    private bool AskingFirst(string token, string right)
-        => _node is not null && Volatile.Read(ref _asking) < MaxAsksBeforeLocalCheck
-            && TokenCodec.TryRead(token, _keys, out TokenClaims? unverified, checkSignature: false) == TokenProblem.None
+    private bool AskingFirst(string token, string right, out TokenClaims? unverified)
+    {
+        unverified = null;
+        return _node is not null && Volatile.Read(ref _asking) < MaxAsksBeforeLocalCheck
+            && TokenCodec.TryRead(token, _keys, out unverified, checkSignature: false) == TokenProblem.None
             && !_revoked.ContainsKey(unverified!.SessionId) && _time.GetUtcNow() < unverified.ExpiresAt && HasRight(unverified.Rights, right);
+    }
 
     /// <summary>The answer from the cache (or for a missing token); false when the token is not cached.</summary>
     private bool TryCached(string token, string right, out SessionVerdict verdict)
@@ -170,13 +173,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
     {
         try
         {
-            (SessionVerifier? by, string? checkedToken, string? checkedRight) = t_askFirst;
+            (SessionVerifier? by, string? checkedToken, string? checkedRight, TokenClaims? checkedClaims) = t_askFirst;
             if (by is not null)
             {
                 t_askFirst = default;
                 if (ReferenceEquals(by, this) && ReferenceEquals(checkedToken, token) && string.Equals(checkedRight, right, StringComparison.Ordinal))
                 {
-                    return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken)); // just read by TryVerifyLocal
+                    return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token, checkedClaims!), right, cancellationToken)); // just read by TryVerifyLocal
                 }
             }
 
@@ -186,12 +189,12 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return new ValueTask<SessionVerdict>(verdict);
             }
 
-            if (AskingFirst(token, right))
+            if (AskingFirst(token, right, out TokenClaims? unverified))
             {
-                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken));
+                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token, unverified!), right, cancellationToken));
             }
 
-            if (CheckUncached(token, right, out verdict, out _))
+            if (CheckUncached(token, right, out verdict, out TokenClaims? claims))
             {
                 return new ValueTask<SessionVerdict>(verdict);
             }
@@ -201,7 +204,7 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return new ValueTask<SessionVerdict>(Refused(s_notAttached));
             }
 
-            return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken));
+            return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token, claims!), right, cancellationToken));
         }
 #pragma warning disable CA1031 // a verifier never throws: whatever fails is a refusal
         catch (Exception ex)

@@ -8,6 +8,18 @@ namespace Tether.Benchmarks.Sessions;
 /// <summary>A request to an open channel (public: it crosses the wire in the remote figure).</summary>
 public sealed record Open(int N) : IRequest<int>;
 
+/// <summary>A request answered through a deferred reply (diagnostics: `--only remote-parts`).</summary>
+public sealed record DeferredOpen(int N) : IRequest<int>;
+
+/// <summary>A request shaped like the verifier's question, answered at once with a fixed identity (diagnostics).</summary>
+public sealed record FakeVerify(string Token, string? Right) : IRequest<SessionIdentity>;
+
+/// <summary>A request with a token-sized text, answered with an int (diagnostics).</summary>
+public sealed record BigOpen(string Pad) : IRequest<int>;
+
+/// <summary>A small request answered with a fixed identity (diagnostics).</summary>
+public sealed record WhoAmI(int N) : IRequest<SessionIdentity>;
+
 /// <summary>A request to a channel that requires a right.</summary>
 public sealed record Guarded(int N) : IRequest<int>;
 
@@ -23,6 +35,11 @@ internal static class SessionsBench
 
     public static async Task<int> RunAsync(int rounds, string? only, Action<string> log)
     {
+        if (only == "remote-parts")
+        {
+            return await RemotePartsAsync(rounds, log);
+        }
+
         if (only is not (null or "in-process" or "remote" or "storm"))
         {
             log($"error: --only {only}: expected in-process, remote or storm");
@@ -194,6 +211,115 @@ internal static class SessionsBench
         return (Percentile(plain, 0.5), Percentile(uncached, 0.5));
     }
 
+    /// <summary>
+    /// `--only remote-parts`: the uncached verification taken apart, each part beside the plain remote request, alternating
+    /// (medians of p50 over the rounds): a request to a service name, a deferred reply, a message the verifier's question's
+    /// size answered with an identity at once, the question to the manager (by service and by address), the verifier's
+    /// question from outside a target, and the whole uncached protected request.
+    /// </summary>
+    private static async Task<int> RemotePartsAsync(int rounds, Action<string> log)
+    {
+        string[] names = ["plain", "service", "deferred", "big-request", "identity-answer", "fake-verify", "question-svc", "question-addr", "verifier-alone", "uncached", "confirm-svc"];
+        var p50s = names.ToDictionary(n => n, _ => new List<double>());
+        string dir = Directory.CreateTempSubdirectory("tether-bench-parts-").FullName;
+        try
+        {
+            for (int round = 1; round <= rounds; round++)
+            {
+                using NatsServer nats = await NatsServer.StartAsync(jetStream: true);
+                SessionKeys keys = SessionKeys.Generate();
+                BrokerOptions Broker(Node node) => new()
+                {
+                    Url = nats.Url,
+                    Contracts = SessionContracts.Register(node.Contracts).Register<Open>("bench.open").Register<Guarded>("bench.guarded")
+                        .Register<DeferredOpen>("bench.deferred-open").Register<FakeVerify>("bench.fake-verify")
+                        .Register<BigOpen>("bench.big-open").Register<WhoAmI>("bench.who-am-i"),
+                    DurableTopics = new HashSet<string> { SessionManager.DefaultRevocationTopic },
+                };
+
+                var managerVerifier = new SessionVerifier(keys.PublicOnly());
+                await using Node managerNode = Node.Create(new NodeOptions { Name = "manager", Sessions = managerVerifier });
+                await using BrokerProxy managerProxy = await BrokerProxy.AttachAsync(managerNode, Broker(managerNode));
+                managerVerifier.Attach(managerNode);
+                await using SessionManager manager = await SessionManager.StartAsync(managerNode, new SessionManagerOptions { Keys = keys, SqlitePath = Path.Join(dir, $"r{round}.db"), WorkFactor = 4 });
+                await manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 4);
+                Address echo = managerNode.Spawn(() => new Desk());
+                managerNode.RegisterService("echo", echo);
+
+                var deskVerifier = new SessionVerifier(keys.PublicOnly());
+                await using Node deskNode = Node.Create(new NodeOptions { Name = "desk", Sessions = deskVerifier });
+                await using BrokerProxy deskProxy = await BrokerProxy.AttachAsync(deskNode, Broker(deskNode));
+                deskVerifier.Attach(deskNode);
+                Address desk = deskNode.Spawn(() => new Desk());
+                var remoteEcho = new Address("manager", echo.Id);
+                var remoteManager = new Address("manager", manager.Address.Id);
+
+                const int n = 1_500;
+                const int warm = 200;
+                var tokens = new string[(2 * n) + (2 * warm)];
+                for (int i = 0; i < tokens.Length; i++)
+                {
+                    tokens[i] = (await deskNode.Request("sessions", new Login("bench", "pw"), TimeSpan.FromSeconds(30))).Token;
+                }
+
+                var took = names.ToDictionary(n => n, _ => new double[n]);
+                var order = Enumerable.Range(0, names.Length).ToArray();
+
+                var random = new Random(round);
+                for (int i = -warm; i < n; i++)
+                {
+                    string fresh = tokens[warm + i];
+                    string fresh2 = tokens[(2 * warm) + n + i];
+                    int at = Math.Max(i, 0);
+                    random.Shuffle(order); // no part always follows the same other part
+                    foreach (int part in order)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        switch (part)
+                        {
+                            case 0: await deskNode.Request(remoteEcho, new Open(i)); break;
+                            case 1: await deskNode.Request("echo", new Open(i)); break;
+                            case 2: await deskNode.Request(remoteEcho, new DeferredOpen(i)); break;
+                            case 3: await deskNode.Request(remoteEcho, new BigOpen(fresh)); break;
+                            case 4: await deskNode.Request(remoteEcho, new WhoAmI(i)); break;
+                            case 5: await deskNode.Request(remoteEcho, new FakeVerify(fresh, null)); break;
+                            case 6: await deskNode.Request("sessions", new VerifySession(fresh, null)); break;
+                            case 7: await deskNode.Request(remoteManager, new VerifySession(fresh, null)); break;
+                            case 8: await deskVerifier.VerifyAsync(fresh2, Right, CancellationToken.None); break;
+                            case 9: await deskNode.Request(desk, new Guarded(i), session: fresh); break;
+                            default: await deskNode.Request("sessions", new ConfirmSession(fresh)); break;
+                        }
+
+                        took[names[part]][at] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+
+                    }
+                }
+
+                foreach (string name in names)
+                {
+                    p50s[name].Add(Percentile(took[name], 0.5));
+                }
+
+                log($"  round {round}: " + string.Join(", ", names.Select(name => $"{name} {p50s[name][^1]:0}")));
+            }
+
+            double plain = Median(p50s["plain"]);
+            log("");
+            log($"| part | p50 median of {rounds} | vs plain |");
+            log("|---|---|---|");
+            foreach (string name in names)
+            {
+                log($"| {name} | {Median(p50s[name]):0.0} µs | {Median(p50s[name]) / plain:0.00}x |");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Verification requests to the session manager (each a token it has not verified yet), quiet and during 50 logins at work factor 12.</summary>
     private static async Task<(double QuietP99, double StormP99)> StormAsync(string db)
     {
@@ -248,6 +374,13 @@ internal static class SessionsBench
     {
         public static void Wire(Channels<Desk> channels) => channels
             .Request<Open, int>(static (_, m, _) => m.N)
-            .Request<Guarded, int>(static (_, m, _) => m.N).Requires(Right);
+            .Request<Guarded, int>(static (_, m, _) => m.N).Requires(Right)
+            .Deferred<DeferredOpen, int>(static (_, m, reply, _) => reply.TryReply(m.N))
+            .Request<FakeVerify, SessionIdentity>(static (_, _, _) => s_identity)
+            .Request<BigOpen, int>(static (_, m, _) => m.Pad.Length)
+            .Request<WhoAmI, SessionIdentity>(static (_, _, _) => s_identity);
+
+        private static readonly SessionIdentity s_identity = new(
+            "0193b0c2a4f27c3e8d5a1b2c3d4e5f60", "0193b0c2a4f27c3e8d5a1b2c3d4e5f61", "bench", [Right], DateTimeOffset.UtcNow.AddHours(1));
     }
 }
