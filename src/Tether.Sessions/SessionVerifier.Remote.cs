@@ -59,7 +59,8 @@ public sealed partial class SessionVerifier
     /// </summary>
     private async Task<Outcome> AskAsync(string token, TokenClaims claims)
     {
-        // No hop to the pool first: the question leaves with the caller's run (a mailbox's). An answer that comes before
+        // No hop to the pool first: the question leaves on the caller's thread (a mailbox's, which hides its run for this
+        // call, so the question is published at once rather than when the run ends). An answer that comes before
         // GetOrAdd returns is taken out of _inflight by Ask.
         Interlocked.Increment(ref _asking);
         using Activity? activity = SessionTelemetry.Source.StartActivity("sessions.verify.remote", ActivityKind.Client);
