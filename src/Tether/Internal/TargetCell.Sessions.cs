@@ -27,8 +27,9 @@ internal sealed partial class TargetCell
             return;
         }
 
-        gate.Park(envelope, handler);
-        StartVerification(new SessionGate.Stream(envelope.Sender, envelope.Session), envelope.Session!, handler.RequiredRight!);
+        var stream = new SessionGate.Stream(envelope.Sender, envelope.Session);
+        gate.Park(envelope, handler, stream);
+        StartVerification(stream, envelope.Session!, handler.RequiredRight!);
     }
 
     private bool TryVerifyNow(string right, Envelope envelope, out SessionVerdict verdict)
