@@ -67,7 +67,18 @@ public sealed partial class SessionVerifier
         try
         {
             SessionTelemetry.VerifiedRemote.Add(1);
-            bool confirmed = await _node!.Request(_options.ServiceName, new ConfirmSession(token), _options.VerifyTimeout).ConfigureAwait(false);
+            bool confirmed;
+            try
+            {
+                confirmed = await _node!.Request(_options.ServiceName, new ConfirmSession(token), _options.VerifyTimeout).ConfigureAwait(false);
+            }
+            catch (TetherException ex) when (ex.Code is ErrorCodes.NoHandler or ErrorCodes.BadRequest)
+            {
+                // A manager of an earlier version (no ConfirmSession channel, or not the contract): the long question.
+                SessionIdentity verified = await _node!.Request(_options.ServiceName, new VerifySession(token, null), _options.VerifyTimeout).ConfigureAwait(false);
+                confirmed = string.Equals(verified.SessionId, claims.SessionId, StringComparison.Ordinal);
+            }
+
             activity?.SetTag("tether.sessions.session_id", claims.SessionId);
             activity?.SetTag("tether.sessions.user", claims.UserName);
             if (!confirmed)
