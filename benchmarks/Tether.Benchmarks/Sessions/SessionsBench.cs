@@ -42,7 +42,7 @@ internal static class SessionsBench
 
         if (only is not (null or "in-process" or "remote" or "storm"))
         {
-            log($"error: --only {only}: expected in-process, remote or storm");
+            log($"error: --only {only}: expected in-process, remote, storm or remote-parts");
             return 2;
         }
 
@@ -201,7 +201,7 @@ internal static class SessionsBench
             await deskNode.Request(desk, new Guarded(i), session: tokens[i]);
             uncached[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             start = Stopwatch.GetTimestamp();
-            await deskNode.Request("sessions", new VerifySession(tokens[(i + 1) % n], null), TimeSpan.FromSeconds(30)); // the verifier's question alone
+            await deskNode.Request("sessions", new ConfirmSession(tokens[(i + 1) % n]), TimeSpan.FromSeconds(30)); // the verifier's question alone
             question[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
 
@@ -212,10 +212,13 @@ internal static class SessionsBench
     }
 
     /// <summary>
-    /// `--only remote-parts`: the uncached verification taken apart, each part beside the plain remote request, alternating
-    /// (medians of p50 over the rounds): a request to a service name, a deferred reply, a message the verifier's question's
-    /// size answered with an identity at once, the question to the manager (by service and by address), the verifier's
-    /// question from outside a target, and the whole uncached protected request.
+    /// `--only remote-parts`: the uncached verification taken apart, each part beside the plain remote request, in an
+    /// order shuffled per iteration (so no part always follows the same other one); medians of each round's p50. The parts:
+    /// plain (an int request to a target on the manager's node), service (the same by service name), deferred (answered
+    /// through a reply token), big-request (a token-sized text out, an int back), identity-answer (an int out, a
+    /// SessionIdentity back), fake-verify (both), question-svc / question-addr (VerifySession to the manager by service and
+    /// by address), confirm-svc (ConfirmSession, the verifier's question), verifier-alone (SessionVerifier.VerifyAsync of an
+    /// unseen token from outside any target), uncached (the whole protected request with an unseen token).
     /// </summary>
     private static async Task<int> RemotePartsAsync(int rounds, Action<string> log)
     {
