@@ -16,7 +16,8 @@ namespace Tether.Sessions;
 /// (<see cref="ErrorCodes.Unauthenticated"/>); an expired one (<see cref="ErrorCodes.SessionExpired"/>); a revoked one
 /// (<see cref="ErrorCodes.SessionRevoked"/>); one without the right (<see cref="ErrorCodes.Forbidden"/>). A well-formed
 /// token not seen before makes <see cref="TryVerifyLocal"/> return false; <see cref="VerifyAsync"/> then asks the session
-/// manager once (concurrent verifications of one token share the request) and caches the answer. The manager checks the
+/// manager once (<see cref="ConfirmSession"/>: the token out, <see langword="true"/> back, the identity read here from the
+/// token; concurrent verifications of one token share the request) and caches the answer. The manager checks the
 /// signature, so a verifier attached to a node does not check it first (a first verification costs one round trip, not a
 /// signature check plus a round trip) and a tampered token is refused by the manager's answer
 /// (<see cref="ErrorCodes.Unauthenticated"/>); with 64 questions in flight, or when not attached, the verifier checks the
