@@ -14,6 +14,7 @@ public static class SessionContracts
         [typeof(Login)] = "tether.sessions.login",
         [typeof(LoginResult)] = "tether.sessions.login-result",
         [typeof(VerifySession)] = "tether.sessions.verify",
+        [typeof(ConfirmSession)] = "tether.sessions.confirm",
         [typeof(SessionIdentity)] = "tether.sessions.identity",
         [typeof(RenewSession)] = "tether.sessions.renew",
         [typeof(Logout)] = "tether.sessions.logout",
@@ -37,6 +38,7 @@ public static class SessionContracts
             .Register<Login>(Names[typeof(Login)])
             .Register<LoginResult>(Names[typeof(LoginResult)])
             .Register<VerifySession>(Names[typeof(VerifySession)])
+            .Register<ConfirmSession>(Names[typeof(ConfirmSession)])
             .Register<SessionIdentity>(Names[typeof(SessionIdentity)])
             .Register<RenewSession>(Names[typeof(RenewSession)])
             .Register<Logout>(Names[typeof(Logout)])

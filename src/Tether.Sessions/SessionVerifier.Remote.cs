@@ -10,10 +10,13 @@ namespace Tether.Sessions;
 // token in flight, its answer cached).
 public sealed partial class SessionVerifier
 {
-    /// <summary>The manager's answer for <paramref name="token"/>: one question per token however many wait for it.</summary>
-    private Task<Outcome> Ask(string token)
+    /// <summary>
+    /// The manager's answer for <paramref name="token"/>, whose claims this node read as <paramref name="claims"/> (the
+    /// signature not necessarily checked here): one question per token however many wait for it.
+    /// </summary>
+    private Task<Outcome> Ask(string token, TokenClaims claims)
     {
-        Task<Outcome> shared = _inflight.GetOrAdd(token, static (t, self) => self.AskAsync(t), this);
+        Task<Outcome> shared = _inflight.GetOrAdd(token, static (t, state) => state.Self.AskAsync(t, state.Claims), (Self: this, Claims: claims));
         if (shared.IsCompleted)
         {
             _inflight.TryRemove(new KeyValuePair<string, Task<Outcome>>(token, shared)); // it ended before it was added
@@ -48,23 +51,45 @@ public sealed partial class SessionVerifier
         return SessionVerdict.Allow(identity);
     }
 
-    /// <summary>Asks the session manager; never throws. The answer is cached before the shared task completes.</summary>
-    private async Task<Outcome> AskAsync(string token)
+    /// <summary>
+    /// Asks the session manager to confirm the token (<see cref="ConfirmSession"/>); never throws. The manager checks the
+    /// signature of this very token, so once it confirms, the claims read here from the same text are the session's: the
+    /// identity is built from them, and the answer carries nothing back but "yes". It is cached before the shared task
+    /// completes.
+    /// </summary>
+    private async Task<Outcome> AskAsync(string token, TokenClaims claims)
     {
-        // No hop to the pool first: the question leaves with the caller's run (a mailbox's). An answer that comes before
+        // No hop to the pool first: the question leaves on the caller's thread (a mailbox's, which hides its run for this
+        // call, so the question is published at once rather than when the run ends). An answer that comes before
         // GetOrAdd returns is taken out of _inflight by Ask.
         Interlocked.Increment(ref _asking);
         using Activity? activity = SessionTelemetry.Source.StartActivity("sessions.verify.remote", ActivityKind.Client);
         try
         {
             SessionTelemetry.VerifiedRemote.Add(1);
-            SessionIdentity identity = await _node!.Request(_options.ServiceName, new VerifySession(token, null), _options.VerifyTimeout).ConfigureAwait(false);
-            activity?.SetTag("tether.sessions.session_id", identity.SessionId);
-            activity?.SetTag("tether.sessions.user", identity.UserName);
-            string[] rights = [.. identity.Rights];
-            var entry = new CachedSession(identity, rights, identity.ExpiresAt.UtcTicks);
-            AddToCache(token, entry);
-            return new Outcome(identity, rights, default);
+            bool confirmed;
+            try
+            {
+                confirmed = await _node!.Request(_options.ServiceName, new ConfirmSession(token), _options.VerifyTimeout).ConfigureAwait(false);
+            }
+            catch (TetherException ex) when (ex.Code is ErrorCodes.NoHandler or ErrorCodes.BadRequest)
+            {
+                // A manager of an earlier version (no ConfirmSession channel, or not the contract): the long question.
+                SessionIdentity verified = await _node!.Request(_options.ServiceName, new VerifySession(token, null), _options.VerifyTimeout).ConfigureAwait(false);
+                confirmed = string.Equals(verified.SessionId, claims.SessionId, StringComparison.Ordinal);
+            }
+
+            activity?.SetTag("tether.sessions.session_id", claims.SessionId);
+            activity?.SetTag("tether.sessions.user", claims.UserName);
+            if (!confirmed)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ErrorCodes.Unauthenticated);
+                return new Outcome(null, null, SessionVerdict.Refuse(ErrorCodes.Unauthenticated, $"The session manager (service \"{_options.ServiceName}\") did not confirm the session."));
+            }
+
+            SessionIdentity identity = claims.ToIdentity();
+            AddToCache(token, new CachedSession(identity, claims.Rights, claims.ExpiresAt.UtcTicks));
+            return new Outcome(identity, claims.Rights, default);
         }
         catch (TetherException ex)
         {

@@ -16,7 +16,8 @@ namespace Tether.Sessions;
 /// (<see cref="ErrorCodes.Unauthenticated"/>); an expired one (<see cref="ErrorCodes.SessionExpired"/>); a revoked one
 /// (<see cref="ErrorCodes.SessionRevoked"/>); one without the right (<see cref="ErrorCodes.Forbidden"/>). A well-formed
 /// token not seen before makes <see cref="TryVerifyLocal"/> return false; <see cref="VerifyAsync"/> then asks the session
-/// manager once (concurrent verifications of one token share the request) and caches the answer. The manager checks the
+/// manager once (<see cref="ConfirmSession"/>: the token out, <see langword="true"/> back, the identity read here from the
+/// token; concurrent verifications of one token share the request) and caches the answer. The manager checks the
 /// signature, so a verifier attached to a node does not check it first (a first verification costs one round trip, not a
 /// signature check plus a round trip) and a tampered token is refused by the manager's answer
 /// (<see cref="ErrorCodes.Unauthenticated"/>); with 64 questions in flight, or when not attached, the verifier checks the
@@ -63,7 +64,7 @@ public sealed partial class SessionVerifier : ISessionVerifier
     // on the same thread, for the same token: it then asks at once instead of reading the token a second time (the
     // manager checks everything again anyway, so nothing that changed in between is missed).
     [ThreadStatic]
-    private static (SessionVerifier? By, string? Token, string? Right) t_askFirst;
+    private static (SessionVerifier? By, string? Token, string? Right, TokenClaims? Claims) t_askFirst;
     private ILogger _logger = NullLogger.Instance;
 
     /// <summary>A verifier that accepts tokens signed by the keys of <paramref name="keys"/> (public keys suffice).</summary>
@@ -107,9 +108,9 @@ public sealed partial class SessionVerifier : ISessionVerifier
             return true;
         }
 
-        if (AskingFirst(token, right))
+        if (AskingFirst(token, right, out TokenClaims? unverified))
         {
-            t_askFirst = (this, token, right);
+            t_askFirst = (this, token, right, unverified);
             verdict = default;
             return false; // the manager's answer decides (it checks the signature itself): no ECDSA here
         }
@@ -121,10 +122,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
     /// True when the manager is to be asked without checking the signature here first: the verifier is attached, fewer
     /// than <see cref="MaxAsksBeforeLocalCheck"/> questions are in flight, and the token's form, key and claims hold.
     /// </summary>
-    private bool AskingFirst(string token, string right)
-        => _node is not null && Volatile.Read(ref _asking) < MaxAsksBeforeLocalCheck
-            && TokenCodec.TryRead(token, _keys, out TokenClaims? unverified, checkSignature: false) == TokenProblem.None
+    private bool AskingFirst(string token, string right, out TokenClaims? unverified)
+    {
+        unverified = null;
+        return _node is not null && Volatile.Read(ref _asking) < MaxAsksBeforeLocalCheck
+            && TokenCodec.TryRead(token, _keys, out unverified, checkSignature: false) == TokenProblem.None
             && !_revoked.ContainsKey(unverified!.SessionId) && _time.GetUtcNow() < unverified.ExpiresAt && HasRight(unverified.Rights, right);
+    }
 
     /// <summary>The answer from the cache (or for a missing token); false when the token is not cached.</summary>
     private bool TryCached(string token, string right, out SessionVerdict verdict)
@@ -170,13 +174,13 @@ public sealed partial class SessionVerifier : ISessionVerifier
     {
         try
         {
-            (SessionVerifier? by, string? checkedToken, string? checkedRight) = t_askFirst;
+            (SessionVerifier? by, string? checkedToken, string? checkedRight, TokenClaims? checkedClaims) = t_askFirst;
             if (by is not null)
             {
                 t_askFirst = default;
                 if (ReferenceEquals(by, this) && ReferenceEquals(checkedToken, token) && string.Equals(checkedRight, right, StringComparison.Ordinal))
                 {
-                    return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken)); // just read by TryVerifyLocal
+                    return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token, checkedClaims!), right, cancellationToken)); // just read by TryVerifyLocal
                 }
             }
 
@@ -186,12 +190,12 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return new ValueTask<SessionVerdict>(verdict);
             }
 
-            if (AskingFirst(token, right))
+            if (AskingFirst(token, right, out TokenClaims? unverified))
             {
-                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken));
+                return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token, unverified!), right, cancellationToken));
             }
 
-            if (CheckUncached(token, right, out verdict, out _))
+            if (CheckUncached(token, right, out verdict, out TokenClaims? claims))
             {
                 return new ValueTask<SessionVerdict>(verdict);
             }
@@ -201,7 +205,7 @@ public sealed partial class SessionVerifier : ISessionVerifier
                 return new ValueTask<SessionVerdict>(Refused(s_notAttached));
             }
 
-            return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token), right, cancellationToken));
+            return new ValueTask<SessionVerdict>(VerifyRemoteAsync(token, Ask(token, claims!), right, cancellationToken));
         }
 #pragma warning disable CA1031 // a verifier never throws: whatever fails is a refusal
         catch (Exception ex)

@@ -124,6 +124,32 @@ public sealed class ManagerTests : IDisposable
         Assert.Equal(6, logins.Select(l => l.Identity.SessionId).Distinct().Count());
     }
 
+    [Fact]
+    public async Task Confirm_AnswersTrueForALiveSession_FromMemoryOrTheStore_AndRefusesTamperedUnknownAndRevokedOnes_WithTypedCodes()
+    {
+        await using Sessions sessions = await Sessions.StartAsync(_store);
+        await using SessionManager second = await SessionManager.StartAsync(sessions.Node, sessions.Manager.Options);
+        await sessions.AdminAsync(new CreateUser("ada", "pw", ["orders.place"]));
+        LoginResult login = await sessions.Node.Request(sessions.Manager.Address, new Login("ada", "pw"), TimeSpan.FromSeconds(60));
+
+        // The issuing manager knows the token; the second one reads the store (and checks the signature) first.
+        bool fromMemory = await sessions.Node.Request(sessions.Manager.Address, new ConfirmSession(login.Token));
+        bool fromStore = await sessions.Node.Request(second.Address, new ConfirmSession(login.Token));
+        char[] flipped = login.Token.ToCharArray();
+        int at = login.Token.IndexOf('.', StringComparison.Ordinal) - 5;
+        flipped[at] = flipped[at] == 'A' ? 'B' : 'A';
+        TetherException tampered = await Assert.ThrowsAsync<TetherException>(async () => await sessions.Node.Request(second.Address, new ConfirmSession(new string(flipped))));
+        TetherException garbage = await Assert.ThrowsAsync<TetherException>(async () => await sessions.Node.Request(sessions.Manager.Address, new ConfirmSession("not-a-token")));
+        Assert.True(await sessions.Node.Request(second.Address, new Logout(login.Token)));
+        TetherException revoked = await Assert.ThrowsAsync<TetherException>(async () => await sessions.Node.Request(second.Address, new ConfirmSession(login.Token)));
+
+        Assert.True(fromMemory);
+        Assert.True(fromStore);
+        Assert.Equal(ErrorCodes.Unauthenticated, tampered.Code);
+        Assert.Equal(ErrorCodes.Unauthenticated, garbage.Code);
+        Assert.Equal(ErrorCodes.SessionRevoked, revoked.Code);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -183,6 +209,7 @@ public sealed class ManagerTests : IDisposable
             new SetPassword("ada", "pw-4711").ToString(),
             new LoginResult("tok-4711", new SessionIdentity("s", "u", "ada", [], DateTimeOffset.UnixEpoch)).ToString(),
             new VerifySession("tok-4711", "x").ToString(),
+            new ConfirmSession("tok-4711").ToString(),
             new RenewSession("tok-4711").ToString(),
             new Logout("tok-4711").ToString(),
         ];
@@ -200,7 +227,7 @@ public sealed class ManagerTests : IDisposable
         var identity = new SessionIdentity("s1", "u1", "Zoë", ["a", "b"], DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000));
         object[] messages =
         [
-            new Login("ada", "pw"), new LoginResult("t", identity), new VerifySession("t", null), identity, new RenewSession("t"), new Logout("t"),
+            new Login("ada", "pw"), new LoginResult("t", identity), new VerifySession("t", null), new ConfirmSession("t"), identity, new RenewSession("t"), new Logout("t"),
             new CreateUser("ada", "pw", ["x"]), new SetPassword("ada", "pw"), new GrantRight("ada", "x"), new RevokeRight("ada", "x"),
             new DisableUser("ada"), new EnableUser("ada"), new ListUsers(),
             new UserInfo("u", "ada", ["x"], false, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000)),
@@ -230,6 +257,7 @@ public sealed class ManagerTests : IDisposable
         Login l => l.UserName + "|" + l.Password,
         SetPassword p => p.UserName + "|" + p.Password,
         VerifySession v => v.Token + "|" + v.Right,
+        ConfirmSession c => "confirm|" + c.Token,
         RenewSession r => r.Token,
         Logout o => o.Token,
         _ => message.ToString()!,

@@ -197,6 +197,30 @@ public sealed class VerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyAsync_AManagerWithoutConfirmSession_IsAskedVerifySession_AndItsAnswerDecides()
+    {
+        // A manager of an earlier version answers ConfirmSession with no-handler: the verifier asks the long question.
+        await using Sessions sessions = await Sessions.StartAsync(_store);
+        await sessions.AdminAsync(new CreateUser("ada", "pw", ["orders.place"]));
+        LoginResult login = await sessions.LoginAsync("ada", "pw");
+        LoginResult other = await sessions.LoginAsync("ada", "pw");
+        var legacy = new LegacyManager(login);
+        sessions.Node.RegisterService("legacy-sessions", sessions.Node.Spawn(() => legacy));
+        var verifier = new SessionVerifier(sessions.Keys.PublicOnly(), new SessionVerifierOptions { ServiceName = "legacy-sessions" });
+        verifier.Attach(sessions.Node);
+
+        SessionVerdict known = await verifier.VerifyAsync(login.Token, "orders.place", CancellationToken.None);
+        SessionVerdict refused = await verifier.VerifyAsync(other.Token, "orders.place", CancellationToken.None);
+
+        Assert.True(known.IsAllowed, known.ErrorText);
+        Assert.Equal("ada", known.Identity!.UserName);
+        Assert.Equal(login.Identity.SessionId, known.Identity.SessionId);
+        Assert.Equal(ErrorCodes.SessionRevoked, refused.ErrorCode); // the old manager's answer, typed
+        Assert.Equal(2, legacy.Asked);
+        Assert.Equal(1, verifier.CachedCount);
+    }
+
+    [Fact]
     public async Task VerifyAsync_Attached_TamperedTokens_AreRefusedUnauthenticated_ByTheManagersAnswer_AndNothingIsCached()
     {
         await using Sessions sessions = await Sessions.StartAsync(_store);
@@ -405,6 +429,24 @@ public sealed class VerifierTests : IDisposable
     }
 
     private static SessionManagerOptions SessionManagerOptionsWith(SessionKeys keys) => new() { Keys = keys };
+
+    /// <summary>A session manager of an earlier version: it answers VerifySession only (here: one known session, any other revoked).</summary>
+    private sealed class LegacyManager(LoginResult known) : Target, ITarget<LegacyManager>
+    {
+        private readonly LoginResult _known = known;
+        private int _asked;
+
+        public int Asked => Volatile.Read(ref _asked);
+
+        public static void Wire(Channels<LegacyManager> channels) => channels
+            .Request<VerifySession, SessionIdentity>(static (self, m, _) =>
+            {
+                Interlocked.Increment(ref self._asked);
+                return m.Token == self._known.Token
+                    ? self._known.Identity
+                    : throw new TetherException(ErrorCodes.SessionRevoked, "revoked (legacy manager)");
+            });
+    }
 
     /// <summary>The same SQLite file again, for a second manager (not deleted by it).</summary>
     private sealed class ReusedSqlite(SqliteKind inner) : StoreKind

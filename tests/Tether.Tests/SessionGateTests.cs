@@ -169,6 +169,31 @@ public sealed class SessionGateTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    public async Task Parked_TheVerifierIsAskedWithTheTargetsRunHidden_SoItsQuestionLeavesAtOnce_AndTheRunGoesOnAfter(int round)
+    {
+        // A question the verifier sends must not wait for the end of the target's run (a transport defers a run's frames
+        // to its end): while VerifyAsync runs, no run is open on the thread; before and after, the target's run is.
+        _ = round;
+        var verifier = new ScriptedVerifier();
+        await using Node node = Node.Create(new NodeOptions { Sessions = verifier });
+        var desk = new Desk();
+        Address target = node.Spawn(() => desk);
+        TaskCompletionSource<SessionVerdict> answer = verifier.Hold("ok:ada");
+
+        ValueTask<string> parked = node.Request(target, new PlaceOrder(4), session: "ok:ada");
+        await verifier.Asked("ok:ada").Within("the verifier is asked");
+        answer.SetResult(SessionVerdict.Allow(Identity("ada", "orders.place")));
+
+        Assert.Equal("ada placed 4", await parked.Within("the parked request is answered"));
+        Assert.Equal([true], verifier.RunOpenAtLocal);
+        Assert.Equal([false], verifier.RunOpenAtAsk);
+        Assert.Equal("pong", await node.Request(target, new Open()).Within("the target keeps serving"));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
     public async Task Parked_VerdictWhileTheTargetRuns_WaitsForTheRunningHandler_OneHandlerAtATime(int round)
     {
         // The verdict arrives on the target's own thread, inside another of its handlers: the parked message must not
@@ -467,6 +492,11 @@ public sealed class SessionGateTests
 
         public void Cache(string token, params string[] rights) => _cached[token] = rights;
 
+        /// <summary>Whether a run was open on the thread at each call of TryVerifyLocal (the target's run), and of VerifyAsync.</summary>
+        public ConcurrentQueue<bool> RunOpenAtLocal { get; } = new();
+
+        public ConcurrentQueue<bool> RunOpenAtAsk { get; } = new();
+
         public TaskCompletionSource<SessionVerdict> Hold(string token)
             => _held.GetOrAdd(token, static _ => new TaskCompletionSource<SessionVerdict>(TaskCreationOptions.RunContinuationsAsynchronously));
 
@@ -475,6 +505,7 @@ public sealed class SessionGateTests
         public bool TryVerifyLocal(string token, string right, out SessionVerdict verdict)
         {
             Interlocked.Increment(ref _localCalls);
+            RunOpenAtLocal.Enqueue(Tether.Transport.RunScope.IsOpen);
             if (token == ThrowOn)
             {
                 throw new InvalidOperationException("verifier broke");
@@ -507,6 +538,7 @@ public sealed class SessionGateTests
         public ValueTask<SessionVerdict> VerifyAsync(string token, string right, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _remoteCalls);
+            RunOpenAtAsk.Enqueue(Tether.Transport.RunScope.IsOpen);
             _asked.GetOrAdd(token, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             return new ValueTask<SessionVerdict>(Hold(token).Task);
         }

@@ -8,6 +8,7 @@ internal sealed class SessionManagerTarget(SessionService service) : Target, ITa
     public static void Wire(Channels<SessionManagerTarget> channels) => channels
         .Deferred<Login, LoginResult>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.LoginAsync(r), "log in"))
         .Deferred<VerifySession, SessionIdentity>(static (self, m, reply, _) => self._service.Verify(reply, m))
+        .Deferred<ConfirmSession, bool>(static (self, m, reply, _) => self._service.Confirm(reply, m))
         .Deferred<RenewSession, LoginResult>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.RenewAsync(r), "renew a session"))
         .Deferred<Logout, bool>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.LogoutAsync(r), "log out"))
         .Deferred<CreateUser, UserInfo>(static (self, m, reply, _) => self._service.Start(reply, m, static (s, r) => s.CreateUserAsync(r), "create a user"))

@@ -132,12 +132,7 @@ internal sealed partial class SessionService : IDisposable
     /// </summary>
     public void Verify(ReplyToken<SessionIdentity> reply, VerifySession request)
     {
-        if (request.Token is { } token
-            && _known.TryGetValue(token, out TokenClaims? claims)
-            && _live.TryGetValue(claims.SessionId, out string? userId)
-            && string.Equals(userId, claims.UserId, StringComparison.Ordinal)
-            && !_revokedIds.ContainsKey(claims.SessionId)
-            && claims.ExpiresAt > _time.GetUtcNow())
+        if (KnownLive(request.Token) is { } claims)
         {
             if (request.Right is { } right && Array.IndexOf(claims.Rights, right) < 0)
             {
@@ -153,6 +148,36 @@ internal sealed partial class SessionService : IDisposable
 
         Start(reply, request, static (s, r) => s.VerifyAsync(r), "verify a session");
     }
+
+    /// <summary>
+    /// Answers a confirmation (<see cref="ConfirmSession"/>, the verifier's question): as <see cref="Verify"/>, but the
+    /// answer is only <see langword="true"/> (the asker read the token's claims itself), so nothing is built per answer.
+    /// </summary>
+    public void Confirm(ReplyToken<bool> reply, ConfirmSession request)
+    {
+        if (KnownLive(request.Token) is not null)
+        {
+            reply.TryReply(true);
+            return;
+        }
+
+        Start(reply, request, static async (s, r) =>
+        {
+            _ = await s.CheckLiveAsync(r.Token).ConfigureAwait(false);
+            return true;
+        }, "confirm a session");
+    }
+
+    /// <summary>The claims of <paramref name="token"/> when this manager knows the token, and knows its session is live and unexpired; else null.</summary>
+    private TokenClaims? KnownLive(string? token)
+        => token is not null
+            && _known.TryGetValue(token, out TokenClaims? claims)
+            && _live.TryGetValue(claims.SessionId, out string? userId)
+            && string.Equals(userId, claims.UserId, StringComparison.Ordinal)
+            && !_revokedIds.ContainsKey(claims.SessionId)
+            && claims.ExpiresAt > _time.GetUtcNow()
+            ? claims
+            : null;
 
     /// <summary>Revocations heard on the revocation topic (another manager's, or this one's own): they are not live any more.</summary>
     public void Apply(SessionsRevoked revoked)

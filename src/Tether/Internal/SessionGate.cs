@@ -20,15 +20,27 @@ internal sealed class SessionGate
     /// <summary>Parked messages in all senders' queues.</summary>
     public int Count => _count;
 
-    /// <summary>True when the sender has parked messages under the same session that <paramref name="envelope"/> must wait behind.</summary>
-    public bool Holds(Envelope envelope) => _count > 0 && _bySender.ContainsKey(new Stream(envelope.Sender, envelope.Session));
+    /// <summary>True when the sender has parked messages under the same session that <paramref name="envelope"/> must wait behind (<paramref name="stream"/>: its stream, for <see cref="Park"/>).</summary>
+    public bool Holds(Envelope envelope, out Stream stream)
+    {
+        if (_count == 0)
+        {
+            stream = default;
+            return false;
+        }
 
-    /// <summary>Parks behind the sender's earlier messages. False when it is the sender's first: the caller starts its verification.</summary>
-    public bool Park(Envelope envelope, ChannelHandler handler)
+        stream = new Stream(envelope.Sender, envelope.Session);
+        return _bySender.ContainsKey(stream);
+    }
+
+    /// <summary>
+    /// Parks behind the sender's earlier messages (<paramref name="stream"/> is the envelope's sender and session). False
+    /// when it is the sender's first: the caller starts its verification.
+    /// </summary>
+    public bool Park(Envelope envelope, ChannelHandler handler, Stream stream)
     {
         envelope.Held = true; // the gate owns it now; it is recycled once handled or refused
         _count++;
-        var stream = new Stream(envelope.Sender, envelope.Session);
         if (_bySender.TryGetValue(stream, out Queue<Parked>? queue))
         {
             queue.Enqueue(new Parked(envelope, handler));
@@ -82,10 +94,29 @@ internal sealed class SessionGate
     internal readonly record struct Parked(Envelope Envelope, ChannelHandler Handler);
 
     /// <summary>One sender's messages under one session (ordinal): the unit whose order parking keeps.</summary>
-    internal readonly record struct Stream(Address Sender, string? Session)
+    /// <remarks>
+    /// The hash is computed once, when the stream is made: a session token is a few hundred characters, and one parked
+    /// message's stream is looked up several times (park, verdict, dequeue) with the same value.
+    /// </remarks>
+    internal readonly struct Stream : IEquatable<Stream>
     {
-        public bool Equals(Stream other) => Sender == other.Sender && string.Equals(Session, other.Session, StringComparison.Ordinal);
+        private readonly int _hash;
 
-        public override int GetHashCode() => HashCode.Combine(Sender, Session is null ? 0 : StringComparer.Ordinal.GetHashCode(Session));
+        public Stream(Address sender, string? session)
+        {
+            Sender = sender;
+            Session = session;
+            _hash = HashCode.Combine(sender, session is null ? 0 : StringComparer.Ordinal.GetHashCode(session));
+        }
+
+        public Address Sender { get; }
+
+        public string? Session { get; }
+
+        public bool Equals(Stream other) => _hash == other._hash && Sender == other.Sender && string.Equals(Session, other.Session, StringComparison.Ordinal);
+
+        public override bool Equals(object? obj) => obj is Stream other && Equals(other);
+
+        public override int GetHashCode() => _hash;
     }
 }

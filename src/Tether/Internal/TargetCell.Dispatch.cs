@@ -51,9 +51,9 @@ internal sealed partial class TargetCell
             return;
         }
 
-        if (_gate is { Count: > 0 } gate && gate.Holds(envelope))
+        if (_gate is { Count: > 0 } gate && gate.Holds(envelope, out SessionGate.Stream stream))
         {
-            gate.Park(envelope, handler); // behind this sender's earlier parked messages: one sender's order holds
+            gate.Park(envelope, handler, stream); // behind this sender's earlier parked messages: one sender's order holds
             return;
         }
 

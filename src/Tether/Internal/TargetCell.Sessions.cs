@@ -27,8 +27,9 @@ internal sealed partial class TargetCell
             return;
         }
 
-        gate.Park(envelope, handler);
-        StartVerification(new SessionGate.Stream(envelope.Sender, envelope.Session), envelope.Session!, handler.RequiredRight!);
+        var stream = new SessionGate.Stream(envelope.Sender, envelope.Session);
+        gate.Park(envelope, handler, stream);
+        StartVerification(stream, envelope.Session!, handler.RequiredRight!);
     }
 
     private bool TryVerifyNow(string right, Envelope envelope, out SessionVerdict verdict)
@@ -74,10 +75,15 @@ internal sealed partial class TargetCell
         }
     }
 
-    /// <summary>Asks the verifier; its verdict comes back through <see cref="Verified"/>, on whichever thread ends the question.</summary>
+    /// <summary>
+    /// Asks the verifier; its verdict comes back through <see cref="Verified"/>, on whichever thread ends the question.
+    /// The run is hidden while the verifier is called: a question it sends to another node leaves at once, not when this
+    /// run ends (the parked message waits for that answer, and nothing the run does later goes with it).
+    /// </summary>
     private void StartVerification(SessionGate.Stream sender, string token, string right)
     {
         ValueTask<SessionVerdict> verification;
+        RunScope? hidden = RunScope.Hide();
         try
         {
             verification = Node.Options.Sessions!.VerifyAsync(token, right, CancellationToken.None);
@@ -87,6 +93,10 @@ internal sealed partial class TargetCell
 #pragma warning restore CA1031
         {
             verification = ValueTask.FromException<SessionVerdict>(ex);
+        }
+        finally
+        {
+            RunScope.Unhide(hidden);
         }
 
         SessionVerification.Start(this, sender, verification, Node.Options.DefaultRequestTimeout);

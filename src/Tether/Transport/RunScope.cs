@@ -126,6 +126,32 @@ public sealed class RunScope
         }
     }
 
+    /// <summary>
+    /// Hides this thread's open run until <see cref="Unhide"/>: what is sent meanwhile is not the run's and leaves at once,
+    /// not at the run's end (a target's question to another node that the target's run must not hold back, such as a
+    /// session verification). A run opened meanwhile on this thread is one of its own. Returns the run hidden, or null.
+    /// </summary>
+    internal static RunScope? Hide()
+    {
+        RunScope? scope = t_scope;
+        if (scope is null || !scope._open)
+        {
+            return null;
+        }
+
+        t_scope = null;
+        return scope;
+    }
+
+    /// <summary>Puts back the run <see cref="Hide"/> hid (null: nothing to do).</summary>
+    internal static void Unhide(RunScope? scope)
+    {
+        if (scope is not null)
+        {
+            t_scope = scope;
+        }
+    }
+
     /// <summary>Notes a target woken during the run, scheduled when the run ends; false when no run is open here.</summary>
     /// <param name="scope">This thread's scope, as <see cref="FlushPending"/> returned it.</param>
     /// <param name="cell">The woken target.</param>
