@@ -58,13 +58,17 @@ public readonly struct Context
     public void Send<T>(Address to, T message)
         where T : notnull
     {
-        if (to.Cell is { } local && !_cell.HasAdapters && _cell.Node.IsOwnName(to.Node)) // another node's target goes through its transport
+        // The output channel's adapters run here, before anything leaves; the receiver's run at its mailbox. A target of
+        // this node is then reached on the short path (a chain within the sender's run), adapted or not; another node's
+        // target goes through its transport.
+        object adapted = _cell.HasAdapters ? _cell.AdaptOutbound(message)! : message;
+        if (to.Cell is { } local && _cell.Node.IsOwnName(to.Node))
         {
-            _cell.Node.SendLocal(_cell, local, message, _session);
+            _cell.Node.SendLocal(_cell, local, adapted, _session);
             return;
         }
 
-        _cell.Node.Deliver(_cell.Address, to, _cell.AdaptOutbound(message)!, Category.Send, null, CurrentTrace(), _session);
+        _cell.Node.Deliver(_cell.Address, to, adapted, Category.Send, null, CurrentTrace(), _session);
     }
 
     /// <summary>
