@@ -157,29 +157,8 @@ internal static class SessionsBench
     /// </summary>
     private static async Task<(double RemoteP50, double UncachedP50)> RemoteAsync(string db)
     {
-        using NatsServer nats = await NatsServer.StartAsync(jetStream: true);
-        SessionKeys keys = SessionKeys.Generate();
-        BrokerOptions Broker(Node node) => new()
-        {
-            Url = nats.Url,
-            Contracts = SessionContracts.Register(node.Contracts).Register<Open>("bench.open").Register<Guarded>("bench.guarded"),
-            DurableTopics = new HashSet<string> { SessionManager.DefaultRevocationTopic },
-        };
-
-        var managerVerifier = new SessionVerifier(keys.PublicOnly());
-        await using Node managerNode = Node.Create(new NodeOptions { Name = "manager", Sessions = managerVerifier });
-        await using BrokerProxy managerProxy = await BrokerProxy.AttachAsync(managerNode, Broker(managerNode));
-        managerVerifier.Attach(managerNode);
-        await using SessionManager manager = await SessionManager.StartAsync(managerNode, new SessionManagerOptions { Keys = keys, SqlitePath = db, WorkFactor = 4 });
-        await manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 4);
-        Address echo = managerNode.Spawn(() => new Desk());
-
-        var deskVerifier = new SessionVerifier(keys.PublicOnly());
-        await using Node deskNode = Node.Create(new NodeOptions { Name = "desk", Sessions = deskVerifier });
-        await using BrokerProxy deskProxy = await BrokerProxy.AttachAsync(deskNode, Broker(deskNode));
-        deskVerifier.Attach(deskNode);
-        Address desk = deskNode.Spawn(() => new Desk());
-        var remoteEcho = new Address("manager", echo.Id);
+        await using RemoteScene scene = await RemoteScene.StartAsync(db, static contracts => contracts);
+        (Node deskNode, Address desk, Address remoteEcho) = (scene.DeskNode, scene.Desk, scene.RemoteEcho);
 
         // Warm both paths for about a second first: tiered compilation replaces a method's first code only after it has
         // run a while (call counts, then a background compile once no new code was compiled for 100 ms). With 200 rounds
@@ -239,33 +218,14 @@ internal static class SessionsBench
         {
             for (int round = 1; round <= rounds; round++)
             {
-                using NatsServer nats = await NatsServer.StartAsync(jetStream: true);
-                SessionKeys keys = SessionKeys.Generate();
-                BrokerOptions Broker(Node node) => new()
-                {
-                    Url = nats.Url,
-                    Contracts = SessionContracts.Register(node.Contracts).Register<Open>("bench.open").Register<Guarded>("bench.guarded")
-                        .Register<DeferredOpen>("bench.deferred-open").Register<FakeVerify>("bench.fake-verify")
-                        .Register<BigOpen>("bench.big-open").Register<WhoAmI>("bench.who-am-i"),
-                    DurableTopics = new HashSet<string> { SessionManager.DefaultRevocationTopic },
-                };
-
-                var managerVerifier = new SessionVerifier(keys.PublicOnly());
-                await using Node managerNode = Node.Create(new NodeOptions { Name = "manager", Sessions = managerVerifier });
-                await using BrokerProxy managerProxy = await BrokerProxy.AttachAsync(managerNode, Broker(managerNode));
-                managerVerifier.Attach(managerNode);
-                await using SessionManager manager = await SessionManager.StartAsync(managerNode, new SessionManagerOptions { Keys = keys, SqlitePath = Path.Join(dir, $"r{round}.db"), WorkFactor = 4 });
-                await manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 4);
-                Address echo = managerNode.Spawn(() => new Desk());
-                managerNode.RegisterService("echo", echo);
-
-                var deskVerifier = new SessionVerifier(keys.PublicOnly());
-                await using Node deskNode = Node.Create(new NodeOptions { Name = "desk", Sessions = deskVerifier });
-                await using BrokerProxy deskProxy = await BrokerProxy.AttachAsync(deskNode, Broker(deskNode));
-                deskVerifier.Attach(deskNode);
-                Address desk = deskNode.Spawn(() => new Desk());
-                var remoteEcho = new Address("manager", echo.Id);
-                var remoteManager = new Address("manager", manager.Address.Id);
+                await using RemoteScene scene = await RemoteScene.StartAsync(
+                    Path.Join(dir, $"r{round}.db"),
+                    static contracts => contracts.Register<DeferredOpen>("bench.deferred-open").Register<FakeVerify>("bench.fake-verify")
+                        .Register<BigOpen>("bench.big-open").Register<WhoAmI>("bench.who-am-i"));
+                scene.ManagerNode.RegisterService("echo", scene.Echo);
+                (Node deskNode, Address desk, Address remoteEcho) = (scene.DeskNode, scene.Desk, scene.RemoteEcho);
+                var remoteManager = new Address("manager", scene.Manager.Address.Id);
+                SessionVerifier deskVerifier = scene.DeskVerifier;
 
                 const int n = 1_500;
                 const int warm = 200;
@@ -499,5 +459,81 @@ internal static class SessionsBench
 
         private static readonly SessionIdentity s_identity = new(
             "0193b0c2a4f27c3e8d5a1b2c3d4e5f60", "0193b0c2a4f27c3e8d5a1b2c3d4e5f61", "bench", [Right], DateTimeOffset.UtcNow.AddHours(1));
+    }
+    /// <summary>
+    /// Two nodes over a real nats-server, as the remote figures use them: "manager" (the session manager, a user "bench"
+    /// with the benchmark's right, and an echo desk) and "desk" (a protected desk whose node verifies through the manager).
+    /// </summary>
+    private sealed class RemoteScene : IAsyncDisposable
+    {
+        private readonly NatsServer _nats;
+        private readonly List<IAsyncDisposable> _owned = [];
+
+        private RemoteScene(NatsServer nats) => _nats = nats;
+
+        public Node ManagerNode { get; private set; } = null!;
+
+        public SessionManager Manager { get; private set; } = null!;
+
+        public Address Echo { get; private set; }
+
+        public Node DeskNode { get; private set; } = null!;
+
+        public Address Desk { get; private set; }
+
+        public SessionVerifier DeskVerifier { get; private set; } = null!;
+
+        public Address RemoteEcho => new("manager", Echo.Id);
+
+        /// <summary>Starts the server and both nodes; <paramref name="extra"/> adds the contracts a figure needs beside open and guarded.</summary>
+        public static async Task<RemoteScene> StartAsync(string db, Func<ContractRegistry, ContractRegistry> extra)
+        {
+            var scene = new RemoteScene(await NatsServer.StartAsync(jetStream: true));
+            try
+            {
+                SessionKeys keys = SessionKeys.Generate();
+                BrokerOptions Broker(Node node) => new()
+                {
+                    Url = scene._nats.Url,
+                    Contracts = extra(SessionContracts.Register(node.Contracts).Register<Open>("bench.open").Register<Guarded>("bench.guarded")),
+                    DurableTopics = new HashSet<string> { SessionManager.DefaultRevocationTopic },
+                };
+
+                async Task<(Node, SessionVerifier)> NodeAsync(string name)
+                {
+                    var verifier = new SessionVerifier(keys.PublicOnly());
+                    Node node = Node.Create(new NodeOptions { Name = name, Sessions = verifier });
+                    scene._owned.Add(node);
+                    scene._owned.Add(await BrokerProxy.AttachAsync(node, Broker(node)));
+                    verifier.Attach(node);
+                    return (node, verifier);
+                }
+
+                (scene.ManagerNode, _) = await NodeAsync("manager");
+                scene.Manager = await SessionManager.StartAsync(scene.ManagerNode, new SessionManagerOptions { Keys = keys, SqlitePath = db, WorkFactor = 4 });
+                scene._owned.Add(scene.Manager);
+                await scene.Manager.Users.CreateUserAsync("bench", "pw", [Right], workFactor: 4);
+                scene.Echo = scene.ManagerNode.Spawn(() => new Desk());
+                (scene.DeskNode, scene.DeskVerifier) = await NodeAsync("desk");
+                scene.Desk = scene.DeskNode.Spawn(() => new Desk());
+                return scene;
+            }
+            catch
+            {
+                await scene.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Stops what started, the last first, then the server.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            for (int i = _owned.Count - 1; i >= 0; i--)
+            {
+                await _owned[i].DisposeAsync();
+            }
+
+            _nats.Dispose();
+        }
     }
 }

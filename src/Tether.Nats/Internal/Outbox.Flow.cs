@@ -140,11 +140,7 @@ internal sealed partial class Outbox
 
             if (_stalled && HasCredit)
             {
-                _stalled = false;
-                if (!_writing && (_ready.Count > 0 || _filling is { Items.Count: > 0 }))
-                {
-                    _writing = resume = true;
-                }
+                resume = EndStall();
             }
         }
 
@@ -193,21 +189,29 @@ internal sealed partial class Outbox
             }
 
             NewCount(Stopwatch.GetTimestamp());
-            if (!_stalled)
+            if (!_stalled || !EndStall())
             {
                 return true; // the writer, busy or idle, says hello before its next frame
             }
-
-            _stalled = false;
-            if (_writing || IsDrained)
-            {
-                return true;
-            }
-
-            _writing = true;
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return true;
+    }
+
+    /// <summary>
+    /// Under the lock: the stall is over. True when the writer must be scheduled (after the lock is left): it was idle
+    /// and something waits to be published; it is then marked writing.
+    /// </summary>
+    private bool EndStall()
+    {
+        _stalled = false;
+        if (_writing || IsDrained)
+        {
+            return false;
+        }
+
+        _writing = true;
         return true;
     }
 
@@ -252,13 +256,10 @@ internal sealed partial class Outbox
                 return 0;
             }
 
-            _stalled = false;
-            if (_writing || IsDrained)
+            if (!EndStall())
             {
                 return what;
             }
-
-            _writing = true;
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
