@@ -217,6 +217,11 @@ public sealed class WatchAcrossNodesTests
         Address watcher = beta.Spawn(() => new Watcher(seen));
         Assert.True(await beta.Request(watcher, new WatchIt(echo)).AsTask().WaitAsync(s_wait));
 
+        // The watch frame is on its way to gamma when WatchIt answers. A request to the echo travels behind it in beta's
+        // outbox for gamma, so its answer means gamma holds the watch; without it, a stop that overtakes the watch frame
+        // answers "no such target" (rightly: the target is gone), which is not what this test checks.
+        Assert.Equal("echo y from gamma", await beta.Request(echo, new Ask("y")).AsTask().WaitAsync(s_wait));
+
         if (nodeFirst)
         {
             await gamma.StopAsync(); // its targets end and report it, then its proxy says goodbye
