@@ -1,3 +1,4 @@
+using Tether.Internal;
 using Tether.Tests.TestSupport;
 using Xunit.Abstractions;
 
@@ -41,6 +42,28 @@ public sealed class MailboxMemoryTests(ITestOutputHelper output)
         long after = GC.GetTotalMemory(forceFullCollection: true);
         Assert.True(after - before < capacity * (long)size / 2, $"after draining the heap is still {after - before:N0} bytes above the start");
         Assert.Equal(sent - capacity, node.Statistics.Dropped);
+    }
+
+    /// <summary>
+    /// A target's cell is 128 B on a 64-bit runtime: ten references, its id, the mailbox's four counters and three
+    /// one-byte fields. An int more would cost 8 B per target (a million idle targets: 8 MB); this fails first.
+    /// </summary>
+    [Fact]
+    public async Task TargetCell_IsAtMost128Bytes()
+    {
+        await using Node node = Node.Create();
+        var sink = new BlobSink();
+        DispatchTable table = DispatchTable<BlobSink>.Table;
+        Func<Target> create = () => sink;
+        _ = new TargetCell(node, 1, sink, table, create, 10, Supervision.Restart); // the type is loaded and its code compiled
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        TargetCell cell = new(node, 2, sink, table, create, 10, Supervision.Restart);
+        long size = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(cell);
+
+        output.WriteLine($"a target cell: {size} B");
+        Assert.True(size is > 0 and <= 128, $"a target cell takes {size} B; at most 128 B is what BENCHMARKS.md's memory per target assumes");
     }
 
     private sealed record Blob(byte[] Data);

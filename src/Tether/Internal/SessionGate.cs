@@ -17,6 +17,9 @@ internal sealed class SessionGate
     private readonly Dictionary<Stream, Queue<Parked>> _bySender = [];
     private int _count;
 
+    /// <summary>Verdicts whose parked message the cell handled on the verdict's own thread (for tests; the consumer alone writes it).</summary>
+    public int VerdictsRunHere;
+
     /// <summary>Parked messages in all senders' queues.</summary>
     public int Count => _count;
 

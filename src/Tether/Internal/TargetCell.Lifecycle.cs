@@ -3,7 +3,7 @@ namespace Tether.Internal;
 // Lifecycle: supervision of a failed handler (resume, restart, stop) and the end of the target.
 internal sealed partial class TargetCell
 {
-    private readonly Supervision _supervision;
+    private readonly byte _supervision; // a Supervision (see TargetCell.cs for why a byte)
 
     private void HandlerFailed(Envelope envelope, Exception ex)
     {
@@ -24,8 +24,8 @@ internal sealed partial class TargetCell
             $"{Table.TargetTypeName} at {Address} failed handling {messageType}: {ex.GetType().Name}: {ex.Message}",
             ex));
         Node.CountFailure();
-        Log.HandlerFailed(Node.Logger, ex, Table.TargetTypeName, Address, messageType, _supervision);
-        switch (_supervision)
+        Log.HandlerFailed(Node.Logger, ex, Table.TargetTypeName, Address, messageType, (Supervision)_supervision);
+        switch ((Supervision)_supervision)
         {
             case Supervision.Restart:
                 Restart();

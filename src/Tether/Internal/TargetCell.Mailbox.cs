@@ -9,13 +9,13 @@ namespace Tether.Internal;
 /// </remarks>
 internal sealed partial class TargetCell : IThreadPoolWorkItem
 {
-    private const int Idle = 0;
-    private const int Busy = 1;
+    private const byte Idle = 0;
+    private const byte Busy = 1;
 
     private readonly int _capacity;
     private Envelope? _inbox;
     private Envelope? _batch;
-    private int _status = Busy; // Busy until the spawn has run OnStarted.
+    private byte _status = Busy; // Busy until the spawn has run OnStarted.
     private int _accepted; // user messages ever accepted (producers, atomically; wraps harmlessly)
     private int _taken; // user messages taken for handling (the consumer alone writes it: no atomic per message)
     private int _takenSeen; // a value _taken had (so at most _taken): producers compare with it, not with _taken

@@ -128,7 +128,7 @@ internal sealed partial class TargetCell
 
             try
             {
-                VerdictsRunHere++;
+                _gate!.VerdictsRunHere++; // a verdict is for a parked message: the gate exists
                 Resume(sender, verdict);
                 RunBatch(run);
             }
@@ -144,7 +144,7 @@ internal sealed partial class TargetCell
     }
 
     /// <summary>Verdicts whose parked message this cell handled on the verdict's own thread (for tests; the consumer alone writes it).</summary>
-    internal int VerdictsRunHere { get; private set; }
+    internal int VerdictsRunHere => _gate?.VerdictsRunHere ?? 0;
 
     /// <summary>True while no run of this cell is going on or scheduled (for tests).</summary>
     internal bool IsIdle => Volatile.Read(ref _status) == Idle;

@@ -14,11 +14,13 @@ namespace Tether.Internal;
 /// </remarks>
 internal sealed partial class TargetCell
 {
-    private const int Alive = 0;
-    private const int Ended = 1;
+    // The cell's small fields are bytes where a byte holds them (_state, _status, _supervision): with the four mailbox
+    // counters they fill one 8-byte slot less than as ints, so a target costs 8 B less (TargetCellLayoutTests).
+    private const byte Alive = 0;
+    private const byte Ended = 1;
 
     private readonly Func<Target> _create;
-    private int _state;
+    private byte _state;
     private CellExtras? _extras;
 
     public TargetCell(Node node, long id, Target target, DispatchTable table, Func<Target> create, int capacity, Supervision supervision, PipeCache? pipes = null)
@@ -29,7 +31,7 @@ internal sealed partial class TargetCell
         Table = table;
         _create = create;
         _capacity = capacity;
-        _supervision = supervision;
+        _supervision = (byte)supervision;
         _pipes = pipes;
     }
 
