@@ -47,7 +47,11 @@ public sealed class MessageAdapters : IMessageAdapters
         }
 
         Specs = specs;
+        HasOutbound = _byType.Values.Any(c => c.Spec.Enforce.HasFlag(Enforcement.Output));
     }
+
+    /// <inheritdoc />
+    public bool HasOutbound { get; }
 
     /// <summary>The contracts in force, as written.</summary>
     public IReadOnlyList<ContractSpec> Specs { get; }

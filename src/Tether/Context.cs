@@ -61,7 +61,7 @@ public readonly struct Context
         // The output channel's adapters run here, before anything leaves; the receiver's run at its mailbox. A target of
         // this node is then reached on the short path (a chain within the sender's run), adapted or not; another node's
         // target goes through its transport.
-        object adapted = _cell.HasAdapters ? _cell.AdaptOutbound(message)! : message;
+        object adapted = _cell.HasPostconditions ? _cell.AdaptOutbound(message)! : message;
         if (to.Cell is { } local && _cell.Node.IsOwnName(to.Node))
         {
             _cell.Node.SendLocal(_cell, local, adapted, _session);

@@ -6,8 +6,8 @@ namespace Tether;
 /// </summary>
 /// <remarks>
 /// <para><b>Cost.</b> With no adapters (<see cref="NodeOptions.Adapters"/> null) the mailbox pays one null check per
-/// message. With adapters, a message type whose pipe is null pays one array read at the receiving mailbox and one
-/// small type scan per send.</para>
+/// message. With adapters, a message type whose pipe is null pays one array read at the receiving mailbox and, when
+/// any postconditions exist (<see cref="HasOutbound"/>), one small type scan per send.</para>
 /// <para><b>When.</b> <see cref="Inbound"/> is asked for every input channel of a target type when the first target
 /// of that type is spawned on the node (so a pipe that cannot be built stops that spawn), and lazily for a message
 /// type the target has no input channel for (a pipe may map it onto one). <see cref="Outbound"/> is asked the first
@@ -35,4 +35,10 @@ public interface IMessageAdapters
     /// <param name="targetType">The sending target's type.</param>
     /// <param name="messageType">The runtime type of the outgoing message.</param>
     MessagePipe? Outbound(Type targetType, Type messageType);
+
+    /// <summary>
+    /// False when <see cref="Outbound"/> answers null for every type (no postconditions at all): the node then skips
+    /// the type scan on every send. Read once per target type, when its first target is spawned. True by default.
+    /// </summary>
+    bool HasOutbound => true;
 }

@@ -88,6 +88,49 @@ public sealed class HookTests
         Assert.Equal("cannot build", error.Message);
     }
 
+    /// <summary>Adapters that say whether they have postconditions; asked for one anyway, they break every message.</summary>
+    private sealed class Declared(bool hasOutbound) : IMessageAdapters
+    {
+        private int _outboundAsked;
+
+        public int OutboundAsked => Volatile.Read(ref _outboundAsked);
+
+        public bool HasOutbound => hasOutbound;
+
+        public MessagePipe? Inbound(Type targetType, Type messageType, IReadOnlyList<Type> inputChannels) => null;
+
+        public MessagePipe? Outbound(Type targetType, Type messageType)
+        {
+            Interlocked.Increment(ref _outboundAsked);
+            return new Pipe(_ => throw new TetherException(ErrorCodes.ContractViolation, "an outbound pipe ran"));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HasOutbound_False_SendsSkipTheOutboundLookup_True_AsksForThePipe(bool hasOutbound)
+    {
+        var adapters = new Declared(hasOutbound);
+        await using Node node = Node.Create(new NodeOptions { Adapters = adapters });
+        var desk = new OrderDesk();
+        Address deskAddress = node.Spawn(() => desk);
+        Address oracle = node.Spawn(() => new Oracle(deskAddress));
+
+        if (hasOutbound)
+        {
+            TetherException error = await node.Request(oracle, new Forward(5)).FailsWithin("the send the outbound pipe breaks");
+            Assert.Equal(ErrorCodes.ContractViolation, error.Code);
+            Assert.True(adapters.OutboundAsked > 0);
+            Assert.Equal(0, desk.Handled);
+            return;
+        }
+
+        Assert.Equal("sent", await node.Request(oracle, new Forward(5)).Within("a send without postconditions"));
+        Assert.Equal(5, (await desk.Noted.Task.Within("the note arrives")).N);
+        Assert.Equal(0, adapters.OutboundAsked);
+    }
+
     /// <summary>Asks the desk with an <see cref="Ask"/> (which the outbound pipe above breaks) when it gets an order.</summary>
     private sealed class Asker(Address desk) : Target, ITarget<Asker>
     {

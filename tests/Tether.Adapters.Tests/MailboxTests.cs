@@ -209,6 +209,16 @@ public sealed class MailboxTests
         Assert.Contains("answers are never negative", violation.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("input", false)]
+    [InlineData("output", true)]
+    [InlineData("both", true)]
+    public void HasOutbound_IsTrueOnlyWhenAContractIsEnforcedOnOutput(string enforce, bool expected)
+    {
+        Assert.False(Support.FromYaml("message: Test.Note\nrules:\n  - field: n\n    range: { max: 10 }\n").HasOutbound);
+        Assert.Equal(expected, Support.FromYaml($"message: Test.Note\nenforce: {enforce}\nrules:\n  - field: n\n    range: {{ max: 10 }}\n").HasOutbound);
+    }
+
     [Fact]
     public async Task Send_FromAHandler_BreakingAPostcondition_ThrowsToTheSenderAndNothingIsSent()
     {

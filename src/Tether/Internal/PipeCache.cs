@@ -9,7 +9,7 @@ internal sealed class PipeCache
 {
     private readonly MessagePipe?[] _inbound;
     private readonly PipeMap _unhandled;
-    private readonly PipeMap _outbound;
+    private readonly PipeMap? _outbound; // null when the adapters have no postconditions at all
 
     public PipeCache(IMessageAdapters adapters, Type targetType, DispatchTable table)
     {
@@ -21,7 +21,7 @@ internal sealed class PipeCache
         }
 
         _unhandled = new PipeMap(type => adapters.Inbound(targetType, type, channels));
-        _outbound = new PipeMap(type => adapters.Outbound(targetType, type));
+        _outbound = adapters.HasOutbound ? new PipeMap(type => adapters.Outbound(targetType, type)) : null;
     }
 
     /// <summary>The inbound pipe of the input channel at <paramref name="index"/> of the dispatch table.</summary>
@@ -30,12 +30,15 @@ internal sealed class PipeCache
     /// <summary>The inbound pipe of a message type the target has no input channel for (it may map the message onto one).</summary>
     public MessagePipe? InboundUnhandled(Type messageType) => _unhandled.Get(messageType);
 
+    /// <summary>False when no message type has postconditions: a send then passes untouched without a lookup.</summary>
+    public bool HasOutbound => _outbound is not null;
+
     /// <summary>Applies the postconditions of an outgoing message; null passes through (the caller reports it).</summary>
     public object? Outbound(object? message)
     {
-        if (message is null)
+        if (message is null || _outbound is null)
         {
-            return null;
+            return message;
         }
 
         MessagePipe? pipe = _outbound.Get(message.GetType());

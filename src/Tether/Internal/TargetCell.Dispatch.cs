@@ -116,6 +116,9 @@ internal sealed partial class TargetCell
     /// <summary>True when the node has adapters; their pipes for this target type are then cached here.</summary>
     public bool HasAdapters => _pipes is not null;
 
+    /// <summary>True when the node's adapters have postconditions (some message type is checked when sent).</summary>
+    public bool HasPostconditions => _pipes is { HasOutbound: true };
+
     /// <summary>Applies this target type's postconditions to an outgoing message (without adapters, one null check).</summary>
     public object? AdaptOutbound(object? message) => _pipes is null ? message : _pipes.Outbound(message);
 
