@@ -66,6 +66,35 @@ public sealed class MailboxMemoryTests(ITestOutputHelper output)
         Assert.True(size is > 0 and <= 128, $"a target cell takes {size} B; at most 128 B is what BENCHMARKS.md's memory per target assumes");
     }
 
+    /// <summary>
+    /// An envelope is 88 B on a 64-bit runtime: five references, the sender's address (its cell, node and id) and two
+    /// one-byte fields. A node allocates one for every message it receives from the wire (remote blast: 400,000 per
+    /// iteration), so a field more is 8 B per remote message; a local target's cell as sender shares the address's slot.
+    /// </summary>
+    [Fact]
+    public async Task Envelope_IsAtMost88Bytes_AndKeepsBothKindsOfSender()
+    {
+        await using Node node = Node.Create();
+        var sink = new BlobSink();
+        TargetCell from = new(node, 3, sink, DispatchTable<BlobSink>.Table, () => sink, 10, Supervision.Restart);
+        _ = new Envelope(Category.Send, default, sink, null); // the type is loaded and its code compiled
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Envelope envelope = new(Category.Send, new Address("remote", 7), sink, null);
+        long size = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        output.WriteLine($"an envelope: {size} B");
+        Assert.True(size is > 0 and <= 88, $"an envelope takes {size} B; every message received from another node allocates one");
+        Assert.Equal(new Address("remote", 7), envelope.Sender);
+        envelope.SetSender(from);
+        Assert.Equal(from.Address, envelope.Sender);
+        envelope.SetSender(Address.None);
+        Assert.True(envelope.Sender.IsNone);
+        envelope.SetSender(from);
+        envelope.Clear();
+        Assert.True(envelope.Sender.IsNone);
+    }
+
     private sealed record Blob(byte[] Data);
 
     private sealed class BlobSink : Target, ITarget<BlobSink>

@@ -24,19 +24,6 @@ internal abstract class RemoteWorkload : Workload<IRemoteBench>
 }
 
 /// <summary>
-/// CPU time spent while a remote iteration runs: this process's (all its nodes) and its child processes' (the nats-server
-/// broker; Proto.Remote and Akka.Remote have none). Both are read outside the timed span (reading /proc takes a while).
-/// </summary>
-internal readonly record struct CpuSpan(TimeSpan Self, TimeSpan Children)
-{
-    public static CpuSpan Start() => new(Environment.CpuUsage.TotalTime, ChildCpu.Read());
-
-    /// <summary>Microseconds of CPU per message since <see cref="Start"/>: this process's, and its children's.</summary>
-    public (double Self, double Children) PerMessage(double messages)
-        => ((Environment.CpuUsage.TotalTime - Self).TotalMicroseconds / messages, (ChildCpu.Read() - Children).TotalMicroseconds / messages);
-}
-
-/// <summary>
 /// Fire-and-forget 32-byte messages to a remote echo, at most 10,000 unanswered; messages both ways per second, and the CPU
 /// per message of this process and of the broker. With three nodes, each node blasts to an echo on the next (a ring of three
 /// pairs, all at once), and the rate is per pair.
@@ -66,17 +53,17 @@ internal sealed class RemoteBlastWorkload(int nodes, Scenario rate, Scenario cpu
 
         Measure.Settle();
         GcProbe probe = Probe();
-        CpuSpan cpuSpan = CpuSpan.Start();
         long start = Stopwatch.GetTimestamp();
         await Task.WhenAll(blasts.Select(static go => go()));
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double total = 2.0 * messages * pairs;
-        (double self, double children) = cpuSpan.PerMessage(total);
+        GcSample sample = probe.Stop(); // this process's CPU (all its nodes) and its child processes' (the broker's)
+        (double self, double children) = (sample.Cpu.TotalMicroseconds / total, sample.Children.TotalMicroseconds / total);
         double perPair = 2.0 * messages / seconds;
         string pairText = pairs > 1 ? $" per pair, {total / seconds / 1e6:0.000} M msg/s in all" : string.Empty;
         return new Iteration(
             [perPair, self, children],
-            $"{perPair / 1e6:0.000} M msg/s{pairText} ({seconds * 1000:0} ms; CPU/msg {self:0.00} µs here + {children:0.00} µs in child processes; {probe})");
+            $"{perPair / 1e6:0.000} M msg/s{pairText} ({seconds * 1000:0} ms; CPU/msg {self:0.00} µs here + {children:0.00} µs in child processes; {sample})");
     }
 }
 
@@ -100,7 +87,6 @@ internal sealed class RemoteWindowWorkload(int clients, Scenario scenario, Scena
         int perLoop = total / loops;
         Measure.Settle();
         GcProbe probe = Probe();
-        CpuSpan cpuSpan = CpuSpan.Start();
         long start = Stopwatch.GetTimestamp();
         var running = new Task[loops];
         for (int i = 0; i < loops; i++)
@@ -111,10 +97,11 @@ internal sealed class RemoteWindowWorkload(int clients, Scenario scenario, Scena
         await Task.WhenAll(running);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double rate = 2.0 * perLoop * loops / seconds;
-        (double self, double children) = cpuSpan.PerMessage(2.0 * perLoop * loops);
+        GcSample sample = probe.Stop();
+        (double self, double children) = (sample.Cpu.TotalMicroseconds / (2.0 * perLoop * loops), sample.Children.TotalMicroseconds / (2.0 * perLoop * loops));
         return new Iteration(
             [rate, self, children],
-            $"{rate / 1e6:0.000} M msg/s ({perLoop * loops:N0} requests in {seconds * 1000:0} ms; CPU/msg {self:0.00} µs here + {children:0.00} µs in child processes; {probe})");
+            $"{rate / 1e6:0.000} M msg/s ({perLoop * loops:N0} requests in {seconds * 1000:0} ms; CPU/msg {self:0.00} µs here + {children:0.00} µs in child processes; {sample})");
     }
 
     private static async Task Loop(Func<Task<int>> request, int count)

@@ -70,12 +70,12 @@ internal sealed class TetherRemoteBench : IRemoteBench
 
     public async ValueTask DisposeAsync()
     {
-        // A cheap profile of the batching: frames per NATS message each way (to stderr, with the iterations' lines).
+        // A cheap profile of the batching: frames per NATS message each way, and how often flow control stopped a sender (to stderr, with the iterations' lines).
         for (int i = 0; i < _proxies.Length; i++)
         {
             if (_proxies[i] is { MessagesPublished: > 0 } proxy)
             {
-                Console.Error.WriteLine($"  tether {_nodes[i].Name}: {proxy.Statistics.FramesSent:N0} frames in {proxy.MessagesPublished:N0} NATS messages ({(double)proxy.Statistics.FramesSent / proxy.MessagesPublished:0.0} per message)");
+                Console.Error.WriteLine($"  tether {_nodes[i].Name}: {proxy.Statistics.FramesSent:N0} frames in {proxy.MessagesPublished:N0} NATS messages ({(double)proxy.Statistics.FramesSent / proxy.MessagesPublished:0.0} per message; {proxy.Statistics.CreditWaits:N0} waits for flow credit)");
             }
         }
 
