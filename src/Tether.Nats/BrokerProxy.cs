@@ -22,11 +22,12 @@ namespace Tether.Nats;
 /// second small connection whose thread and socket never wait for the thread pool; a goodbye goes through the main one).
 /// </para>
 /// <para>
-/// A facade over parts with one job each (in <c>Internal/</c>): the connection (<see cref="NatsLink"/>), outbound
-/// batching (<see cref="Internal.Outboxes"/>), messages out (<see cref="Internal.Outgoing"/>), inbound dispatch
-/// (<see cref="InboundDispatch"/>), requests in flight and answers (<see cref="Internal.Replies"/>), services and routing
-/// (<see cref="NatsServices"/>), remote factories (<see cref="RemoteFactories"/>), heartbeats and failure detection
-/// (<see cref="Internal.Heartbeats"/>), topics (<see cref="NatsTopics"/>), watches across nodes (<see cref="NatsWatches"/>).
+/// A facade over parts with one job each, each in its own folder of <c>Internal/</c> (and the wire format in
+/// <c>Wire/</c>): the connection (<see cref="NatsLink"/>), outbound batching (<see cref="Internal.Outboxes"/>), messages
+/// out (<see cref="Internal.Outgoing"/>), inbound dispatch (<see cref="InboundDispatch"/>), requests in flight and
+/// answers (<see cref="Internal.Replies"/>), services and routing (<see cref="NatsServices"/>), remote factories
+/// (<see cref="RemoteFactories"/>), heartbeats and failure detection (<see cref="Internal.Heartbeats"/>), flow control
+/// (<see cref="FlowControl"/>), topics (<see cref="NatsTopics"/>), watches across nodes (<see cref="NatsWatches"/>).
 /// </para>
 /// </remarks>
 public sealed partial class BrokerProxy : RemoteTransport, IAsyncDisposable
