@@ -1,10 +1,4 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using MessagePack;
-using Microsoft.Extensions.Logging;
-using NATS.Client.Core;
 using Tether.Transport;
 
 namespace Tether.Nats.Internal;
